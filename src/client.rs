@@ -1,0 +1,200 @@
+//! Client: sends a case's request to the base URL and records the answer.
+//!
+//! One shared reqwest client (rustls, kept-alive connections, no redirects
+//! followed, so the token never travels to another host). Every exchange is
+//! bounded by the timeout and the body by [`MAX_BODY`]; a refused, dropped, hung
+//! or oversized answer becomes an error with a reason, never a panic or a hang.
+//! The bearer token lives in a [`Secret`] and is never printed.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::cases::Request;
+
+/// The most of a response body that is read.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A bearer token: its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(token: impl Into<String>) -> Secret {
+        Secret(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The shared client for one run.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<Secret>,
+    timeout: Duration,
+}
+
+/// Checks a base URL: absolute http(s), no query or fragment. Returns it without
+/// a trailing slash.
+pub fn parse_base_url(base: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(base).map_err(|e| format!("base URL `{base}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("base URL `{base}` must be http:// or https:// with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("base URL `{base}` must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("base URL must not carry credentials: use --token".into());
+    }
+    Ok(base.trim_end_matches('/').to_owned())
+}
+
+impl Client {
+    pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, String> {
+        let base = parse_base_url(base_url)?;
+        // reqwest is built without a bundled crypto provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(64)
+            .user_agent(concat!("vcc-conformance/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))?;
+        Ok(Client { http, base, token, timeout })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&Secret> {
+        self.token.as_ref()
+    }
+
+    pub fn url(&self, req: &Request) -> String {
+        format!("{}{}", self.base, req.path)
+    }
+
+    /// Sends one request and reads the whole answer, within the timeout.
+    pub async fn send(&self, req: &Request) -> Result<Response, String> {
+        match tokio::time::timeout(self.timeout, self.exchange(req)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no complete answer within {} s (timeout)", self.timeout.as_secs_f64())),
+        }
+    }
+
+    async fn exchange(&self, req: &Request) -> Result<Response, String> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| format!("`{}` is not an HTTP method", req.method))?;
+        let mut builder = self.http.request(method, self.url(req));
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        if req.auth {
+            if let Some(token) = &self.token {
+                let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| "the token has characters a header cannot carry".to_owned())?;
+                value.set_sensitive(true);
+                builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            }
+        }
+        let mut resp = builder.body(req.body.clone()).send().await.map_err(|e| describe(&e, &self.base))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e, &self.base))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(format!("the response body is over {MAX_BODY} bytes; stopped reading"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body })
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn describe(e: &reqwest::Error, base: &str) -> String {
+    let what = if e.is_timeout() {
+        "no answer in time (timeout)"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while the body was read"
+    } else {
+        "the exchange failed (connection dropped, or the answer was not HTTP)"
+    };
+    format!("{what} ({base}): {}", chain(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_shows() {
+        let s = Secret::new("tok-123");
+        assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
+        assert_eq!(s.expose(), "tok-123");
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(parse_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(parse_base_url("https://emea.example/api").unwrap(), "https://emea.example/api");
+        for bad in ["", "localhost:80", "ftp://x", "http://x/?a=1", "http://u:p@x/", "http://"] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_https_client_builds() {
+        Client::new("https://example.invalid", Some(Secret::new("t")), Duration::from_secs(1)).unwrap();
+    }
+}

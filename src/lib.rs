@@ -1,0 +1,31 @@
+//! # vcc-conformance
+//!
+//! A contract-conformance harness for `POST v0/{accountKey}/calls/` of the Vonage
+//! Contact Center (formerly NewVoiceMedia) API, and a reference server that
+//! reads the same contract.
+//!
+//! ```text
+//! cargo run --release -- run                           # the suite vs the embedded server
+//! cargo run --release -- run --base-url https://emea.example --var agentId=42
+//! cargo test --test conformance -- --base-url URL      # the suite as a cargo test target
+//! cargo run --release -- serve --listen 127.0.0.1:8080 # the reference server, for others
+//! ```
+//!
+//! Where things go:
+//! - a new case: a YAML or JSON file under `cases/` ([`cases`] loads it;
+//!   add it to [`cases::SHIPPED`]);
+//! - a new variable: `cases/vars.yaml` ([`vars`]);
+//! - a new check on responses: [`checks`];
+//! - how a failure reads: [`report`];
+//! - sending requests: [`client`]; the command line and the libtest wiring: [`runner`];
+//! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
+
+pub mod cases;
+pub mod checks;
+pub mod client;
+pub mod report;
+pub mod runner;
+pub mod schemas;
+pub mod selftest;
+pub mod server;
+pub mod vars;

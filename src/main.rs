@@ -1,0 +1,96 @@
+//! The `vcc-conformance` command: `run` the suite, or `serve` the reference server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use vcc_conformance::cases::Source;
+use vcc_conformance::runner;
+use vcc_conformance::server::{self, faults::Fault, fixture::Fixture};
+
+/// Conformance harness and reference server for POST v0/{accountKey}/calls/.
+#[derive(Parser)]
+#[command(name = "vcc-conformance", version)]
+enum Cli {
+    /// Run the cases against --base-url, or against the embedded reference server
+    /// (`run --help` lists the options)
+    #[command(disable_help_flag = true)]
+    Run {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Serve the reference server
+    Serve {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Account state to serve (YAML or JSON) instead of the built-in fixture
+        #[arg(long)]
+        fixture: Option<PathBuf>,
+        /// Deviate from the contract on purpose, for self-tests (`--fault list` names them)
+        #[arg(long)]
+        fault: Option<String>,
+    },
+}
+
+fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>) -> ExitCode {
+    let fault = match fault.as_deref() {
+        None => None,
+        Some(name) => match Fault::from_name(name) {
+            Some(f) => Some(f),
+            None => {
+                let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                if name == "list" {
+                    println!("{}", names.join("\n"));
+                    return ExitCode::SUCCESS;
+                }
+                eprintln!("error: unknown fault `{name}`; the faults are: {}", names.join(", "));
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let fixture = match fixture {
+        None => Fixture::builtin(),
+        Some(path) => match Source::read(&path).and_then(|s| Fixture::parse(&s)) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {listen}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let addr = listener.local_addr().map_or(listen.to_string(), |a| a.to_string());
+        println!("reference server listening on http://{addr}/v0/{{accountKey}}/calls/");
+        tokio::select! {
+            result = server::serve(listener, fixture, fault) => match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => { eprintln!("error: {e}"); ExitCode::FAILURE }
+            },
+            _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        }
+    })
+}
+
+fn main() -> ExitCode {
+    match Cli::parse() {
+        Cli::Run { args } => runner::run(&args),
+        Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
+    }
+}

@@ -1,0 +1,134 @@
+//! Report: what a failed case prints. The request as sent (with the bearer token
+//! redacted), the response as received, then each finding with its diff.
+//! libtest-mimic prints this under the case's name and does the `cargo test`
+//! style summary.
+
+use crate::cases::Case;
+use crate::checks::preview;
+use crate::client::{Response, Secret};
+
+/// How much of a body is shown.
+const BODY_SHOWN: usize = 2000;
+
+fn body_text(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) if text.chars().count() <= BODY_SHOWN => text.to_owned(),
+        Ok(text) => {
+            let shown: String = text.chars().take(BODY_SHOWN).collect();
+            format!("{shown}… ({} bytes in all)", body.len())
+        }
+        Err(_) => format!("(not UTF-8) {}", preview(body)),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// The text of a failed case.
+pub fn failure(
+    case: &Case,
+    url: &str,
+    token: Option<&Secret>,
+    outcome: &Result<Response, String>,
+    findings: &[String],
+) -> String {
+    let mut out = format!("{} ({}:{}) covers: {}\n", case.test_name(), case.source, case.line, case.covers.join("; "));
+    if !case.documented {
+        out.push_str("note: this behaviour is not documented on the page\n");
+    }
+    out.push_str("request:\n");
+    let mut request = format!("{} {url}\n", case.request.method);
+    for (name, value) in &case.request.headers {
+        request.push_str(&format!("{name}: {value}\n"));
+    }
+    if case.request.auth && token.is_some() {
+        request.push_str("Authorization: Bearer [redacted]\n");
+    }
+    request.push('\n');
+    request.push_str(&body_text(&case.request.body));
+    out.push_str(&indent(&request));
+    match outcome {
+        Err(reason) => out.push_str(&format!("no usable response: {reason}\n")),
+        Ok(resp) => {
+            let mut response = format!("{}\n", resp.status);
+            for (name, value) in &resp.headers {
+                response.push_str(&format!("{name}: {value}\n"));
+            }
+            response.push('\n');
+            response.push_str(&body_text(&resp.body));
+            out.push_str("response:\n");
+            out.push_str(&indent(&response));
+            out.push_str("findings:\n");
+            for finding in findings {
+                let mut lines = finding.lines();
+                out.push_str(&format!("  - {}\n", lines.next().unwrap_or("")));
+                for line in lines {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    redact(out, token)
+}
+
+/// Removes the token wherever it appears (a server may echo it back).
+pub fn redact(text: String, token: Option<&Secret>) -> String {
+    match token {
+        Some(t) if !t.expose().is_empty() => text.replace(t.expose(), "[redacted]"),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::{Expect, Request};
+
+    fn case() -> Case {
+        Case {
+            file: "examples".into(),
+            source: "cases/examples.yaml".into(),
+            line: 4,
+            name: "one".into(),
+            covers: vec!["example-1".into()],
+            documented: true,
+            note: None,
+            tags: vec![],
+            request: Request {
+                method: "POST".into(),
+                path: "/v0/a/calls/".into(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                auth: true,
+                body: b"{}".to_vec(),
+                json: None,
+            },
+            expect: Expect::default(),
+        }
+    }
+
+    #[test]
+    fn the_token_never_appears_even_when_echoed() {
+        let token = Secret::new("s3cr3t-token");
+        let resp = Response {
+            status: 400,
+            headers: vec![("x-echo".into(), "Bearer s3cr3t-token".into())],
+            body: b"{\"message\": \"bad token s3cr3t-token\"}".to_vec(),
+        };
+        let text = failure(&case(), "http://h/v0/a/calls/", Some(&token), &Ok(resp), &["status: x".into()]);
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
+        assert!(text.contains("examples::one (cases/examples.yaml:4)"), "{text}");
+    }
+
+    #[test]
+    fn transport_errors_and_binary_bodies_are_shown() {
+        let text = failure(&case(), "u", None, &Err("could not connect".into()), &[]);
+        assert!(text.contains("no usable response: could not connect"), "{text}");
+        assert!(body_text(&[0xff, 0x00]).starts_with("(not UTF-8)"));
+        assert!(body_text(&vec![b'a'; 5000]).ends_with("(5000 bytes in all)"));
+    }
+}

@@ -1,0 +1,282 @@
+//! Runner: turns the command line into a run. It splits our options from
+//! libtest's, loads variables and cases, starts the embedded reference server
+//! when no base URL is given, and hands one trial per case to libtest-mimic.
+//!
+//! Exit status: 0 when every selected case passes, 101 when one fails (as
+//! `cargo test`), 2 when the run cannot start (a broken case file, a bad flag,
+//! a filter that selects no case).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::cases::{self, Case, Source};
+use crate::checks;
+use crate::client::{Client, Secret};
+use crate::report;
+use crate::schemas::Schemas;
+use crate::server::{self, fixture::Fixture};
+use crate::vars::Vars;
+
+/// The token sent to the embedded server when none is given.
+pub const EMBEDDED_TOKEN: &str = "embedded-reference-token";
+
+/// Our options; everything else goes to libtest-mimic.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub base_url: Option<String>,
+    pub token: Option<Secret>,
+    pub vars: Vec<(String, String)>,
+    pub vars_files: Vec<PathBuf>,
+    pub cases: Vec<PathBuf>,
+    pub timeout: Option<Duration>,
+    pub help: bool,
+}
+
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub const USAGE: &str = "\
+usage: vcc-conformance run [OPTIONS] [LIBTEST OPTIONS] [FILTER]
+
+Runs every case against BASE_URL, or against the embedded reference server when
+no base URL is given.
+
+options:
+  --base-url URL     the deployment to test (env VCC_BASE_URL)
+  --token TOKEN      bearer token (env VCC_TOKEN; the environment keeps it out
+                     of the process list); never printed
+  --var NAME=VALUE   set a variable (repeatable); wins over --vars
+  --vars FILE        a YAML or JSON map of variables (repeatable)
+  --cases PATH       also run the case files in PATH, a folder or a file (repeatable)
+  --timeout SECS     per-request timeout, default 10
+  -h, --help         this text
+
+libtest options (as with cargo test): --list, --exact, --skip PATTERN,
+--ignored, --include-ignored, --test-threads N, --format pretty|terse|json,
+-q/--quiet, --color auto|always|never, and a FILTER that test names must contain.
+
+exit status: 0 all passed, 101 a case failed, 2 the run could not start.
+";
+
+/// Splits `args` (without the program name) into our options and libtest's.
+/// Accepts `--flag value` and `--flag=value`.
+pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
+    let mut opts = Options::default();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout"];
+        if arg == "-h" || arg == "--help" {
+            opts.help = true;
+            i += 1;
+            continue;
+        }
+        if !ours.contains(&flag) {
+            rest.push(arg.clone());
+            i += 1;
+            continue;
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i).cloned().ok_or_else(|| format!("{flag} needs a value"))?
+            }
+        };
+        match flag {
+            "--base-url" => opts.base_url = Some(value),
+            "--token" => opts.token = Some(Secret::new(value)),
+            "--var" => {
+                let (name, v) = value.split_once('=').ok_or_else(|| format!("--var takes NAME=VALUE, not `{value}`"))?;
+                opts.vars.push((name.to_owned(), v.to_owned()));
+            }
+            "--vars" => opts.vars_files.push(PathBuf::from(value)),
+            "--cases" => opts.cases.push(PathBuf::from(value)),
+            "--timeout" => {
+                let secs: f64 = value.parse().map_err(|_| format!("--timeout takes seconds, not `{value}`"))?;
+                if !(secs > 0.0 && secs <= 3600.0) {
+                    return Err(format!("--timeout must be more than 0 and at most 3600 seconds, not {value}"));
+                }
+                opts.timeout = Some(Duration::from_secs_f64(secs));
+            }
+            _ => unreachable!("every flag in `ours` is handled"),
+        }
+        i += 1;
+    }
+    Ok((opts, rest))
+}
+
+impl Options {
+    /// Takes `VCC_BASE_URL` and `VCC_TOKEN` where the flags are absent.
+    pub fn with_env(mut self) -> Options {
+        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        if self.base_url.is_none() {
+            self.base_url = env("VCC_BASE_URL");
+        }
+        if self.token.is_none() {
+            self.token = env("VCC_TOKEN").map(Secret::new);
+        }
+        self
+    }
+
+    /// The variables: shipped defaults, then `--vars` files, then `--var`s.
+    pub fn vars(&self) -> Result<Vars, String> {
+        let (path, text) = cases::SHIPPED_VARS;
+        let mut vars = cases::load_vars(&Source { path: path.into(), text: text.into() }).map_err(|e| e.to_string())?;
+        for file in &self.vars_files {
+            vars.overlay(cases::load_vars(&Source::read(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?);
+        }
+        for (name, value) in &self.vars {
+            vars.set(name, value).map_err(|e| format!("--var {name}: {e}"))?;
+        }
+        Ok(vars)
+    }
+
+    /// The case files: the shipped ones, then each `--cases` path.
+    pub fn sources(&self) -> Result<Vec<Source>, String> {
+        let mut sources = Source::shipped();
+        for path in &self.cases {
+            let more = if path.is_dir() { Source::read_dir(path) } else { Source::read(path).map(|s| vec![s]) };
+            let more = more.map_err(|e| e.to_string())?;
+            if more.is_empty() {
+                return Err(format!("{}: no case files (*.yaml, *.yml, *.json) there", path.display()));
+            }
+            sources.extend(more);
+        }
+        Ok(sources)
+    }
+}
+
+/// Loads everything a run needs before the first request.
+pub fn load(opts: &Options) -> Result<(Vec<Case>, Schemas), String> {
+    let vars = opts.vars()?;
+    let schemas = Schemas::compile()?;
+    let cases = cases::load(&opts.sources()?, &vars, &schemas.names()).map_err(|e| e.to_string())?;
+    Ok((cases, schemas))
+}
+
+struct Shared {
+    client: Client,
+    schemas: Schemas,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Sends one case and checks the answer: `Err` carries the failure report.
+pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<(), String> {
+    let outcome = client.send(&case.request).await;
+    let findings = match &outcome {
+        Ok(resp) => checks::check(&case.expect, &case.request, resp, schemas),
+        Err(_) => Vec::new(),
+    };
+    if outcome.is_ok() && findings.is_empty() {
+        return Ok(());
+    }
+    Err(report::failure(case, &client.url(&case.request), client.token(), &outcome, &findings))
+}
+
+fn trial(case: Case, shared: Arc<Shared>) -> Trial {
+    Trial::test(case.test_name(), move || {
+        shared.runtime.block_on(execute(&case, &shared.client, &shared.schemas)).map_err(Failed::from)
+    })
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// Runs the suite with these arguments (program name excluded).
+pub fn run(args: &[String]) -> ExitCode {
+    let (opts, rest) = match split_args(args) {
+        Ok(split) => split,
+        Err(e) => return fail(&format!("{e}\n\n{USAGE}")),
+    };
+    if opts.help {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let opts = opts.with_env();
+    let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
+        Ok(a) => a,
+        Err(e) => return fail(&format!("{}\n{USAGE}", e.to_string().trim_end())),
+    };
+    let (cases, schemas) = match load(&opts) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    };
+    let (base, token) = match &opts.base_url {
+        Some(url) => {
+            if opts.token.is_none() {
+                eprintln!("warning: no token (--token or VCC_TOKEN): requests go without Authorization");
+            }
+            (url.clone(), opts.token.clone())
+        }
+        None => match runtime.block_on(server::start_embedded(Fixture::builtin(), None)) {
+            Ok(addr) => (format!("http://{addr}"), Some(opts.token.clone().unwrap_or(Secret::new(EMBEDDED_TOKEN)))),
+            Err(e) => return fail(&format!("could not start the embedded reference server: {e}")),
+        },
+    };
+    let client = match Client::new(&base, token, opts.timeout.unwrap_or(DEFAULT_TIMEOUT)) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone() });
+    let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared))).collect();
+    let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
+    if selected == 0 && !libtest.list {
+        let filter = libtest.filter.as_deref().unwrap_or("");
+        return fail(&format!("no case matches the filter `{filter}` (try --list)"));
+    }
+    libtest_mimic::run(&libtest, trials).exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn our_flags_are_taken_and_the_rest_passed_on() {
+        let (opts, rest) = split_args(&strings(&[
+            "--base-url", "http://h", "--exact", "--var=a=b=c", "--token", "t", "examples::x", "--timeout=2.5",
+            "--cases", "mine", "--test-threads", "4",
+        ]))
+        .unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("http://h"));
+        assert_eq!(opts.vars, vec![("a".to_owned(), "b=c".to_owned())]);
+        assert_eq!(opts.token, Some(Secret::new("t")));
+        assert_eq!(opts.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(opts.cases, vec![PathBuf::from("mine")]);
+        assert_eq!(rest, strings(&["--exact", "examples::x", "--test-threads", "4"]));
+    }
+
+    #[test]
+    fn bad_flag_values_are_errors() {
+        for args in [&["--token"][..], &["--var", "novalue"], &["--timeout", "0"], &["--timeout", "abc"], &["--timeout", "NaN"]] {
+            assert!(split_args(&strings(args)).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_cases_load() {
+        let (cases, _) = load(&Options::default()).unwrap();
+        assert!(cases.len() >= 40, "{}", cases.len());
+    }
+}

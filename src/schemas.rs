@@ -1,0 +1,123 @@
+//! Schemas: the JSON Schemas under `schemas/`, embedded, compiled once, and
+//! applied to response bodies (and, in tests, to requests and case files).
+//!
+//! Draft 2020-12, formats checked, nothing fetched: every schema is self-contained.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The shipped schemas, by the name cases use in `expect.schema`.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("call-created", include_str!("../schemas/call-created.schema.json")),
+    ("error", include_str!("../schemas/error.schema.json")),
+    ("request", include_str!("../schemas/request.schema.json")),
+    ("case", include_str!("../schemas/case.schema.json")),
+];
+
+/// The compiled schemas.
+pub struct Schemas {
+    validators: BTreeMap<&'static str, jsonschema::Validator>,
+}
+
+impl Schemas {
+    /// Compiles every shipped schema.
+    pub fn compile() -> Result<Schemas, String> {
+        let mut validators = BTreeMap::new();
+        for (name, text) in SHIPPED {
+            let schema: Value =
+                serde_json::from_str(text).map_err(|e| format!("schemas/{name}.schema.json: {e}"))?;
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| format!("schemas/{name}.schema.json: {e}"))?;
+            validators.insert(*name, validator);
+        }
+        Ok(Schemas { validators })
+    }
+
+    /// The names a case may use.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.validators.keys().copied().collect()
+    }
+
+    /// Validates `instance`; each error reads `at <instance path>: <what>`.
+    pub fn validate(&self, name: &str, instance: &Value) -> Result<(), Vec<String>> {
+        let Some(validator) = self.validators.get(name) else {
+            return Err(vec![format!("no schema named `{name}`")]);
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let path = if path.is_empty() { "/".to_owned() } else { path };
+                format!("at {path}: {e}")
+            })
+            .collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn documented_201() -> Value {
+        json!({
+            "id": "017db4a2-44b5-672e-8b9f-1a805fed07ad",
+            "links": [{"href": "https://emea.newvoicemedia.com/V0/lmccg0ujju4/Calls/017db4a2-44b5-672e-8b9f-1a805fed07ad", "rel": "_self"}],
+            "from": {"presentedClid": "123456789", "agentId": "1234", "consent": "OneParty"},
+            "to": {"telephoneNumber": "02072068888", "consent": "OneParty"},
+            "regarding": {"reference": "0012400000ATTUQ"},
+            "status": "Active",
+            "recordingStatus": "Stopped",
+            "application": "ExampelAppNameExampleAppName",
+            "dispositionCode": null
+        })
+    }
+
+    #[test]
+    fn every_schema_compiles() {
+        let s = Schemas::compile().unwrap();
+        assert_eq!(s.names(), vec!["call-created", "case", "error", "request"]);
+    }
+
+    #[test]
+    fn the_documented_201_is_valid_and_extra_fields_are_tolerated() {
+        let s = Schemas::compile().unwrap();
+        s.validate("call-created", &documented_201()).unwrap();
+        let mut extra = documented_201();
+        extra["somethingNew"] = json!(1);
+        extra["from"]["more"] = json!("x");
+        s.validate("call-created", &extra).unwrap();
+    }
+
+    #[test]
+    fn deviations_from_the_201_are_caught_with_their_path() {
+        let s = Schemas::compile().unwrap();
+        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+            ("/id", Box::new(|v| v["id"] = json!("not-a-uuid"))),
+            ("/", Box::new(|v| { v.as_object_mut().unwrap().remove("dispositionCode"); })),
+            ("/", Box::new(|v| { v.as_object_mut().unwrap().remove("links"); })),
+            ("/", Box::new(|v| { v.as_object_mut().unwrap().remove("status"); })),
+            ("/links", Box::new(|v| v["links"][0]["rel"] = json!("self"))),
+            ("/from", Box::new(|v| v["from"] = json!("1234"))),
+        ];
+        for (path, mutate) in cases {
+            let mut body = documented_201();
+            mutate(&mut body);
+            let errors = s.validate("call-created", &body).unwrap_err();
+            assert!(errors.iter().any(|e| e.starts_with(&format!("at {path}"))), "{path}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn error_body_needs_a_string_message() {
+        let s = Schemas::compile().unwrap();
+        s.validate("error", &json!({"message": "x", "extra": 1})).unwrap();
+        assert!(s.validate("error", &json!({"Message": "x"})).is_err());
+        assert!(s.validate("error", &json!({"message": 1})).is_err());
+    }
+}

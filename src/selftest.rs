@@ -1,0 +1,80 @@
+//! Self-test: runs the cases against the reference server with each fault, and
+//! without, to show what the suite catches. A fault is "killed" when at least
+//! one case fails against it; the faithful server must pass every case.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cases::Case;
+use crate::client::{Client, Secret};
+use crate::runner::{self, EMBEDDED_TOKEN};
+use crate::schemas::Schemas;
+use crate::server::{self, faults::Fault, fixture::Fixture};
+
+/// What one server did to the suite: the names of the cases that failed.
+#[derive(Debug)]
+pub struct Verdict {
+    pub fault: Option<Fault>,
+    pub failed: Vec<String>,
+    pub total: usize,
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        self.fault.map_or("(faithful)", Fault::name)
+    }
+}
+
+/// Runs every case, concurrently, against a fresh embedded server with `fault`.
+pub async fn run_against(
+    fault: Option<Fault>,
+    cases: Arc<Vec<Case>>,
+    schemas: Arc<Schemas>,
+    timeout: Duration,
+) -> Result<Verdict, String> {
+    let addr = server::start_embedded(Fixture::builtin(), fault).await.map_err(|e| e.to_string())?;
+    let client =
+        Arc::new(Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?);
+    let mut tasks = Vec::with_capacity(cases.len());
+    for i in 0..cases.len() {
+        let (cases, schemas, client) = (Arc::clone(&cases), Arc::clone(&schemas), Arc::clone(&client));
+        tasks.push(tokio::spawn(async move {
+            let case = &cases[i];
+            runner::execute(case, &client, &schemas).await.err().map(|_| case.test_name())
+        }));
+    }
+    let mut failed = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(Some(name)) => failed.push(name),
+            Ok(None) => {}
+            Err(e) => return Err(format!("a case task failed: {e}")),
+        }
+    }
+    failed.sort();
+    Ok(Verdict { fault, failed, total: cases.len() })
+}
+
+/// The faithful server, then every fault.
+pub async fn run_all(cases: Vec<Case>, schemas: Schemas, timeout: Duration) -> Result<Vec<Verdict>, String> {
+    let (cases, schemas) = (Arc::new(cases), Arc::new(schemas));
+    let mut verdicts = vec![run_against(None, Arc::clone(&cases), Arc::clone(&schemas), timeout).await?];
+    for fault in Fault::ALL {
+        verdicts.push(run_against(Some(*fault), Arc::clone(&cases), Arc::clone(&schemas), timeout).await?);
+    }
+    Ok(verdicts)
+}
+
+/// The score table: one row per server, then the mutation score.
+pub fn table(verdicts: &[Verdict]) -> String {
+    let mut out = format!("{:<28} {:>7}  failing cases\n", "server", "failed");
+    for v in verdicts {
+        let shown: Vec<&str> = v.failed.iter().take(3).map(String::as_str).collect();
+        let more = if v.failed.len() > 3 { format!(" (+{} more)", v.failed.len() - 3) } else { String::new() };
+        out.push_str(&format!("{:<28} {:>3}/{:<3}  {}{more}\n", v.label(), v.failed.len(), v.total, shown.join(", ")));
+    }
+    let faults: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_some()).collect();
+    let killed = faults.iter().filter(|v| !v.failed.is_empty()).count();
+    out.push_str(&format!("mutation score: {killed}/{} faults killed\n", faults.len()));
+    out
+}

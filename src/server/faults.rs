@@ -1,0 +1,337 @@
+//! Faults: single, deliberate deviations from the contract, for proving that the
+//! suite catches them (`serve --fault NAME`, and the self-test). Each fault is
+//! one realistic bug; the faithful server has none. Faults wrap the rules from
+//! outside (they edit the state, the request before the rules see it, or the
+//! answer after), so [`super::rules`] stays a plain reading of the contract.
+
+use serde_json::{Value, json};
+
+use super::fixture::{AgentState, Fixture};
+use super::rules::{self, msg};
+
+/// One deviation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    MessageTypo,
+    SwappedToMessages,
+    NumberLimit29,
+    NumberLimit31,
+    AgentLimit10,
+    AgentLimit12,
+    ReferenceLimit1999,
+    ReferenceLimit2001,
+    ApplicationLimit31,
+    ApplicationLimit33,
+    Created200,
+    PresentedClidRenamed,
+    DispositionCodeMissing,
+    SelfLinkLowercase,
+    IdNotUuid,
+    EchoDropsConsent,
+    Unsupported400,
+    UnsupportedNamesJson,
+    ErrorKeyRenamed,
+    TextPlainContentType,
+    IgnoreCcxml,
+    IgnoreBusyCaller,
+    IgnoreBusyDestination,
+    IgnoreUnreachable,
+    AcceptUnknownCaller,
+    AcceptUnknownDestination,
+    IgnoreInvalidNumber,
+    RejectVersionParameter,
+    RejectUrlReference,
+    AcceptMissingToken,
+    GarbageBody,
+    NeverAnswers,
+}
+
+impl Fault {
+    pub const ALL: &[Fault] = &[
+        Fault::MessageTypo,
+        Fault::SwappedToMessages,
+        Fault::NumberLimit29,
+        Fault::NumberLimit31,
+        Fault::AgentLimit10,
+        Fault::AgentLimit12,
+        Fault::ReferenceLimit1999,
+        Fault::ReferenceLimit2001,
+        Fault::ApplicationLimit31,
+        Fault::ApplicationLimit33,
+        Fault::Created200,
+        Fault::PresentedClidRenamed,
+        Fault::DispositionCodeMissing,
+        Fault::SelfLinkLowercase,
+        Fault::IdNotUuid,
+        Fault::EchoDropsConsent,
+        Fault::Unsupported400,
+        Fault::UnsupportedNamesJson,
+        Fault::ErrorKeyRenamed,
+        Fault::TextPlainContentType,
+        Fault::IgnoreCcxml,
+        Fault::IgnoreBusyCaller,
+        Fault::IgnoreBusyDestination,
+        Fault::IgnoreUnreachable,
+        Fault::AcceptUnknownCaller,
+        Fault::AcceptUnknownDestination,
+        Fault::IgnoreInvalidNumber,
+        Fault::RejectVersionParameter,
+        Fault::RejectUrlReference,
+        Fault::AcceptMissingToken,
+        Fault::GarbageBody,
+        Fault::NeverAnswers,
+    ];
+
+    /// The kebab-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::MessageTypo => "message-typo",
+            Fault::SwappedToMessages => "swapped-to-messages",
+            Fault::NumberLimit29 => "number-limit-29",
+            Fault::NumberLimit31 => "number-limit-31",
+            Fault::AgentLimit10 => "agent-limit-10",
+            Fault::AgentLimit12 => "agent-limit-12",
+            Fault::ReferenceLimit1999 => "reference-limit-1999",
+            Fault::ReferenceLimit2001 => "reference-limit-2001",
+            Fault::ApplicationLimit31 => "application-limit-31",
+            Fault::ApplicationLimit33 => "application-limit-33",
+            Fault::Created200 => "created-200",
+            Fault::PresentedClidRenamed => "presented-clid-renamed",
+            Fault::DispositionCodeMissing => "disposition-code-missing",
+            Fault::SelfLinkLowercase => "self-link-lowercase",
+            Fault::IdNotUuid => "id-not-uuid",
+            Fault::EchoDropsConsent => "echo-drops-consent",
+            Fault::Unsupported400 => "unsupported-400",
+            Fault::UnsupportedNamesJson => "unsupported-names-json",
+            Fault::ErrorKeyRenamed => "error-key-renamed",
+            Fault::TextPlainContentType => "text-plain-content-type",
+            Fault::IgnoreCcxml => "ignore-ccxml",
+            Fault::IgnoreBusyCaller => "ignore-busy-caller",
+            Fault::IgnoreBusyDestination => "ignore-busy-destination",
+            Fault::IgnoreUnreachable => "ignore-unreachable",
+            Fault::AcceptUnknownCaller => "accept-unknown-caller",
+            Fault::AcceptUnknownDestination => "accept-unknown-destination",
+            Fault::IgnoreInvalidNumber => "ignore-invalid-number",
+            Fault::RejectVersionParameter => "reject-version-parameter",
+            Fault::RejectUrlReference => "reject-url-reference",
+            Fault::AcceptMissingToken => "accept-missing-token",
+            Fault::GarbageBody => "garbage-body",
+            Fault::NeverAnswers => "never-answers",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+/// The request as the rules will see it.
+pub struct Input<'a> {
+    pub authorization: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: Vec<u8>,
+}
+
+/// The answer before it is written.
+pub struct Output {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+fn chars_at(body: &Value, pointer: &str) -> Option<usize> {
+    body.pointer(pointer).and_then(Value::as_str).map(|s| s.chars().count())
+}
+
+/// Limit faults: which field, the documented limit, how the fault moves it.
+fn limit(fault: Fault) -> Option<(&'static [&'static str], usize, i8, &'static str)> {
+    const NUMBER: &[&str] = &["/to/telephoneNumber"];
+    const AGENT: &[&str] = &["/from/agentId", "/to/agentId"];
+    const REFERENCE: &[&str] = &["/regarding/reference"];
+    const APPLICATION: &[&str] = &["/application"];
+    Some(match fault {
+        Fault::NumberLimit29 => (NUMBER, rules::MAX_NUMBER_CHARS, -1, msg::NUMBER_TOO_LONG),
+        Fault::NumberLimit31 => (NUMBER, rules::MAX_NUMBER_CHARS, 1, msg::NUMBER_TOO_LONG),
+        Fault::AgentLimit10 => (AGENT, rules::MAX_AGENT_DIGITS, -1, msg::AGENT_ID_TOO_LONG),
+        Fault::AgentLimit12 => (AGENT, rules::MAX_AGENT_DIGITS, 1, msg::AGENT_ID_TOO_LONG),
+        Fault::ReferenceLimit1999 => (REFERENCE, rules::MAX_REFERENCE_CHARS, -1, msg::REFERENCE_TOO_LONG),
+        Fault::ReferenceLimit2001 => (REFERENCE, rules::MAX_REFERENCE_CHARS, 1, msg::REFERENCE_TOO_LONG),
+        Fault::ApplicationLimit31 => (APPLICATION, rules::MAX_APPLICATION_CHARS, -1, msg::APPLICATION_TOO_LONG),
+        Fault::ApplicationLimit33 => (APPLICATION, rules::MAX_APPLICATION_CHARS, 1, msg::APPLICATION_TOO_LONG),
+        _ => return None,
+    })
+}
+
+/// The state the server answers from under this fault.
+pub fn fixture(fault: Option<Fault>, mut fixture: Fixture) -> Fixture {
+    let demote = |fixture: &mut Fixture, from: AgentState| {
+        for state in fixture.agents.values_mut() {
+            if *state == from {
+                *state = AgentState::Available;
+            }
+        }
+    };
+    match fault {
+        Some(Fault::IgnoreCcxml) => fixture.accounts.values_mut().for_each(|a| a.ccxml = true),
+        Some(Fault::IgnoreUnreachable) => demote(&mut fixture, AgentState::Unreachable),
+        Some(Fault::IgnoreInvalidNumber) => fixture.invalid_numbers.clear(),
+        _ => {}
+    }
+    fixture
+}
+
+/// Rewrites the request, or answers it outright, before the rules run.
+pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) -> Option<rules::Rejection> {
+    let fault = fault?;
+    if fault == Fault::AcceptMissingToken && input.authorization.is_none() {
+        input.authorization = Some("Bearer anyone");
+    }
+    if fault == Fault::RejectVersionParameter && input.content_type.is_some_and(|c| c.contains(';')) {
+        let sent = input.content_type.unwrap_or_default().to_owned();
+        let message = format!("The requested resource does not support content type '{sent}'.");
+        return Some(rules::Rejection { status: 415, message });
+    }
+    let mut body: Value = serde_json::from_slice(&input.body).ok()?;
+    if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
+        return Some(rules::Rejection { status: 400, message: msg::REFERENCE_INVALID.into() });
+    }
+    let agent_at = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+    let state_of = |id: &Option<String>| id.as_ref().and_then(|id| fixture.agents.get(id)).copied();
+    let replace_with_available = match fault {
+        Fault::IgnoreBusyCaller if state_of(&agent_at("/from/agentId")) == Some(AgentState::Busy) => Some("/from/agentId"),
+        Fault::IgnoreBusyDestination if state_of(&agent_at("/to/agentId")) == Some(AgentState::Busy) => Some("/to/agentId"),
+        Fault::AcceptUnknownCaller if agent_at("/from/agentId").is_some() && state_of(&agent_at("/from/agentId")).is_none() => Some("/from/agentId"),
+        Fault::AcceptUnknownDestination if agent_at("/to/agentId").is_some() && state_of(&agent_at("/to/agentId")).is_none() => Some("/to/agentId"),
+        _ => None,
+    };
+    if let Some(pointer) = replace_with_available {
+        let available = fixture.agents.iter().find(|(_, s)| **s == AgentState::Available).map(|(id, _)| id.clone());
+        if let (Some(slot), Some(id)) = (body.pointer_mut(pointer), available) {
+            if slot.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()) && s.len() <= rules::MAX_AGENT_DIGITS) {
+                *slot = json!(id);
+            }
+        }
+    }
+    if let Some((pointers, documented, shift, message)) = limit(fault) {
+        for pointer in pointers {
+            match (chars_at(&body, pointer), shift) {
+                (Some(n), -1) if n == documented => {
+                    return Some(rules::Rejection { status: 400, message: message.into() });
+                }
+                (Some(n), 1) if n == documented + 1 => {
+                    if let Some(Value::String(s)) = body.pointer_mut(pointer) {
+                        s.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    input.body = serde_json::to_vec(&body).unwrap_or_default();
+    None
+}
+
+fn typo(message: &str) -> String {
+    let mut m = message.to_owned();
+    m.pop();
+    m
+}
+
+/// Rewrites the answer after the rules ran.
+pub fn after(fault: Option<Fault>, out: &mut Output) {
+    let Some(fault) = fault else { return };
+    let mut body: Value = serde_json::from_slice(&out.body).unwrap_or(Value::Null);
+    let message = body.get("message").and_then(Value::as_str).map(str::to_owned);
+    match (fault, out.status) {
+        (Fault::MessageTypo, 400) => body["message"] = json!(typo(&message.unwrap_or_default())),
+        (Fault::SwappedToMessages, 400) => match message.as_deref() {
+            Some(msg::TO_MISSING) => body["message"] = json!(msg::TO_BOTH),
+            Some(msg::TO_BOTH) => body["message"] = json!(msg::TO_MISSING),
+            _ => {}
+        },
+        (Fault::Unsupported400, 415) => out.status = 400,
+        (Fault::UnsupportedNamesJson, 415) => {
+            body["message"] = json!("The requested resource does not support content type 'application/json'.");
+        }
+        (Fault::ErrorKeyRenamed, 400..=499) => {
+            body = json!({ "error": message.unwrap_or_default() });
+        }
+        (Fault::Created200, 201) => out.status = 200,
+        (Fault::PresentedClidRenamed, 201) => {
+            if let Some(from) = body.get_mut("from").and_then(Value::as_object_mut) {
+                if let Some(v) = from.remove("presentedClid") {
+                    from.insert("presentedCLID".into(), v);
+                }
+            }
+        }
+        (Fault::DispositionCodeMissing, 201) => {
+            body.as_object_mut().map(|b| b.remove("dispositionCode"));
+        }
+        (Fault::SelfLinkLowercase, 201) => {
+            if let Some(href) = body.pointer_mut("/links/0/href") {
+                let lower = href.as_str().unwrap_or_default().replace("/V0/", "/v0/").replace("/Calls/", "/calls/");
+                *href = json!(lower);
+            }
+        }
+        (Fault::IdNotUuid, 201) => {
+            let id = body["id"].as_str().unwrap_or_default().replace('-', "");
+            if let Some(href) = body.pointer_mut("/links/0/href") {
+                let fixed = href.as_str().unwrap_or_default().rsplit_once('/').map(|(h, _)| format!("{h}/{id}"));
+                *href = json!(fixed);
+            }
+            body["id"] = json!(id);
+        }
+        (Fault::EchoDropsConsent, 201) => {
+            for side in ["from", "to"] {
+                body.get_mut(side).and_then(Value::as_object_mut).map(|o| o.remove("consent"));
+            }
+        }
+        (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
+        (Fault::GarbageBody, _) => {
+            out.body = b"<html><body>Internal error</body></html>".to_vec();
+            return;
+        }
+        _ => return,
+    }
+    out.body = serde_json::to_vec(&body).unwrap_or_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        let mut names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        assert!(names.len() >= 30);
+        for f in Fault::ALL {
+            assert_eq!(Fault::from_name(f.name()), Some(*f));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+        assert_eq!(Fault::from_name("nope"), None);
+    }
+
+    #[test]
+    fn a_lowered_limit_rejects_at_the_limit_and_a_raised_one_accepts_over_it() {
+        let f = Fixture::builtin();
+        let body = |n: usize| json!({"to": {"telephoneNumber": "7".repeat(n)}}).to_string().into_bytes();
+        let mut at = Input { authorization: None, content_type: None, body: body(30) };
+        assert_eq!(before(Some(Fault::NumberLimit29), &mut at, &f).unwrap().message, msg::NUMBER_TOO_LONG);
+        let mut over = Input { authorization: None, content_type: None, body: body(31) };
+        assert!(before(Some(Fault::NumberLimit31), &mut over, &f).is_none());
+        let sent: Value = serde_json::from_slice(&over.body).unwrap();
+        assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 30);
+    }
+
+    #[test]
+    fn no_fault_changes_nothing() {
+        let mut out = Output { status: 400, content_type: "application/json", body: b"{\"message\":\"m\"}".to_vec() };
+        after(None, &mut out);
+        assert_eq!(out.body, b"{\"message\":\"m\"}");
+        let mut input = Input { authorization: None, content_type: None, body: b"{}".to_vec() };
+        assert!(before(None, &mut input, &Fixture::builtin()).is_none());
+        assert_eq!(input.authorization, None);
+    }
+}

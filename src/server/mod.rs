@@ -1,0 +1,129 @@
+//! Reference server: an executable reading of the contract, over HTTP (axum).
+//!
+//! The handler is thin: it gathers the headers and body, hands them to
+//! [`rules::decide`] with the shared [`fixture::Fixture`], and writes the answer.
+//! Every answer is JSON (`application/json; charset=utf-8`); bodies over
+//! [`MAX_BODY`] get a 413; nothing a client sends can panic it.
+
+pub mod faults;
+pub mod fixture;
+pub mod rules;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+use faults::{Fault, Input, Output};
+use fixture::Fixture;
+
+/// The largest request body read.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub fixture: Arc<Fixture>,
+    /// A deliberate deviation, for self-tests; `None` is the faithful server.
+    pub fault: Option<Fault>,
+}
+
+/// The routes: the one endpoint (with or without the trailing slash), and JSON
+/// 404s for everything else.
+pub fn router(fixture: Fixture, fault: Option<Fault>) -> Router {
+    let state = AppState { fixture: Arc::new(faults::fixture(fault, fixture)), fault };
+    Router::new()
+        .route("/v0/{account}/calls/", post(place_call))
+        .route("/v0/{account}/calls", post(place_call))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn respond(out: Output) -> Response {
+    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, out.body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(out.content_type));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn json_output(status: u16, body: &Value) -> Output {
+    Output { status, content_type: "application/json; charset=utf-8", body: body.to_string().into_bytes() }
+}
+
+async fn not_found() -> Response {
+    respond(json_output(404, &json!({ "message": "No such resource; this server offers POST /v0/{accountKey}/calls/" })))
+}
+
+/// The host to build the self link from: the request's `Host`, if it is a plain
+/// host[:port]; otherwise `localhost`.
+fn link_host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost")
+}
+
+async fn place_call(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let message = format!("The request body is over {MAX_BODY} bytes, or was cut off");
+            return respond(json_output(413, &json!({ "message": message })));
+        }
+    };
+    if state.fault == Some(Fault::NeverAnswers) {
+        std::future::pending::<()>().await;
+    }
+    let mut input = Input {
+        authorization: text(header::AUTHORIZATION),
+        content_type: text(header::CONTENT_TYPE),
+        body: bytes.to_vec(),
+    };
+    let decision = match faults::before(state.fault, &mut input, &state.fixture) {
+        Some(rejection) => Err(rejection),
+        None => rules::decide(&state.fixture, &account, input.authorization, input.content_type, &input.body),
+    };
+    let mut out = match decision {
+        Ok(call) => {
+            let id = uuid::Uuid::new_v4().to_string();
+            let href = format!("http://{}/V0/{account}/Calls/{id}", link_host(&headers));
+            json_output(201, &rules::created(&call, &id, &href))
+        }
+        Err(r) => json_output(r.status, &r.body()),
+    };
+    faults::after(state.fault, &mut out);
+    respond(out)
+}
+
+/// Serves `fixture` on `listener` until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, fixture: Fixture, fault: Option<Fault>) -> std::io::Result<()> {
+    axum::serve(listener, router(fixture, fault)).await
+}
+
+/// Starts the server in the current runtime on an ephemeral loopback port.
+pub async fn start_embedded(fixture: Fixture, fault: Option<Fault>) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = serve(listener, fixture, fault).await {
+            eprintln!("reference server stopped: {e}");
+        }
+    });
+    Ok(addr)
+}

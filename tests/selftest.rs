@@ -1,0 +1,27 @@
+//! The suite must pass against the faithful reference server and fail against
+//! each single deviation of it (each fault), naming the cases that caught it.
+
+use std::time::Duration;
+
+use vcc_conformance::runner::{Options, load};
+use vcc_conformance::selftest::{self, Verdict};
+
+fn verdicts() -> Vec<Verdict> {
+    let (cases, schemas) = load(&Options::default()).expect("the shipped cases load");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // A short timeout: one fault never answers.
+    runtime.block_on(selftest::run_all(cases, schemas, Duration::from_secs(2))).expect("the self-test runs")
+}
+
+#[test]
+fn faithful_server_passes_and_every_fault_is_killed() {
+    let verdicts = verdicts();
+    let table = selftest::table(&verdicts);
+    println!("{table}");
+    let faithful = &verdicts[0];
+    assert!(faithful.fault.is_none());
+    assert!(faithful.total >= 40, "{table}");
+    assert!(faithful.failed.is_empty(), "the faithful server failed cases:\n{table}");
+    let survivors: Vec<&str> = verdicts.iter().filter(|v| v.fault.is_some() && v.failed.is_empty()).map(Verdict::label).collect();
+    assert!(survivors.is_empty(), "faults the suite did not catch: {survivors:?}\n{table}");
+}
