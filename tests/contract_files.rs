@@ -1,0 +1,143 @@
+//! The shipped data agrees with itself and with the page: every case file
+//! validates against `schemas/case.schema.json`; every request expected to
+//! succeed validates against `schemas/request.schema.json` and every request-only
+//! negative case does not; every documented example and message has a case; the
+//! embedded file list matches the `cases/` folder.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use vcc_conformance::cases::{self, Case};
+use vcc_conformance::runner::{Options, load};
+use vcc_conformance::schemas::Schemas;
+
+/// The 18 documented 400 messages, typed from the page (not from our server).
+const DOCUMENTED_400: &[&str] = &[
+    "Ccxml must be enabled for this account",
+    "Unable to place call - Agent number busy",
+    "Unable to place call - dialed Agent is not currently available",
+    "Unable to place call - invalid Agent Id.",
+    "Unable to place call - Agent Id is unknown",
+    "Unable to place call - number is invalid",
+    "Unable to place call to Agent. Please try again",
+    "Telephone number exceeds 30 characters",
+    "Agent Id exceeds 11 digits",
+    "Agent Id must contain digits only",
+    "Telephone number not supported in this context",
+    "Agent Id must be specified",
+    "Either telephone number or agent id required",
+    "Either telephone number or agent id required, not both",
+    "Reference exceeded 2000 characters",
+    "Reference contained invalid characters",
+    "Application exceeded 32 characters",
+    "Application contains non-alphanumeric characters",
+];
+
+fn shipped() -> (Vec<Case>, Schemas) {
+    load(&Options::default()).expect("the shipped cases load")
+}
+
+#[test]
+fn every_case_file_validates_against_the_case_schema() {
+    let schemas = Schemas::compile().unwrap();
+    for (path, text) in cases::SHIPPED {
+        let doc: Value = serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        if let Err(errors) = schemas.validate("case", &doc) {
+            panic!("{path} breaks schemas/case.schema.json:\n{}", errors.join("\n"));
+        }
+    }
+}
+
+#[test]
+fn the_case_schema_rejects_what_the_loader_rejects() {
+    let schemas = Schemas::compile().unwrap();
+    let good = serde_json::json!({"cases": [{"name": "a", "covers": "example-1",
+        "request": {"json": {}}, "expect": {"status": 201}}]});
+    schemas.validate("case", &good).unwrap();
+    let broken = [
+        serde_json::json!({"cases": [{"name": "a", "covers": "x", "request": {}, "expect": {"status": 201, "stauts": 1}}]}),
+        serde_json::json!({"cases": [{"name": "A", "covers": "x", "request": {}, "expect": {"status": 201}}]}),
+        serde_json::json!({"cases": [{"name": "a", "covers": "x", "request": {}, "expect": {"status": "201"}}]}),
+        serde_json::json!({"cases": [{"name": "a", "covers": "x", "request": {"json": 1, "raw": "x"}, "expect": {"status": 201}}]}),
+        serde_json::json!({"cases": [{"name": "a", "covers": "x", "request": {}, "expect": {"status": 201, "any_of": [{"status": 400}]}}]}),
+        serde_json::json!({"cases": []}),
+    ];
+    for doc in broken {
+        assert!(schemas.validate("case", &doc).is_err(), "{doc}");
+    }
+}
+
+#[test]
+fn requests_meant_to_succeed_match_the_request_schema_and_request_only_negatives_do_not() {
+    let (cases, schemas) = shipped();
+    let mut positives = 0;
+    for case in &cases {
+        let Some(body) = &case.request.json else { continue };
+        let valid = schemas.validate("request", body);
+        let must_succeed = case.expect.status.as_ref().is_some_and(|s| s.to_vec() == [201]);
+        if must_succeed {
+            positives += 1;
+            assert!(valid.is_ok(), "{} expects 201 but its body breaks the request schema: {valid:?}", case.test_name());
+        }
+        if case.file == "errors-request" || case.name.starts_with("example-8") {
+            assert!(valid.is_err(), "{} should break a documented request rule", case.test_name());
+        }
+    }
+    assert!(positives >= 10, "{positives}");
+}
+
+#[test]
+fn every_documented_example_and_message_has_a_case() {
+    let (cases, _) = shipped();
+    let covered: BTreeSet<&str> = cases.iter().flat_map(|c| c.covers.iter().map(String::as_str)).collect();
+    for n in 1..=8 {
+        assert!(covered.contains(format!("example-{n}").as_str()), "example-{n} has no case");
+    }
+    for message in DOCUMENTED_400 {
+        let asserted = cases.iter().any(|c| {
+            c.expect.message.as_deref() == Some(message)
+                || c.expect.any_of.iter().any(|a| a.message.as_deref() == Some(message))
+        });
+        assert!(asserted, "no case expects the documented message {message:?}");
+        assert!(covered.contains(format!("400: {message}").as_str()), "no case covers \"400: {message}\"");
+    }
+    let unsupported: Vec<&Case> = cases.iter().filter(|c| c.expect.status.as_ref().is_some_and(|s| s.to_vec() == [415])).collect();
+    assert!(unsupported.len() >= 2, "the 415 needs multipart/form-data and another type");
+    assert!(unsupported.iter().any(|c| c.expect.message.as_deref()
+        == Some("The requested resource does not support content type 'multipart/form-data'.")));
+}
+
+#[test]
+fn negative_cases_say_exactly_what_they_expect() {
+    let (cases, _) = shipped();
+    for case in &cases {
+        let documented_400 = case.covers.iter().any(|c| c.starts_with("400: "));
+        if documented_400 && case.expect.status.as_ref().is_some_and(|s| s.to_vec() == [400]) && case.name != "example-8-all-parameters-is-rejected" {
+            assert!(case.expect.message.is_some(), "{} covers a documented 400 but checks no message", case.test_name());
+        }
+        if !case.documented {
+            assert!(case.has_tag("undocumented"), "{} is not documented but lacks the tag", case.test_name());
+        }
+        let may_create = case.expect.status.as_ref().is_some_and(|s| s.to_vec().contains(&201))
+            || case.expect.any_of.iter().any(|a| a.status.as_ref().is_some_and(|s| s.to_vec().contains(&201)));
+        assert_eq!(may_create, case.has_tag("places-call"), "{}: places-call tag must match a possible 201", case.test_name());
+    }
+}
+
+#[test]
+fn the_embedded_list_matches_the_cases_folder() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| format!("cases/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|p| p != "cases/vars.yaml")
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = cases::SHIPPED.iter().map(|(p, _)| (*p).to_owned()).collect();
+    embedded.sort();
+    assert_eq!(on_disk, embedded, "add new case files to cases::SHIPPED in src/cases.rs");
+    let vars = cases::load_vars(&cases::Source { path: "vars".into(), text: cases::SHIPPED_VARS.1.into() }).unwrap();
+    for name in vcc_conformance::vars::REQUIRED {
+        assert!(vars.contains(name), "cases/vars.yaml lacks {name}");
+    }
+}
