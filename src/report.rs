@@ -75,10 +75,15 @@ pub fn failure(
     redact(out, token)
 }
 
-/// Removes the token wherever it appears (a server may echo it back).
+/// Tokens shorter than this are not scrubbed from the text: a real bearer token
+/// is far longer, and scrubbing `t` would mangle every word.
+pub const MIN_SCRUBBED: usize = 8;
+
+/// Removes the token wherever it appears (a server may echo it back). The
+/// request's own `Authorization` line is never printed with the token at all.
 pub fn redact(text: String, token: Option<&Secret>) -> String {
     match token {
-        Some(t) if !t.expose().is_empty() => text.replace(t.expose(), "[redacted]"),
+        Some(t) if t.expose().len() >= MIN_SCRUBBED => text.replace(t.expose(), "[redacted]"),
         _ => text,
     }
 }
@@ -122,6 +127,13 @@ mod tests {
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
         assert!(text.contains("examples::one (cases/examples.yaml:4)"), "{text}");
+    }
+
+    #[test]
+    fn short_tokens_do_not_mangle_the_report() {
+        let text = failure(&case(), "http://h/t", Some(&Secret::new("t")), &Err("timeout".into()), &[]);
+        assert!(text.contains("no usable response: timeout"), "{text}");
+        assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
     }
 
     #[test]
