@@ -90,7 +90,7 @@ fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>) ->
 
 fn main() -> ExitCode {
     match Cli::parse() {
-        Cli::Run { args } => runner::run(&args),
+        Cli::Run { args } => runner::run(&args, runner::EmptySelection::Fail),
         Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
     }
 }

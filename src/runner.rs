@@ -195,8 +195,18 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// What to do when the filter selects no case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptySelection {
+    /// Fail with status 2 (the `run` command: a typo in a filter must not pass).
+    Fail,
+    /// Warn and pass (the `cargo test` target: `cargo test NAME` hands NAME to
+    /// every test target, and most of them will not have it).
+    Warn,
+}
+
 /// Runs the suite with these arguments (program name excluded).
-pub fn run(args: &[String]) -> ExitCode {
+pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let (opts, rest) = match split_args(args) {
         Ok(split) => split,
         Err(e) => return fail(&format!("{e}\n\n{USAGE}")),
@@ -211,6 +221,7 @@ pub fn run(args: &[String]) -> ExitCode {
         Err(e) => return fail(&format!("{}\n{USAGE}", e.to_string().trim_end())),
     };
     let (cases, schemas) = match load(&opts) {
+        Ok(loaded) if loaded.0.is_empty() => return fail("no case was loaded"),
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
@@ -239,7 +250,11 @@ pub fn run(args: &[String]) -> ExitCode {
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
     if selected == 0 && !libtest.list {
         let filter = libtest.filter.as_deref().unwrap_or("");
-        return fail(&format!("no case matches the filter `{filter}` (try --list)"));
+        let message = format!("no case matches the filter `{filter}` (try --list)");
+        if empty == EmptySelection::Fail {
+            return fail(&message);
+        }
+        eprintln!("warning: {message}");
     }
     libtest_mimic::run(&libtest, trials).exit_code()
 }

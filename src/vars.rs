@@ -139,6 +139,15 @@ impl Vars {
     }
 
     /// Replaces every `${name}` in `text`.
+    ///
+    /// ```
+    /// use vcc_conformance::vars::{VarError, Vars};
+    ///
+    /// let mut vars = Vars::default();
+    /// vars.set("accountKey", "a1b2c3d4e5").unwrap();
+    /// assert_eq!(vars.expand("/v0/${accountKey}/calls/").unwrap(), "/v0/a1b2c3d4e5/calls/");
+    /// assert_eq!(vars.expand("${agentId}"), Err(VarError::Unknown("agentId".into())));
+    /// ```
     pub fn expand(&self, text: &str) -> Result<String, VarError> {
         let refs = references(text).map_err(|(_, e)| e)?;
         let mut out = String::with_capacity(text.len());
@@ -155,6 +164,12 @@ impl Vars {
 
     /// Expands a JSON body: variables in every string (keys too) and every
     /// `{repeat: S, times: N}` object replaced by S repeated N times.
+    ///
+    /// ```
+    /// let body = serde_json::json!({"to": {"telephoneNumber": {"repeat": "7", "times": 31}}});
+    /// let sent = vcc_conformance::vars::Vars::default().expand_json(&body).unwrap();
+    /// assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 31);
+    /// ```
     pub fn expand_json(&self, value: &Value) -> Result<Value, VarError> {
         Ok(match value {
             Value::String(s) => Value::String(self.expand(s)?),
