@@ -1,13 +1,15 @@
-//! The `vcc-conformance` command: `run` the suite, or `serve` the reference server.
+//! The `vcc-conformance` command: `run` the suite, `serve` the reference server,
+//! or `selftest` the suite against deliberate deviations of it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
 use vcc_conformance::cases::Source;
-use vcc_conformance::runner;
+use vcc_conformance::{runner, selftest};
 use vcc_conformance::server::{self, faults::Fault, fixture::Fixture};
 
 /// Conformance harness and reference server for POST v0/{accountKey}/calls/.
@@ -20,6 +22,14 @@ enum Cli {
     Run {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
+    },
+    /// Run the suite against the reference server with each fault and each harmless
+    /// variation, and print the score table (exit 1 if a fault survives or a harmless
+    /// server is flagged)
+    Selftest {
+        /// Per-request timeout in seconds (one fault never answers)
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
     },
     /// Serve the reference server
     Serve {
@@ -88,9 +98,33 @@ fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>) ->
     })
 }
 
+fn selftest(timeout: f64) -> ExitCode {
+    if !(timeout > 0.0 && timeout <= 3600.0) {
+        eprintln!("error: --timeout must be more than 0 and at most 3600 seconds");
+        return ExitCode::from(2);
+    }
+    let loaded = runner::load(&runner::Options::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let (Ok((cases, schemas)), Ok(runtime)) = (loaded, runtime) else {
+        eprintln!("error: could not load the shipped cases or start the runtime");
+        return ExitCode::from(2);
+    };
+    match runtime.block_on(selftest::run_all(cases, schemas, Duration::from_secs_f64(timeout))) {
+        Ok(verdicts) => {
+            print!("{}", selftest::table(&verdicts));
+            if selftest::passed(&verdicts) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse() {
         Cli::Run { args } => runner::run(&args, runner::EmptySelection::Fail),
+        Cli::Selftest { timeout } => selftest(timeout),
         Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
     }
 }

@@ -1,6 +1,7 @@
 //! Self-test: runs the cases against the reference server with each fault, and
 //! without, to show what the suite catches. A fault is "killed" when at least
-//! one case fails against it; the faithful server must pass every case.
+//! one case fails against it; the faithful server and every harmless variation
+//! must pass every case (no false alarms).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,16 +66,27 @@ pub async fn run_all(cases: Vec<Case>, schemas: Schemas, timeout: Duration) -> R
     Ok(verdicts)
 }
 
+/// Whether every fault was caught and no faithful or harmless server was flagged.
+pub fn passed(verdicts: &[Verdict]) -> bool {
+    verdicts.iter().all(|v| match v.fault {
+        Some(f) if !f.is_harmless() => !v.failed.is_empty(),
+        _ => v.failed.is_empty(),
+    })
+}
+
 /// The score table: one row per server, then the mutation score.
 pub fn table(verdicts: &[Verdict]) -> String {
-    let mut out = format!("{:<28} {:>7}  failing cases\n", "server", "failed");
+    let mut out = format!("{:<34} {:>7}  failing cases\n", "server", "failed");
     for v in verdicts {
         let shown: Vec<&str> = v.failed.iter().take(3).map(String::as_str).collect();
         let more = if v.failed.len() > 3 { format!(" (+{} more)", v.failed.len() - 3) } else { String::new() };
-        out.push_str(&format!("{:<28} {:>3}/{:<3}  {}{more}\n", v.label(), v.failed.len(), v.total, shown.join(", ")));
+        out.push_str(&format!("{:<34} {:>3}/{:<3}  {}{more}\n", v.label(), v.failed.len(), v.total, shown.join(", ")));
     }
-    let faults: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_some()).collect();
+    let faults: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_some_and(|f| !f.is_harmless())).collect();
     let killed = faults.iter().filter(|v| !v.failed.is_empty()).count();
     out.push_str(&format!("mutation score: {killed}/{} faults killed\n", faults.len()));
+    let harmless: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_none_or(Fault::is_harmless)).collect();
+    let alarms = harmless.iter().filter(|v| !v.failed.is_empty()).count();
+    out.push_str(&format!("false alarms: {alarms}/{} faithful or harmless servers flagged\n", harmless.len()));
     out
 }

@@ -22,6 +22,21 @@ fn faithful_server_passes_and_every_fault_is_killed() {
     assert!(faithful.fault.is_none());
     assert!(faithful.total >= 40, "{table}");
     assert!(faithful.failed.is_empty(), "the faithful server failed cases:\n{table}");
-    let survivors: Vec<&str> = verdicts.iter().filter(|v| v.fault.is_some() && v.failed.is_empty()).map(Verdict::label).collect();
+    let survivors: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| v.fault.is_some_and(|f| !f.is_harmless()) && v.failed.is_empty())
+        .map(Verdict::label)
+        .collect();
     assert!(survivors.is_empty(), "faults the suite did not catch: {survivors:?}\n{table}");
+    let false_alarms: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| v.fault.is_some_and(|f| f.is_harmless()) && !v.failed.is_empty())
+        .map(Verdict::label)
+        .collect();
+    assert!(false_alarms.len() < 1, "harmless variations flagged: {false_alarms:?}\n{table}");
+    assert!(verdicts.iter().filter(|v| v.fault.is_some_and(|f| f.is_harmless())).count() >= 7, "{table}");
+    assert!(selftest::passed(&verdicts));
+    let harmful = vcc_conformance::server::faults::Fault::ALL.iter().filter(|f| !f.is_harmless()).count();
+    assert!(harmful >= 30, "{harmful}");
+    assert!(table.contains(&format!("mutation score: {harmful}/{harmful} faults killed")), "{table}");
 }

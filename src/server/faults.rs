@@ -1,6 +1,8 @@
 //! Faults: single, deliberate deviations from the contract, for proving that the
 //! suite catches them (`serve --fault NAME`, and the self-test). Each fault is
-//! one realistic bug; the faithful server has none. Faults wrap the rules from
+//! one realistic bug; the faithful server has none. A few are harmless
+//! variations instead ([`Fault::is_harmless`]): answers the contract allows,
+//! which the suite must not flag. Faults wrap the rules from
 //! outside (they edit the state, the request before the rules see it, or the
 //! answer after), so [`super::rules`] stays a plain reading of the contract.
 
@@ -44,6 +46,14 @@ pub enum Fault {
     AcceptMissingToken,
     GarbageBody,
     NeverAnswers,
+    // Harmless variations.
+    PlainJsonContentType,
+    UppercaseContentType,
+    ExtraFields,
+    ReversedKeys,
+    PrettyJson,
+    Chunked,
+    ExtraHeaders,
 }
 
 impl Fault {
@@ -80,7 +90,28 @@ impl Fault {
         Fault::AcceptMissingToken,
         Fault::GarbageBody,
         Fault::NeverAnswers,
+        Fault::PlainJsonContentType,
+        Fault::UppercaseContentType,
+        Fault::ExtraFields,
+        Fault::ReversedKeys,
+        Fault::PrettyJson,
+        Fault::Chunked,
+        Fault::ExtraHeaders,
     ];
+
+    /// Whether this is an answer the contract allows (the suite must pass).
+    pub fn is_harmless(self) -> bool {
+        matches!(
+            self,
+            Fault::PlainJsonContentType
+                | Fault::UppercaseContentType
+                | Fault::ExtraFields
+                | Fault::ReversedKeys
+                | Fault::PrettyJson
+                | Fault::Chunked
+                | Fault::ExtraHeaders
+        )
+    }
 
     /// The kebab-case name used on the command line.
     pub fn name(self) -> &'static str {
@@ -117,6 +148,13 @@ impl Fault {
             Fault::AcceptMissingToken => "accept-missing-token",
             Fault::GarbageBody => "garbage-body",
             Fault::NeverAnswers => "never-answers",
+            Fault::PlainJsonContentType => "harmless-plain-json-content-type",
+            Fault::UppercaseContentType => "harmless-uppercase-content-type",
+            Fault::ExtraFields => "harmless-extra-fields",
+            Fault::ReversedKeys => "harmless-reversed-keys",
+            Fault::PrettyJson => "harmless-pretty-json",
+            Fault::Chunked => "harmless-chunked",
+            Fault::ExtraHeaders => "harmless-extra-headers",
         }
     }
 
@@ -137,6 +175,10 @@ pub struct Output {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Headers beyond Content-Type.
+    pub headers: Vec<(&'static str, &'static str)>,
+    /// Send the body in chunks of unknown total length (chunked encoding).
+    pub chunked: bool,
 }
 
 fn chars_at(body: &Value, pointer: &str) -> Option<usize> {
@@ -287,6 +329,39 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             }
         }
         (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
+        (Fault::PlainJsonContentType, _) => out.content_type = "application/json",
+        (Fault::UppercaseContentType, _) => out.content_type = "Application/JSON; Charset=UTF-8",
+        (Fault::ExtraFields, _) => {
+            if let Some(map) = body.as_object_mut() {
+                map.insert("traceId".into(), json!("c0ffee"));
+                for side in ["from", "to", "regarding"] {
+                    if let Some(inner) = map.get_mut(side).and_then(Value::as_object_mut) {
+                        inner.insert("displayName".into(), json!("extra"));
+                    }
+                }
+                if let Some(links) = map.get_mut("links").and_then(Value::as_array_mut) {
+                    links.insert(0, json!({ "href": "http://elsewhere/recording", "rel": "recording" }));
+                }
+            }
+        }
+        (Fault::ReversedKeys, _) => {
+            let mut text = String::new();
+            write_reversed(&body, &mut text);
+            out.body = text.into_bytes();
+            return;
+        }
+        (Fault::PrettyJson, _) => {
+            out.body = serde_json::to_vec_pretty(&body).unwrap_or_default();
+            return;
+        }
+        (Fault::Chunked, _) => {
+            out.chunked = true;
+            return;
+        }
+        (Fault::ExtraHeaders, _) => {
+            out.headers.extend([("x-request-id", "7f1c"), ("cache-control", "no-store"), ("x-powered-by", "ASP.NET")]);
+            return;
+        }
         (Fault::GarbageBody, _) => {
             out.body = b"<html><body>Internal error</body></html>".to_vec();
             return;
@@ -294,6 +369,35 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         _ => return,
     }
     out.body = serde_json::to_vec(&body).unwrap_or_default();
+}
+
+/// JSON text with every object's keys in reverse order.
+fn write_reversed(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_reversed(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_reversed(v, out);
+            }
+            out.push(']');
+        }
+        leaf => out.push_str(&leaf.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -326,8 +430,23 @@ mod tests {
     }
 
     #[test]
+    fn reversed_keys_are_the_same_json() {
+        let v = json!({"a": 1, "b": {"c": [1, {"d": "x\"y", "e": null}]}});
+        let mut text = String::new();
+        write_reversed(&v, &mut text);
+        assert!(text.starts_with("{\"b\""), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+    }
+
+    #[test]
     fn no_fault_changes_nothing() {
-        let mut out = Output { status: 400, content_type: "application/json", body: b"{\"message\":\"m\"}".to_vec() };
+        let mut out = Output {
+            status: 400,
+            content_type: "application/json",
+            body: b"{\"message\":\"m\"}".to_vec(),
+            headers: vec![],
+            chunked: false,
+        };
         after(None, &mut out);
         assert_eq!(out.body, b"{\"message\":\"m\"}");
         let mut input = Input { authorization: None, content_type: None, body: b"{}".to_vec() };

@@ -45,10 +45,35 @@ pub fn router(fixture: Fixture, fault: Option<Fault>) -> Router {
         .with_state(state)
 }
 
+/// A body of unknown length, sent in two chunks (chunked transfer encoding).
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
 fn respond(out: Output) -> Response {
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, out.body).into_response();
+    let body = if out.chunked {
+        let mut bytes = Bytes::from(out.body);
+        let head = bytes.split_to(bytes.len() / 2);
+        Body::new(Chunks([head, bytes].into()))
+    } else {
+        Body::from(out.body)
+    };
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(out.content_type));
+    for (name, value) in out.headers {
+        response.headers_mut().insert(name, HeaderValue::from_static(value));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
@@ -56,7 +81,13 @@ fn respond(out: Output) -> Response {
 }
 
 fn json_output(status: u16, body: &Value) -> Output {
-    Output { status, content_type: "application/json; charset=utf-8", body: body.to_string().into_bytes() }
+    Output {
+        status,
+        content_type: "application/json; charset=utf-8",
+        body: body.to_string().into_bytes(),
+        headers: Vec::new(),
+        chunked: false,
+    }
 }
 
 async fn not_found() -> Response {
