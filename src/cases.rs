@@ -335,8 +335,9 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T
         de.end().map_err(|e| located(e.line(), e.column(), String::new(), strip_position(&e.to_string())))?;
         return Ok(value);
     }
-    if source.text.trim().is_empty() {
-        return Err(located(1, 1, String::new(), "the file is empty".into()));
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    if source.text.lines().all(blank) {
+        return Err(located(1, 1, String::new(), "the file is empty (only blank lines or comments)".into()));
     }
     serde_saphyr::with_deserializer_from_str(&source.text, |de| {
         serde_path_to_error::deserialize(de).map_err(|e| {
@@ -350,8 +351,14 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T
     })
 }
 
+/// The field path, without serde_path_to_error's `.` for the root and `?` for a
+/// place it could not name.
 fn clean_path(path: &str) -> String {
-    if path == "." { String::new() } else { path.to_owned() }
+    let mut path = path;
+    while let Some(rest) = path.strip_suffix(".?") {
+        path = rest;
+    }
+    if path == "." || path == "?" { String::new() } else { path.to_owned() }
 }
 
 /// The first line of a YAML error, without the "error: line L column C: " that

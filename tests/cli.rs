@@ -190,6 +190,38 @@ fn hostile_servers_fail_cases_with_a_reason_within_the_timeout() {
     }
 }
 
+static SAW_TOKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static SAW_ANYTHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
+    let elsewhere = hostile(|mut s| {
+        let mut buf = vec![0u8; 8192];
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let n = s.read(&mut buf).unwrap_or(0);
+        SAW_ANYTHING.store(true, std::sync::atomic::Ordering::SeqCst);
+        if String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase().contains("authorization") {
+            SAW_TOKEN.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        let _ = s.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
+    });
+    let port = elsewhere.rsplit(':').next().unwrap().to_owned();
+    static TARGET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TARGET.set(format!("http://localhost:{port}/v0/a1b2c3d4e5/calls/")).unwrap();
+    let redirecting = hostile(|mut s| {
+        read_request(&mut s);
+        let reply = format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {}\r\ncontent-length: 0\r\n\r\n", TARGET.get().unwrap());
+        let _ = s.write_all(reply.as_bytes());
+    });
+    let out = run(&[&["--base-url", &redirecting, "--token", "canary-redirect-token"][..], ONE_CASE].concat());
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("status: expected 201, got 307"), "{all}");
+    assert!(!SAW_ANYTHING.load(std::sync::atomic::Ordering::SeqCst), "the redirect was followed");
+    assert!(!SAW_TOKEN.load(std::sync::atomic::Ordering::SeqCst), "the token followed the redirect");
+    assert!(!all.contains("canary-redirect-token"), "{all}");
+}
+
 #[test]
 fn serve_rejects_a_bad_fixture_and_an_unknown_fault() {
     let dir = temp_dir("fixture");
