@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::cases::{self, Case, Source};
 use crate::checks;
@@ -34,6 +34,8 @@ pub struct Options {
     pub vars_files: Vec<PathBuf>,
     pub cases: Vec<PathBuf>,
     pub timeout: Option<Duration>,
+    pub allow_real_calls: bool,
+    pub dry_run: bool,
     pub help: bool,
 }
 
@@ -54,6 +56,11 @@ options:
   --vars FILE        a YAML or JSON map of variables (repeatable)
   --cases PATH       also run the case files in PATH, a folder or a file (repeatable)
   --timeout SECS     per-request timeout, default 10
+  --allow-real-calls run cases tagged places-call against a deployment that is
+                     not on loopback (they place real phone calls); without it
+                     they are reported as ignored
+  --dry-run          print each selected case as a curl command (the token as
+                     $VCC_TOKEN) and send nothing
   -h, --help         this text
 
 libtest options (as with cargo test): --list, --exact, --skip PATTERN,
@@ -76,8 +83,14 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             _ => (arg.as_str(), None),
         };
         let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout"];
-        if arg == "-h" || arg == "--help" {
-            opts.help = true;
+        let switch = match arg.as_str() {
+            "-h" | "--help" => Some(&mut opts.help),
+            "--allow-real-calls" => Some(&mut opts.allow_real_calls),
+            "--dry-run" => Some(&mut opts.dry_run),
+            _ => None,
+        };
+        if let Some(flag) = switch {
+            *flag = true;
             i += 1;
             continue;
         }
@@ -184,10 +197,45 @@ pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<
     Err(report::failure(case, &client.url(&case.request), client.token(), &outcome, &findings))
 }
 
-fn trial(case: Case, shared: Arc<Shared>) -> Trial {
-    Trial::test(case.test_name(), move || {
+/// Whether a base URL points at this machine (where placing a "call" is harmless).
+pub fn is_loopback(base: &str) -> bool {
+    match reqwest::Url::parse(base).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
+    let name = case.test_name();
+    if guard_real_calls && case.has_tag("places-call") {
+        let reason = "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it";
+        return Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)));
+    }
+    Trial::test(name, move || {
         shared.runtime.block_on(execute(&case, &shared.client, &shared.schemas)).map_err(Failed::from)
     })
+}
+
+/// A single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The case as a runnable curl command; the token stays in `$VCC_TOKEN`.
+pub fn curl(case: &Case, base: &str) -> String {
+    let mut cmd = format!("curl -sS -i -X {} {}", case.request.method, shell_quote(&format!("{base}{}", case.request.path)));
+    for (name, value) in &case.request.headers {
+        cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{name}: {value}"))));
+    }
+    if case.request.auth {
+        cmd.push_str(" \\\n  -H \"Authorization: Bearer $VCC_TOKEN\"");
+    }
+    if !case.request.body.is_empty() {
+        cmd.push_str(&format!(" \\\n  --data-binary {}", shell_quote(&String::from_utf8_lossy(&case.request.body))));
+    }
+    cmd
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -225,6 +273,20 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
+    if opts.dry_run {
+        let base = opts.base_url.as_deref().unwrap_or("http://127.0.0.1:8080");
+        let base = match crate::client::parse_base_url(base) {
+            Ok(b) => b,
+            Err(e) => return fail(&e),
+        };
+        for case in &cases {
+            let probe = Trial::test(case.test_name(), || Ok(()));
+            if !libtest.is_filtered_out(&probe) {
+                println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, curl(case, &base));
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("could not start the async runtime: {e}")),
@@ -246,7 +308,8 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone() });
-    let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared))).collect();
+    let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
+    let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared), guard_real_calls)).collect();
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
     if selected == 0 && !libtest.list {
         let filter = libtest.filter.as_deref().unwrap_or("");
@@ -280,6 +343,27 @@ mod tests {
         assert_eq!(opts.timeout, Some(Duration::from_millis(2500)));
         assert_eq!(opts.cases, vec![PathBuf::from("mine")]);
         assert_eq!(rest, strings(&["--exact", "examples::x", "--test-threads", "4"]));
+    }
+
+    #[test]
+    fn loopback_is_recognised() {
+        for yes in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.9.9.9"] {
+            assert!(is_loopback(yes), "{yes}");
+        }
+        for no in ["https://emea.newvoicemedia.com", "http://10.0.0.1", "http://localhost.example", "nonsense"] {
+            assert!(!is_loopback(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn curl_commands_quote_and_keep_the_token_out() {
+        let (cases, _) = load(&Options::default()).unwrap();
+        let case = cases.iter().find(|c| c.name == "reference-invalid").unwrap();
+        let cmd = curl(case, "http://h");
+        assert!(cmd.starts_with("curl -sS -i -X POST 'http://h/v0/a1b2c3d4e5/calls/'"), "{cmd}");
+        assert!(cmd.contains("-H \"Authorization: Bearer $VCC_TOKEN\""), "{cmd}");
+        assert!(cmd.contains("not a url!"), "{cmd}");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -233,3 +233,32 @@ fn serve_rejects_a_bad_fixture_and_an_unknown_fault() {
     let out = Command::new(BIN).args(["serve", "--fault", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+static DRY_RUN_CONNECTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[test]
+fn dry_run_prints_curl_and_sends_nothing() {
+    let base = hostile(|s| {
+        DRY_RUN_CONNECTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(s)
+    });
+    let out = run(&["--base-url", &base, "--token", "canary-dry-run-token", "--dry-run"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(all.matches("curl -sS -i -X POST").count(), 50, "{all}");
+    assert!(all.contains("Bearer $VCC_TOKEN") && !all.contains("canary-dry-run-token"), "{all}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!DRY_RUN_CONNECTED.load(std::sync::atomic::Ordering::SeqCst), "--dry-run connected to the server");
+}
+
+#[test]
+fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
+    // Nothing is sent: the only selected case is ignored before any request.
+    let out = run(&["--base-url", "http://deployment.invalid", "--token", "abcdefghij", "--exact", "examples::example-1-agent-to-number"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("1 ignored") && all.contains("--allow-real-calls"), "{all}");
+    // On loopback they run.
+    let out = run(ONE_CASE);
+    assert!(text(&out).contains("1 passed"), "{}", text(&out));
+}
