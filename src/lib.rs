@@ -23,6 +23,7 @@
 pub mod cases;
 pub mod checks;
 pub mod client;
+pub mod coverage;
 pub mod report;
 pub mod runner;
 pub mod schemas;

@@ -31,6 +31,9 @@ enum Cli {
         #[arg(long, default_value_t = 2.0)]
         timeout: f64,
     },
+    /// Print each documented item of the contract and the cases that cover it
+    /// (exit 1 if an item has no case or a case claims an unknown item)
+    Coverage,
     /// Serve the reference server
     Serve {
         /// Address to listen on
@@ -121,10 +124,25 @@ fn selftest(timeout: f64) -> ExitCode {
     }
 }
 
+fn coverage() -> ExitCode {
+    let loaded = runner::load(&runner::Options::default());
+    let (Ok((cases, _)), Ok(items)) = (loaded, vcc_conformance::coverage::items()) else {
+        eprintln!("error: could not load the shipped cases or contract/items.yaml");
+        return ExitCode::from(2);
+    };
+    print!("{}", vcc_conformance::coverage::table(&items, &cases));
+    let problems = vcc_conformance::coverage::problems(&items, &cases);
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
 fn main() -> ExitCode {
     match Cli::parse() {
         Cli::Run { args } => runner::run(&args, runner::EmptySelection::Fail),
         Cli::Selftest { timeout } => selftest(timeout),
+        Cli::Coverage => coverage(),
         Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
     }
 }

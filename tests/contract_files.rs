@@ -108,6 +108,20 @@ fn every_documented_example_and_message_has_a_case() {
 }
 
 #[test]
+fn every_documented_item_has_a_case_and_every_claim_exists() {
+    let (cases, _) = shipped();
+    let items = vcc_conformance::coverage::items().unwrap();
+    let problems = vcc_conformance::coverage::problems(&items, &cases);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // And the check can fail both ways.
+    let mut claims_too_much = cases[0].clone();
+    claims_too_much.covers = vec!["example-9".into()];
+    assert_eq!(vcc_conformance::coverage::problems(&items, &[claims_too_much]).iter().filter(|p| p.contains("example-9")).count(), 1);
+    let without_example_3: Vec<_> = cases.iter().filter(|c| !c.covers.contains(&"example-3".to_owned())).cloned().collect();
+    assert!(vcc_conformance::coverage::problems(&items, &without_example_3).contains(&"documented item `example-3` has no case".to_owned()));
+}
+
+#[test]
 fn negative_cases_say_exactly_what_they_expect() {
     let (cases, _) = shipped();
     for case in &cases {
