@@ -24,6 +24,7 @@ pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod coverage;
+pub mod junit;
 pub mod report;
 pub mod runner;
 pub mod schemas;

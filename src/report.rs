@@ -1,7 +1,7 @@
-//! Report: what a failed case prints. The request as sent (with the bearer token
-//! redacted), the response as received, then each finding with its diff.
-//! libtest-mimic prints this under the case's name and does the `cargo test`
-//! style summary.
+//! Report: what a case's result says. The request as sent (with the bearer
+//! token redacted), the response as received, then each finding with its diff.
+//! libtest-mimic prints a failure's text under the case's name and does the
+//! `cargo test` style summary; [`Record`]s feed the file reports (`junit`, `html`).
 
 use crate::cases::Case;
 use crate::checks::preview;
@@ -28,19 +28,64 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// The text of a failed case.
-pub fn failure(
-    case: &Case,
-    url: &str,
-    token: Option<&Secret>,
-    outcome: &Result<Response, String>,
-    findings: &[String],
-) -> String {
-    let mut out = format!("{} ({}:{}) covers: {}\n", case.test_name(), case.source, case.line, case.covers.join("; "));
-    if !case.documented {
-        out.push_str("note: this behaviour is not documented on the page\n");
+/// How a case ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed,
+    Ignored(String),
+}
+
+/// One case's result, for the reports that outlive the run (JUnit, HTML).
+/// Every text in it is already redacted.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub name: String,
+    pub file: String,
+    pub source: String,
+    pub line: usize,
+    pub covers: Vec<String>,
+    pub documented: bool,
+    pub status: Status,
+    pub time: std::time::Duration,
+    /// The request and the response (or why there was none).
+    pub exchange: String,
+    /// What differed, with diffs; empty when it passed.
+    pub findings: String,
+}
+
+impl Record {
+    /// A case that was not sent.
+    pub fn ignored(case: &Case, reason: &str) -> Record {
+        Record {
+            name: case.test_name(),
+            file: case.file.clone(),
+            source: case.source.clone(),
+            line: case.line,
+            covers: case.covers.clone(),
+            documented: case.documented,
+            status: Status::Ignored(reason.to_owned()),
+            time: std::time::Duration::ZERO,
+            exchange: String::new(),
+            findings: String::new(),
+        }
     }
-    out.push_str("request:\n");
+
+    /// The text a failed case prints.
+    pub fn failure_text(&self) -> String {
+        let mut out = format!("{} ({}:{}) covers: {}\n", self.name, self.source, self.line, self.covers.join("; "));
+        if !self.documented {
+            out.push_str("note: this behaviour is not documented on the page\n");
+        }
+        out.push_str(&self.exchange);
+        out.push_str(&self.findings);
+        out
+    }
+}
+
+/// The request as sent and the response as received, redacted.
+pub fn exchange(case: &Case, url: &str, token: Option<&Secret>, outcome: &Result<Response, String>) -> String {
+    let mut out = String::from("request:\n");
     let mut request = format!("{} {url}\n", case.request.method);
     for (name, value) in &case.request.headers {
         request.push_str(&format!("{name}: {value}\n"));
@@ -62,17 +107,55 @@ pub fn failure(
             response.push_str(&body_text(&resp.body));
             out.push_str("response:\n");
             out.push_str(&indent(&response));
-            out.push_str("findings:\n");
-            for finding in findings {
-                let mut lines = finding.lines();
-                out.push_str(&format!("  - {}\n", lines.next().unwrap_or("")));
-                for line in lines {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            }
         }
     }
     redact(out, token)
+}
+
+/// The findings as a list, redacted.
+pub fn findings(findings: &[String], token: Option<&Secret>) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("findings:\n");
+    for finding in findings {
+        let mut lines = finding.lines();
+        out.push_str(&format!("  - {}\n", lines.next().unwrap_or("")));
+        for line in lines {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    redact(out, token)
+}
+
+/// The record of a case that was sent.
+pub fn record(
+    case: &Case,
+    url: &str,
+    token: Option<&Secret>,
+    outcome: &Result<Response, String>,
+    found: &[String],
+    time: std::time::Duration,
+) -> Record {
+    let passed = outcome.is_ok() && found.is_empty();
+    Record {
+        status: if passed { Status::Passed } else { Status::Failed },
+        time,
+        exchange: exchange(case, url, token, outcome),
+        findings: findings(found, token),
+        ..Record::ignored(case, "")
+    }
+}
+
+/// The text of a failed case.
+pub fn failure(
+    case: &Case,
+    url: &str,
+    token: Option<&Secret>,
+    outcome: &Result<Response, String>,
+    found: &[String],
+) -> String {
+    record(case, url, token, outcome, found, std::time::Duration::ZERO).failure_text()
 }
 
 /// Tokens shorter than this are not scrubbed from the text: a real bearer token

@@ -17,7 +17,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::cases::{self, Case, Source};
 use crate::checks;
 use crate::client::{Client, Secret};
-use crate::report;
+use crate::report::{self, Record, Status};
 use crate::schemas::Schemas;
 use crate::server::{self, fixture::Fixture};
 use crate::vars::Vars;
@@ -36,6 +36,7 @@ pub struct Options {
     pub timeout: Option<Duration>,
     pub allow_real_calls: bool,
     pub dry_run: bool,
+    pub junit: Option<PathBuf>,
     pub help: bool,
 }
 
@@ -59,6 +60,8 @@ options:
   --allow-real-calls run cases tagged places-call against a deployment that is
                      not on loopback (they place real phone calls); without it
                      they are reported as ignored
+  --junit FILE       also write a JUnit XML report there (written whole, also
+                     when cases fail)
   --dry-run          print each selected case as a curl command (the token as
                      $VCC_TOKEN) and send nothing
   -h, --help         this text
@@ -82,7 +85,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
             _ => (arg.as_str(), None),
         };
-        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout"];
+        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit"];
         let switch = match arg.as_str() {
             "-h" | "--help" => Some(&mut opts.help),
             "--allow-real-calls" => Some(&mut opts.allow_real_calls),
@@ -115,6 +118,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             }
             "--vars" => opts.vars_files.push(PathBuf::from(value)),
             "--cases" => opts.cases.push(PathBuf::from(value)),
+            "--junit" => opts.junit = Some(PathBuf::from(value)),
             "--timeout" => {
                 let secs: f64 = value.parse().map_err(|_| format!("--timeout takes seconds, not `{value}`"))?;
                 if !(secs > 0.0 && secs <= 3600.0) {
@@ -182,19 +186,35 @@ struct Shared {
     client: Client,
     schemas: Schemas,
     runtime: tokio::runtime::Handle,
+    records: std::sync::Mutex<Vec<Record>>,
 }
 
-/// Sends one case and checks the answer: `Err` carries the failure report.
-pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<(), String> {
+impl Shared {
+    fn keep(&self, record: Record) {
+        if let Ok(mut records) = self.records.lock() {
+            records.push(record);
+        }
+    }
+}
+
+/// Sends one case and checks the answer.
+pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas) -> Record {
+    let started = std::time::Instant::now();
     let outcome = client.send(&case.request).await;
     let findings = match &outcome {
         Ok(resp) => checks::check(&case.expect, &case.request, resp, schemas),
         Err(_) => Vec::new(),
     };
-    if outcome.is_ok() && findings.is_empty() {
-        return Ok(());
+    report::record(case, &client.url(&case.request), client.token(), &outcome, &findings, started.elapsed())
+}
+
+/// Sends one case and checks the answer: `Err` carries the failure report.
+pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<(), String> {
+    let record = run_case(case, client, schemas).await;
+    match record.status {
+        Status::Failed => Err(record.failure_text()),
+        _ => Ok(()),
     }
-    Err(report::failure(case, &client.url(&case.request), client.token(), &outcome, &findings))
 }
 
 /// Whether a base URL points at this machine (where placing a "call" is harmless).
@@ -211,10 +231,19 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
     let name = case.test_name();
     if guard_real_calls && case.has_tag("places-call") {
         let reason = "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it";
-        return Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)));
+        return Trial::ignorable_test(name, move || {
+            shared.keep(Record::ignored(&case, reason));
+            Ok(Completion::ignored_with(reason))
+        });
     }
     Trial::test(name, move || {
-        shared.runtime.block_on(execute(&case, &shared.client, &shared.schemas)).map_err(Failed::from)
+        let record = shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas));
+        let result = match record.status {
+            Status::Failed => Err(Failed::from(record.failure_text())),
+            _ => Ok(()),
+        };
+        shared.keep(record);
+        result
     })
 }
 
@@ -266,7 +295,10 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let opts = opts.with_env();
     let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
         Ok(a) => a,
-        Err(e) => return fail(&format!("{}\n{USAGE}", e.to_string().trim_end())),
+        Err(e) => {
+            let text = e.to_string();
+            return fail(&format!("{}\n{USAGE}", text.trim_start_matches("error: ").trim_end()));
+        }
     };
     let (cases, schemas) = match load(&opts) {
         Ok(loaded) if loaded.0.is_empty() => return fail("no case was loaded"),
@@ -307,7 +339,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone() });
+    let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone(), records: Default::default() });
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
     let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared), guard_real_calls)).collect();
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
@@ -319,7 +351,16 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         }
         eprintln!("warning: {message}");
     }
-    libtest_mimic::run(&libtest, trials).exit_code()
+    let started = std::time::Instant::now();
+    let conclusion = libtest_mimic::run(&libtest, trials);
+    let records = shared.records.lock().map(|r| r.clone()).unwrap_or_default();
+    if let Some(path) = &opts.junit {
+        if let Err(e) = crate::junit::write(path, &records, started.elapsed()) {
+            eprintln!("error: could not write the JUnit report {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    conclusion.exit_code()
 }
 
 #[cfg(test)]

@@ -262,3 +262,27 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     let out = run(ONE_CASE);
     assert!(text(&out).contains("1 passed"), "{}", text(&out));
 }
+
+#[test]
+fn json_lines_and_junit_are_written_also_when_cases_fail() {
+    let faulty = Served::start(&["--fault", "message-typo"]);
+    let dir = temp_dir("reports");
+    let junit = dir.join("junit.xml");
+    let out = run(&["--base-url", &faulty.1, "--token", "canary-json-token", "--format", "json", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut failed = 0;
+    let mut diff_shown = false;
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if event["event"] == "failed" && event["type"] == "test" {
+            failed += 1;
+            diff_shown |= event["stdout"].as_str().unwrap_or_default().contains("+Agent Id exceeds 11 digit\n");
+        }
+    }
+    assert!(failed >= 20 && diff_shown, "{stdout}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    assert!(xml.contains(&format!(r#"failures="{failed}""#)), "{xml}");
+    assert!(xml.contains("-Agent Id exceeds 11 digits"), "{xml}");
+    assert!(!xml.contains("canary-json-token") && !stdout.contains("canary-json-token"));
+}
