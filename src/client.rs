@@ -61,6 +61,8 @@ pub struct Client {
     base: String,
     token: Option<Secret>,
     timeout: Duration,
+    /// The least time between two requests, and when the next may start.
+    pacing: Option<(Duration, tokio::sync::Mutex<tokio::time::Instant>)>,
 }
 
 /// Checks a base URL: absolute http(s), no query or fragment. Returns it without
@@ -92,7 +94,24 @@ impl Client {
             .user_agent(concat!("vcc-conformance/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))?;
-        Ok(Client { http, base, token, timeout })
+        Ok(Client { http, base, token, timeout, pacing: None })
+    }
+
+    /// Spaces requests at least `interval` apart (`None`: no pacing).
+    pub fn with_pacing(mut self, interval: Option<Duration>) -> Client {
+        self.pacing = interval.map(|i| (i, tokio::sync::Mutex::new(tokio::time::Instant::now())));
+        self
+    }
+
+    async fn wait_for_turn(&self) {
+        let Some((interval, next)) = &self.pacing else { return };
+        let slot = {
+            let mut next = next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + *interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 
     pub fn base(&self) -> &str {
@@ -107,8 +126,10 @@ impl Client {
         format!("{}{}", self.base, req.path)
     }
 
-    /// Sends one request and reads the whole answer, within the timeout.
+    /// Sends one request (in its turn, when paced) and reads the whole answer,
+    /// within the timeout.
     pub async fn send(&self, req: &Request) -> Result<Response, String> {
+        self.wait_for_turn().await;
         match tokio::time::timeout(self.timeout, self.exchange(req)).await {
             Ok(result) => result,
             Err(_) => Err(format!("no complete answer within {} s (timeout)", self.timeout.as_secs_f64())),
@@ -191,6 +212,18 @@ mod tests {
         for bad in ["", "localhost:80", "ftp://x", "http://x/?a=1", "http://u:p@x/", "http://"] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn pacing_spaces_turns() {
+        let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(1))
+            .unwrap()
+            .with_pacing(Some(Duration::from_millis(100)));
+        let start = tokio::time::Instant::now();
+        for _ in 0..4 {
+            client.wait_for_turn().await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_millis(300));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Options {
     pub allow_real_calls: bool,
     pub dry_run: bool,
     pub junit: Option<PathBuf>,
+    /// Requests per second at most; 0 = no pacing. Default: none on loopback, 5 elsewhere.
+    pub max_rps: Option<f64>,
     pub help: bool,
 }
 
@@ -60,6 +62,8 @@ options:
   --allow-real-calls run cases tagged places-call against a deployment that is
                      not on loopback (they place real phone calls); without it
                      they are reported as ignored
+  --max-rps N        send at most N requests a second (0: no pacing); default
+                     no pacing on loopback, 5 a second elsewhere
   --junit FILE       also write a JUnit XML report there (written whole, also
                      when cases fail)
   --dry-run          print each selected case as a curl command (the token as
@@ -70,8 +74,35 @@ libtest options (as with cargo test): --list, --exact, --skip PATTERN,
 --ignored, --include-ignored, --test-threads N, --format pretty|terse|json,
 -q/--quiet, --color auto|always|never, and a FILTER that test names must contain.
 
+environment (for runners that cannot pass flags, such as cargo nextest):
+  VCC_BASE_URL, VCC_TOKEN, VCC_VARS and VCC_CASES (paths separated by :),
+  VCC_VAR (NAME=VALUE;NAME=VALUE), VCC_TIMEOUT, VCC_MAX_RPS, VCC_JUNIT,
+  VCC_ALLOW_REAL_CALLS=1. Flags win over the environment.
+
 exit status: 0 all passed, 101 a case failed, 2 the run could not start.
 ";
+
+fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value.parse().map_err(|_| format!("--timeout takes seconds, not `{value}`"))?;
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("--timeout must be more than 0 and at most 3600 seconds, not {value}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_rps(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rps) if (0.0..=100_000.0).contains(&rps) => Ok(rps),
+        _ => Err(format!("--max-rps takes a number of requests per second from 0 (no pacing) to 100000, not `{value}`")),
+    }
+}
+
+/// The pacing for a run: the given rate, or none on loopback and a gentle 5
+/// requests per second elsewhere.
+pub fn pacing(max_rps: Option<f64>, base: &str) -> Option<Duration> {
+    let rps = max_rps.unwrap_or(if is_loopback(base) { 0.0 } else { 5.0 });
+    (rps > 0.0).then(|| Duration::from_secs_f64(1.0 / rps))
+}
 
 /// Splits `args` (without the program name) into our options and libtest's.
 /// Accepts `--flag value` and `--flag=value`.
@@ -85,7 +116,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
             _ => (arg.as_str(), None),
         };
-        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit"];
+        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps"];
         let switch = match arg.as_str() {
             "-h" | "--help" => Some(&mut opts.help),
             "--allow-real-calls" => Some(&mut opts.allow_real_calls),
@@ -119,13 +150,8 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--vars" => opts.vars_files.push(PathBuf::from(value)),
             "--cases" => opts.cases.push(PathBuf::from(value)),
             "--junit" => opts.junit = Some(PathBuf::from(value)),
-            "--timeout" => {
-                let secs: f64 = value.parse().map_err(|_| format!("--timeout takes seconds, not `{value}`"))?;
-                if !(secs > 0.0 && secs <= 3600.0) {
-                    return Err(format!("--timeout must be more than 0 and at most 3600 seconds, not {value}"));
-                }
-                opts.timeout = Some(Duration::from_secs_f64(secs));
-            }
+            "--max-rps" => opts.max_rps = Some(parse_rps(&value)?),
+            "--timeout" => opts.timeout = Some(parse_timeout(&value)?),
             _ => unreachable!("every flag in `ours` is handled"),
         }
         i += 1;
@@ -134,16 +160,50 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
 }
 
 impl Options {
-    /// Takes `VCC_BASE_URL` and `VCC_TOKEN` where the flags are absent.
-    pub fn with_env(mut self) -> Options {
-        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    /// Fills what the flags left unset from the environment, for runners (such as
+    /// nextest) that cannot pass flags: `VCC_BASE_URL`, `VCC_TOKEN`, `VCC_VARS`
+    /// and `VCC_CASES` (paths separated by `:`), `VCC_VAR` (`NAME=VALUE` pairs
+    /// separated by `;`), `VCC_TIMEOUT`, `VCC_MAX_RPS`, `VCC_JUNIT`,
+    /// `VCC_ALLOW_REAL_CALLS=1`.
+    pub fn with_env(self) -> Result<Options, String> {
+        self.with_env_from(|name| std::env::var(name).ok())
+    }
+
+    pub fn with_env_from(mut self, get: impl Fn(&str) -> Option<String>) -> Result<Options, String> {
+        let env = |name: &str| get(name).filter(|v| !v.is_empty());
+        let paths = |v: String| v.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect::<Vec<_>>();
         if self.base_url.is_none() {
             self.base_url = env("VCC_BASE_URL");
         }
         if self.token.is_none() {
             self.token = env("VCC_TOKEN").map(Secret::new);
         }
-        self
+        if self.vars_files.is_empty() {
+            self.vars_files = env("VCC_VARS").map(paths).unwrap_or_default();
+        }
+        if self.cases.is_empty() {
+            self.cases = env("VCC_CASES").map(paths).unwrap_or_default();
+        }
+        if let Some(pairs) = env("VCC_VAR") {
+            let mut from_env = Vec::new();
+            for pair in pairs.split(';').filter(|p| !p.trim().is_empty()) {
+                let (name, value) = pair.split_once('=').ok_or_else(|| format!("VCC_VAR: `{pair}` is not NAME=VALUE"))?;
+                from_env.push((name.trim().to_owned(), value.to_owned()));
+            }
+            from_env.append(&mut self.vars);
+            self.vars = from_env;
+        }
+        if self.timeout.is_none() {
+            self.timeout = env("VCC_TIMEOUT").map(|v| parse_timeout(&v)).transpose()?;
+        }
+        if self.max_rps.is_none() {
+            self.max_rps = env("VCC_MAX_RPS").map(|v| parse_rps(&v)).transpose()?;
+        }
+        if self.junit.is_none() {
+            self.junit = env("VCC_JUNIT").map(PathBuf::from);
+        }
+        self.allow_real_calls |= env("VCC_ALLOW_REAL_CALLS").is_some_and(|v| v == "1" || v == "true");
+        Ok(self)
     }
 
     /// The variables: shipped defaults, then `--vars` files, then `--var`s.
@@ -292,7 +352,10 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let opts = opts.with_env();
+    let opts = match opts.with_env() {
+        Ok(opts) => opts,
+        Err(e) => return fail(&e),
+    };
     let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
         Ok(a) => a,
         Err(e) => {
@@ -335,7 +398,9 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
             Err(e) => return fail(&format!("could not start the embedded reference server: {e}")),
         },
     };
-    let client = match Client::new(&base, token, opts.timeout.unwrap_or(DEFAULT_TIMEOUT)) {
+    let client = Client::new(&base, token, opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
+        .map(|c| c.with_pacing(pacing(opts.max_rps, &base)));
+    let client = match client {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -384,6 +449,40 @@ mod tests {
         assert_eq!(opts.timeout, Some(Duration::from_millis(2500)));
         assert_eq!(opts.cases, vec![PathBuf::from("mine")]);
         assert_eq!(rest, strings(&["--exact", "examples::x", "--test-threads", "4"]));
+    }
+
+    #[test]
+    fn the_environment_fills_what_flags_left_unset() {
+        let env = |name: &str| {
+            Some(match name {
+                "VCC_BASE_URL" => "http://env",
+                "VCC_VARS" => "a.yaml:b.yaml",
+                "VCC_VAR" => "agentId=1;x=y=z",
+                "VCC_TIMEOUT" => "3",
+                "VCC_ALLOW_REAL_CALLS" => "1",
+                _ => return None,
+            }
+            .to_owned())
+        };
+        let flags = Options { base_url: Some("http://flag".into()), vars: vec![("agentId".into(), "2".into())], ..Options::default() };
+        let opts = flags.with_env_from(env).unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("http://flag"));
+        assert_eq!(opts.vars_files, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(opts.vars.last(), Some(&("agentId".to_owned(), "2".to_owned())), "the flag wins");
+        assert!(opts.vars.contains(&("x".to_owned(), "y=z".to_owned())));
+        assert_eq!(opts.timeout, Some(Duration::from_secs(3)));
+        assert!(opts.allow_real_calls);
+        let bad = |name: &str| (name == "VCC_TIMEOUT").then(|| "soon".to_owned());
+        assert!(Options::default().with_env_from(bad).is_err());
+    }
+
+    #[test]
+    fn pacing_is_gentle_off_loopback_only() {
+        assert_eq!(pacing(None, "http://127.0.0.1:1"), None);
+        assert_eq!(pacing(None, "https://emea.example"), Some(Duration::from_millis(200)));
+        assert_eq!(pacing(Some(0.0), "https://emea.example"), None);
+        assert_eq!(pacing(Some(100.0), "http://127.0.0.1:1"), Some(Duration::from_millis(10)));
+        assert!(parse_rps("-1").is_err() && parse_rps("fast").is_err());
     }
 
     #[test]
