@@ -9,6 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::auth::{Auth, Credentials, TokenSource};
 use crate::cases::Request;
 
 /// The most of a response body that is read.
@@ -59,7 +60,7 @@ impl Response {
 pub struct Client {
     http: reqwest::Client,
     base: String,
-    token: Option<Secret>,
+    auth: Auth,
     timeout: Duration,
     /// The least time between two requests, and when the next may start.
     pacing: Option<(Duration, tokio::sync::Mutex<tokio::time::Instant>)>,
@@ -94,7 +95,8 @@ impl Client {
             .user_agent(concat!("vcc-conformance/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))?;
-        Ok(Client { http, base, token, timeout, pacing: None })
+        let auth = token.map_or(Auth::None, Auth::Static);
+        Ok(Client { http, base, auth, timeout, pacing: None })
     }
 
     /// Spaces requests at least `interval` apart (`None`: no pacing).
@@ -118,8 +120,25 @@ impl Client {
         &self.base
     }
 
-    pub fn token(&self) -> Option<&Secret> {
-        self.token.as_ref()
+    /// Fetches tokens with these client credentials instead of a static token.
+    pub fn with_client_credentials(mut self, credentials: Credentials) -> Client {
+        self.auth = Auth::ClientCredentials(TokenSource::new(credentials, self.http.clone()));
+        self
+    }
+
+    /// The current bearer token, fetched if need be (so that a bad client
+    /// secret is reported once, before any case runs).
+    pub async fn bearer(&self) -> Result<Option<Secret>, String> {
+        self.auth.bearer().await
+    }
+
+    /// Every secret a report must not show.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.auth.secrets()
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 
     pub fn url(&self, req: &Request) -> String {
@@ -144,7 +163,7 @@ impl Client {
             builder = builder.header(name, value);
         }
         if req.auth {
-            if let Some(token) = &self.token {
+            if let Some(token) = self.auth.bearer().await? {
                 let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| "the token has characters a header cannot carry".to_owned())?;
                 value.set_sensitive(true);

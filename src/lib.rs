@@ -20,6 +20,7 @@
 //! - sending requests: [`client`]; the command line and the libtest wiring: [`runner`];
 //! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
 
+pub mod auth;
 pub mod cases;
 pub mod checks;
 pub mod client;

@@ -84,13 +84,13 @@ impl Record {
 }
 
 /// The request as sent and the response as received, redacted.
-pub fn exchange(case: &Case, url: &str, token: Option<&Secret>, outcome: &Result<Response, String>) -> String {
+pub fn exchange(case: &Case, url: &str, secrets: &[Secret], outcome: &Result<Response, String>) -> String {
     let mut out = String::from("request:\n");
     let mut request = format!("{} {url}\n", case.request.method);
     for (name, value) in &case.request.headers {
         request.push_str(&format!("{name}: {value}\n"));
     }
-    if case.request.auth && token.is_some() {
+    if case.request.auth && !secrets.is_empty() {
         request.push_str("Authorization: Bearer [redacted]\n");
     }
     request.push('\n');
@@ -109,11 +109,11 @@ pub fn exchange(case: &Case, url: &str, token: Option<&Secret>, outcome: &Result
             out.push_str(&indent(&response));
         }
     }
-    redact(out, token)
+    redact(out, secrets)
 }
 
 /// The findings as a list, redacted.
-pub fn findings(findings: &[String], token: Option<&Secret>) -> String {
+pub fn findings(findings: &[String], secrets: &[Secret]) -> String {
     if findings.is_empty() {
         return String::new();
     }
@@ -125,14 +125,14 @@ pub fn findings(findings: &[String], token: Option<&Secret>) -> String {
             out.push_str(&format!("    {line}\n"));
         }
     }
-    redact(out, token)
+    redact(out, secrets)
 }
 
 /// The record of a case that was sent.
 pub fn record(
     case: &Case,
     url: &str,
-    token: Option<&Secret>,
+    secrets: &[Secret],
     outcome: &Result<Response, String>,
     found: &[String],
     time: std::time::Duration,
@@ -141,8 +141,8 @@ pub fn record(
     Record {
         status: if passed { Status::Passed } else { Status::Failed },
         time,
-        exchange: exchange(case, url, token, outcome),
-        findings: findings(found, token),
+        exchange: exchange(case, url, secrets, outcome),
+        findings: findings(found, secrets),
         ..Record::ignored(case, "")
     }
 }
@@ -151,24 +151,24 @@ pub fn record(
 pub fn failure(
     case: &Case,
     url: &str,
-    token: Option<&Secret>,
+    secrets: &[Secret],
     outcome: &Result<Response, String>,
     found: &[String],
 ) -> String {
-    record(case, url, token, outcome, found, std::time::Duration::ZERO).failure_text()
+    record(case, url, secrets, outcome, found, std::time::Duration::ZERO).failure_text()
 }
 
 /// Tokens shorter than this are not scrubbed from the text: a real bearer token
 /// is far longer, and scrubbing `t` would mangle every word.
 pub const MIN_SCRUBBED: usize = 8;
 
-/// Removes the token wherever it appears (a server may echo it back). The
+/// Removes every secret wherever it appears (a server may echo one back). The
 /// request's own `Authorization` line is never printed with the token at all.
-pub fn redact(text: String, token: Option<&Secret>) -> String {
-    match token {
-        Some(t) if t.expose().len() >= MIN_SCRUBBED => text.replace(t.expose(), "[redacted]"),
-        _ => text,
+pub fn redact(mut text: String, secrets: &[Secret]) -> String {
+    for secret in secrets.iter().filter(|s| s.expose().len() >= MIN_SCRUBBED) {
+        text = text.replace(secret.expose(), "[redacted]");
     }
+    text
 }
 
 #[cfg(test)]
@@ -206,7 +206,7 @@ mod tests {
             headers: vec![("x-echo".into(), "Bearer s3cr3t-token".into())],
             body: b"{\"message\": \"bad token s3cr3t-token\"}".to_vec(),
         };
-        let text = failure(&case(), "http://h/v0/a/calls/", Some(&token), &Ok(resp), &["status: x".into()]);
+        let text = failure(&case(), "http://h/v0/a/calls/", &[token], &Ok(resp), &["status: x".into()]);
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
         assert!(text.contains("examples::one (cases/examples.yaml:4)"), "{text}");
@@ -214,14 +214,14 @@ mod tests {
 
     #[test]
     fn short_tokens_do_not_mangle_the_report() {
-        let text = failure(&case(), "http://h/t", Some(&Secret::new("t")), &Err("timeout".into()), &[]);
+        let text = failure(&case(), "http://h/t", &[Secret::new("t")], &Err("timeout".into()), &[]);
         assert!(text.contains("no usable response: timeout"), "{text}");
         assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
     }
 
     #[test]
     fn transport_errors_and_binary_bodies_are_shown() {
-        let text = failure(&case(), "u", None, &Err("could not connect".into()), &[]);
+        let text = failure(&case(), "u", &[], &Err("could not connect".into()), &[]);
         assert!(text.contains("no usable response: could not connect"), "{text}");
         assert!(body_text(&[0xff, 0x00]).starts_with("(not UTF-8)"));
         assert!(body_text(&vec![b'a'; 5000]).ends_with("(5000 bytes in all)"));

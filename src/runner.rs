@@ -37,6 +37,10 @@ pub struct Options {
     pub allow_real_calls: bool,
     pub dry_run: bool,
     pub junit: Option<PathBuf>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub token_url: Option<String>,
+    pub scope: Option<String>,
     /// Requests per second at most; 0 = no pacing. Default: none on loopback, 5 elsewhere.
     pub max_rps: Option<f64>,
     pub help: bool,
@@ -55,6 +59,11 @@ options:
   --base-url URL     the deployment to test (env VCC_BASE_URL)
   --token TOKEN      bearer token (env VCC_TOKEN; the environment keeps it out
                      of the process list); never printed
+  --client-id ID     or fetch tokens with OAuth2 client credentials (env
+  --client-secret S  VCC_CLIENT_ID, VCC_CLIENT_SECRET): fetched once, reused,
+  --token-url URL    refreshed before expiry; the token URL defaults to the
+  --scope SCOPE      base URL's host + /Auth/connect/token (env VCC_TOKEN_URL,
+                     VCC_SCOPE)
   --var NAME=VALUE   set a variable (repeatable); wins over --vars
   --vars FILE        a YAML or JSON map of variables (repeatable)
   --cases PATH       also run the case files in PATH, a folder or a file (repeatable)
@@ -116,7 +125,10 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
             _ => (arg.as_str(), None),
         };
-        let ours = ["--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps"];
+        let ours = [
+            "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps",
+            "--client-id", "--client-secret", "--token-url", "--scope",
+        ];
         let switch = match arg.as_str() {
             "-h" | "--help" => Some(&mut opts.help),
             "--allow-real-calls" => Some(&mut opts.allow_real_calls),
@@ -150,6 +162,10 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--vars" => opts.vars_files.push(PathBuf::from(value)),
             "--cases" => opts.cases.push(PathBuf::from(value)),
             "--junit" => opts.junit = Some(PathBuf::from(value)),
+            "--client-id" => opts.client_id = Some(value),
+            "--client-secret" => opts.client_secret = Some(Secret::new(value)),
+            "--token-url" => opts.token_url = Some(value),
+            "--scope" => opts.scope = Some(value),
             "--max-rps" => opts.max_rps = Some(parse_rps(&value)?),
             "--timeout" => opts.timeout = Some(parse_timeout(&value)?),
             _ => unreachable!("every flag in `ours` is handled"),
@@ -178,6 +194,10 @@ impl Options {
         if self.token.is_none() {
             self.token = env("VCC_TOKEN").map(Secret::new);
         }
+        self.client_id = self.client_id.or_else(|| env("VCC_CLIENT_ID"));
+        self.client_secret = self.client_secret.or_else(|| env("VCC_CLIENT_SECRET").map(Secret::new));
+        self.token_url = self.token_url.or_else(|| env("VCC_TOKEN_URL"));
+        self.scope = self.scope.or_else(|| env("VCC_SCOPE"));
         if self.vars_files.is_empty() {
             self.vars_files = env("VCC_VARS").map(paths).unwrap_or_default();
         }
@@ -265,7 +285,7 @@ pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas) -> Record
         Ok(resp) => checks::check(&case.expect, &case.request, resp, schemas),
         Err(_) => Vec::new(),
     };
-    report::record(case, &client.url(&case.request), client.token(), &outcome, &findings, started.elapsed())
+    report::record(case, &client.url(&case.request), &client.secrets(), &outcome, &findings, started.elapsed())
 }
 
 /// Sends one case and checks the answer: `Err` carries the failure report.
@@ -386,24 +406,49 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("could not start the async runtime: {e}")),
     };
+    if opts.token.is_some() && opts.client_id.is_some() {
+        return fail("give either a token or client credentials, not both");
+    }
+    if opts.client_id.is_some() != opts.client_secret.is_some() {
+        return fail("client credentials need both --client-id and --client-secret");
+    }
     let (base, token) = match &opts.base_url {
         Some(url) => {
-            if opts.token.is_none() {
+            if opts.token.is_none() && opts.client_id.is_none() {
                 eprintln!("warning: no token (--token or VCC_TOKEN): requests go without Authorization");
             }
             (url.clone(), opts.token.clone())
         }
         None => match runtime.block_on(server::start_embedded(Fixture::builtin(), None)) {
-            Ok(addr) => (format!("http://{addr}"), Some(opts.token.clone().unwrap_or(Secret::new(EMBEDDED_TOKEN)))),
+            Ok(addr) => {
+                let token = opts.token.clone().or(opts.client_id.is_none().then(|| Secret::new(EMBEDDED_TOKEN)));
+                (format!("http://{addr}"), token)
+            }
             Err(e) => return fail(&format!("could not start the embedded reference server: {e}")),
         },
     };
     let client = Client::new(&base, token, opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
         .map(|c| c.with_pacing(pacing(opts.max_rps, &base)));
-    let client = match client {
+    let mut client = match client {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    if let (Some(client_id), Some(client_secret)) = (&opts.client_id, &opts.client_secret) {
+        let token_url = match opts.token_url.clone().map_or_else(|| crate::auth::default_token_url(&base), Ok) {
+            Ok(url) => url,
+            Err(e) => return fail(&e),
+        };
+        let credentials = crate::auth::Credentials {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            token_url,
+            scope: opts.scope.clone(),
+        };
+        client = client.with_client_credentials(credentials);
+        if let Err(e) = runtime.block_on(client.bearer()) {
+            return fail(&report::redact(e, &client.secrets()));
+        }
+    }
     let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone(), records: Default::default() });
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
     let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared), guard_real_calls)).collect();

@@ -286,3 +286,28 @@ fn json_lines_and_junit_are_written_also_when_cases_fail() {
     assert!(xml.contains("-Agent Id exceeds 11 digits"), "{xml}");
     assert!(!xml.contains("canary-json-token") && !stdout.contains("canary-json-token"));
 }
+
+#[test]
+fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
+    let dir = temp_dir("canary");
+    let fixture = dir.join("fixture.yaml");
+    let builtin = vcc_conformance::server::fixture::BUILTIN.replace("vcc-conformance: reference-client-secret", "qa: canary-Secret-7Hq2");
+    std::fs::write(&fixture, builtin).unwrap();
+    let faulty = Served::start(&["--fixture", fixture.to_str().unwrap(), "--fault", "message-typo"]);
+    let junit = dir.join("junit.xml");
+    let creds = ["--client-id", "qa", "--client-secret", "canary-Secret-7Hq2"];
+    let mut produced = Vec::new();
+    for extra in [&["--junit", junit.to_str().unwrap()][..], &["--format", "json"], &["--dry-run"], &["--bogus-flag"]] {
+        let out = run(&[&["--base-url", &faulty.1][..], &creds, extra].concat());
+        produced.extend_from_slice(&out.stdout);
+        produced.extend_from_slice(&out.stderr);
+    }
+    produced.extend(std::fs::read(&junit).unwrap());
+    let all = String::from_utf8_lossy(&produced);
+    assert!(all.contains("-Agent Id exceeds 11 digits"), "the cases failed on purpose:\n{all}");
+    assert!(!all.contains("canary-Secret-7Hq2"), "the client secret leaked");
+    assert!(!all.contains("vcc-ref-"), "an issued token leaked");
+    // A static token, too, through every output.
+    let out = run(&["--base-url", &faulty.1, "--token", "canary-static-Tk9", "--format", "json"]);
+    assert!(!text(&out).contains("canary-static-Tk9"));
+}

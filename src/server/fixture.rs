@@ -1,6 +1,6 @@
 //! Fixture: the account state the reference server answers from (accounts and
 //! their CCXML flag, agents and their availability, groups, callback numbers,
-//! numbers the network rejects). Built in to match `cases/vars.yaml`;
+//! numbers the network rejects, OAuth2 clients). Built in to match `cases/vars.yaml`;
 //! replaceable by `serve --fixture FILE` (YAML or JSON, unknown keys denied).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +38,16 @@ pub struct Fixture {
     pub callback_numbers: BTreeSet<String>,
     #[serde(default)]
     pub invalid_numbers: BTreeSet<String>,
+    /// OAuth2 clients of the token endpoint: client id to client secret.
+    #[serde(default)]
+    pub clients: BTreeMap<String, String>,
+    /// How long an issued token lives.
+    #[serde(default = "default_lifetime")]
+    pub token_lifetime_seconds: u64,
+}
+
+fn default_lifetime() -> u64 {
+    3600
 }
 
 /// The built-in fixture, the same data as the shipped `cases/vars.yaml` defaults.
@@ -54,6 +64,8 @@ agents:
 groups: ['030', '200', '400']
 callbackNumbers: ['08008888888', '01256636451']
 invalidNumbers: ['00000000000']
+clients: {vcc-conformance: reference-client-secret}
+tokenLifetimeSeconds: 3600
 ";
 
 impl Fixture {

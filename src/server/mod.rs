@@ -8,6 +8,7 @@
 pub mod faults;
 pub mod fixture;
 pub mod rules;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,15 +33,17 @@ pub struct AppState {
     pub fixture: Arc<Fixture>,
     /// A deliberate deviation, for self-tests; `None` is the faithful server.
     pub fault: Option<Fault>,
+    pub tokens: Arc<tokens::TokenStore>,
 }
 
 /// The routes: the one endpoint (with or without the trailing slash), and JSON
 /// 404s for everything else.
 pub fn router(fixture: Fixture, fault: Option<Fault>) -> Router {
-    let state = AppState { fixture: Arc::new(faults::fixture(fault, fixture)), fault };
+    let state = AppState { fixture: Arc::new(faults::fixture(fault, fixture)), fault, tokens: Default::default() };
     Router::new()
         .route("/v0/{account}/calls/", post(place_call))
         .route("/v0/{account}/calls", post(place_call))
+        .route("/Auth/connect/token", post(issue_token))
         .fallback(not_found)
         .with_state(state)
 }
@@ -104,6 +107,22 @@ fn link_host(headers: &HeaderMap) -> &str {
         .unwrap_or("localhost")
 }
 
+/// The OAuth2 token endpoint (client credentials).
+async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return respond(json_output(413, &json!({ "error": "invalid_request" })));
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    match tokens::grant(&state.fixture, content_type, &bytes) {
+        Ok(_) => {
+            let lifetime = state.fixture.token_lifetime_seconds;
+            let token = state.tokens.issue(std::time::Duration::from_secs(lifetime));
+            respond(json_output(200, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime })))
+        }
+        Err(e) => respond(json_output(e.status, &e.body())),
+    }
+}
+
 async fn place_call(
     State(state): State<AppState>,
     Path(account): Path<String>,
@@ -118,6 +137,9 @@ async fn place_call(
             return respond(json_output(413, &json!({ "message": message })));
         }
     };
+    if tokens::bearer(text(header::AUTHORIZATION)).is_some_and(|t| state.tokens.is_expired(t)) {
+        return respond(json_output(401, &json!({ "message": "The access token has expired." })));
+    }
     if state.fault == Some(Fault::NeverAnswers) {
         std::future::pending::<()>().await;
     }
