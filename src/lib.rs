@@ -25,6 +25,7 @@ pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod coverage;
+pub mod diff;
 pub mod junit;
 pub mod report;
 pub mod runner;

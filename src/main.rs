@@ -31,6 +31,13 @@ enum Cli {
         #[arg(long, default_value_t = 2.0)]
         timeout: f64,
     },
+    /// Fire every case at two deployments and report where they answer differently
+    /// (`diff --base-url A --against B [--against-token T] [run options]`)
+    #[command(disable_help_flag = true)]
+    Diff {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
     /// Print each documented item of the contract and the cases that cover it
     /// (exit 1 if an item has no case or a case claims an unknown item)
     Coverage,
@@ -143,6 +150,7 @@ fn main() -> ExitCode {
         Cli::Run { args } => runner::run(&args, runner::EmptySelection::Fail),
         Cli::Selftest { timeout } => selftest(timeout),
         Cli::Coverage => coverage(),
+        Cli::Diff { args } => runner::diff(&args),
         Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
     }
 }

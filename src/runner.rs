@@ -473,6 +473,71 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     conclusion.exit_code()
 }
 
+/// `vcc-conformance diff --base-url A --against B [options]`: every case at both,
+/// compared. Exit 0 when they answer alike, 1 when some case differs, 2 when the
+/// run cannot start.
+pub fn diff(args: &[String]) -> ExitCode {
+    let mut against = None;
+    let mut against_token = None;
+    let mut rest = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let slot = match flag {
+            "--against" => &mut against,
+            "--against-token" => &mut against_token,
+            _ => {
+                rest.push(arg.clone());
+                continue;
+            }
+        };
+        match inline.or_else(|| iter.next().cloned()) {
+            Some(v) => *slot = Some(v),
+            None => return fail(&format!("{flag} needs a value")),
+        }
+    }
+    let opts = match split_args(&rest).and_then(|(opts, leftover)| {
+        if leftover.is_empty() { opts.with_env() } else { Err(format!("diff does not take {}", leftover.join(" "))) }
+    }) {
+        Ok(opts) => opts,
+        Err(e) => return fail(&format!("{e}\n\nusage: vcc-conformance diff --base-url A --against B [--token T] [--against-token T] [--var K=V]... [--vars F] [--cases DIR] [--timeout S] [--allow-real-calls]")),
+    };
+    let (Some(a), Some(b)) = (opts.base_url.clone(), against) else {
+        return fail("diff needs --base-url A and --against B");
+    };
+    let (cases, _) = match load(&opts) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e),
+    };
+    let off_loopback = !is_loopback(&a) || !is_loopback(&b);
+    let (cases, skipped): (Vec<Case>, Vec<Case>) =
+        cases.into_iter().partition(|c| opts.allow_real_calls || !off_loopback || !c.has_tag("places-call"));
+    let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let b_token = against_token.map(Secret::new).or_else(|| opts.token.clone());
+    let clients = Client::new(&a, opts.token.clone(), timeout)
+        .and_then(|ca| Client::new(&b, b_token, timeout).map(|cb| (ca, cb)));
+    let (ca, cb) = match clients {
+        Ok((ca, cb)) => (ca.with_pacing(pacing(opts.max_rps, &a)), cb.with_pacing(pacing(opts.max_rps, &b))),
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    };
+    let rows = match runtime.block_on(crate::diff::run(Arc::new(cases), Arc::new(ca), Arc::new(cb))) {
+        Ok(rows) => rows,
+        Err(e) => return fail(&e),
+    };
+    print!("{}", crate::diff::table(&rows, &a, &b));
+    if !skipped.is_empty() {
+        println!("{} cases that place real calls were not sent (pass --allow-real-calls)", skipped.len());
+    }
+    if rows.iter().any(|r| r.difference.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

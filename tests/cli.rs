@@ -311,3 +311,25 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
     let out = run(&["--base-url", &faulty.1, "--token", "canary-static-Tk9", "--format", "json"]);
     assert!(!text(&out).contains("canary-static-Tk9"));
 }
+
+#[test]
+fn diff_reports_where_two_deployments_answer_differently() {
+    let one = Served::start(&[]);
+    let two = Served::start(&[]);
+    let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &two.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "ids and hosts differ by nature:\n{all}");
+    assert!(all.contains("0 of 50 cases answered differently"), "{all}");
+
+    let swapped = Served::start(&["--fault", "swapped-to-messages"]);
+    let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &swapped.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("2 of 50 cases answered differently"), "{all}");
+    assert!(all.contains("errors-request::to-names-both") && all.contains("DIFFERS: message differs"), "{all}");
+    assert!(all.contains("-  \"message\": \"Either telephone number or agent id required, not both\""), "{all}");
+    assert!(!all.contains("t0k3n-abcdefgh"));
+
+    let out = Command::new(BIN).args(["diff", "--base-url", &one.1]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
