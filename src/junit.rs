@@ -49,14 +49,7 @@ pub fn render(records: &[Record], total: Duration) -> Result<String, String> {
 
 /// Writes the report to `path` whole: a temporary file, then a rename.
 pub fn write(path: &Path, records: &[Record], total: Duration) -> Result<(), String> {
-    let xml = render(records, total)?;
-    let name = path.file_name().ok_or("the path names no file")?.to_string_lossy();
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, xml).map_err(|e| e.to_string())?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        e.to_string()
-    })
+    crate::report::write_whole(path, &render(records, total)?)
 }
 
 #[cfg(test)]

@@ -158,6 +158,18 @@ pub fn failure(
     record(case, url, secrets, outcome, found, std::time::Duration::ZERO).failure_text()
 }
 
+/// Writes a report file whole: a temporary file beside it, then a rename, so
+/// that a reader never sees half a report.
+pub fn write_whole(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let name = path.file_name().ok_or("the path names no file")?.to_string_lossy();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, text).map_err(|e| e.to_string())?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        e.to_string()
+    })
+}
+
 /// Tokens shorter than this are not scrubbed from the text: a real bearer token
 /// is far longer, and scrubbing `t` would mangle every word.
 pub const MIN_SCRUBBED: usize = 8;

@@ -37,6 +37,7 @@ pub struct Options {
     pub allow_real_calls: bool,
     pub dry_run: bool,
     pub junit: Option<PathBuf>,
+    pub html: Option<PathBuf>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
     pub token_url: Option<String>,
@@ -75,6 +76,7 @@ options:
                      no pacing on loopback, 5 a second elsewhere
   --junit FILE       also write a JUnit XML report there (written whole, also
                      when cases fail)
+  --html FILE        also write a self-contained HTML report there
   --dry-run          print each selected case as a curl command (the token as
                      $VCC_TOKEN) and send nothing
   -h, --help         this text
@@ -86,7 +88,7 @@ libtest options (as with cargo test): --list, --exact, --skip PATTERN,
 environment (for runners that cannot pass flags, such as cargo nextest):
   VCC_BASE_URL, VCC_TOKEN, VCC_VARS and VCC_CASES (paths separated by :),
   VCC_VAR (NAME=VALUE;NAME=VALUE), VCC_TIMEOUT, VCC_MAX_RPS, VCC_JUNIT,
-  VCC_ALLOW_REAL_CALLS=1. Flags win over the environment.
+  VCC_HTML, VCC_ALLOW_REAL_CALLS=1. Flags win over the environment.
 
 exit status: 0 all passed, 101 a case failed, 2 the run could not start.
 ";
@@ -126,7 +128,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             _ => (arg.as_str(), None),
         };
         let ours = [
-            "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps",
+            "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps", "--html",
             "--client-id", "--client-secret", "--token-url", "--scope",
         ];
         let switch = match arg.as_str() {
@@ -162,6 +164,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--vars" => opts.vars_files.push(PathBuf::from(value)),
             "--cases" => opts.cases.push(PathBuf::from(value)),
             "--junit" => opts.junit = Some(PathBuf::from(value)),
+            "--html" => opts.html = Some(PathBuf::from(value)),
             "--client-id" => opts.client_id = Some(value),
             "--client-secret" => opts.client_secret = Some(Secret::new(value)),
             "--token-url" => opts.token_url = Some(value),
@@ -221,6 +224,9 @@ impl Options {
         }
         if self.junit.is_none() {
             self.junit = env("VCC_JUNIT").map(PathBuf::from);
+        }
+        if self.html.is_none() {
+            self.html = env("VCC_HTML").map(PathBuf::from);
         }
         self.allow_real_calls |= env("VCC_ALLOW_REAL_CALLS").is_some_and(|v| v == "1" || v == "true");
         Ok(self)
@@ -464,9 +470,17 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let started = std::time::Instant::now();
     let conclusion = libtest_mimic::run(&libtest, trials);
     let records = shared.records.lock().map(|r| r.clone()).unwrap_or_default();
+    let total = started.elapsed();
     if let Some(path) = &opts.junit {
-        if let Err(e) = crate::junit::write(path, &records, started.elapsed()) {
+        if let Err(e) = crate::junit::write(path, &records, total) {
             eprintln!("error: could not write the JUnit report {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &opts.html {
+        let page = crate::html::render(&records, total, shared.client.base());
+        if let Err(e) = report::write_whole(path, &page) {
+            eprintln!("error: could not write the HTML report {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
