@@ -82,11 +82,16 @@ pub fn parse_base_url(base: &str) -> Result<String, String> {
     Ok(base.trim_end_matches('/').to_owned())
 }
 
+/// Installs ring as the process's TLS crypto provider (reqwest is built without
+/// one). Idempotent; call it before building any other reqwest client.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
     pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, String> {
         let base = parse_base_url(base_url)?;
-        // reqwest is built without a bundled crypto provider; ring is ours.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)

@@ -142,6 +142,13 @@ fn string(parent: &Map<String, Value>, path: &str, key: &str) -> Rule<Option<Str
     }
 }
 
+/// A client's value as quoted back in a message: at most 40 characters.
+fn shorten(value: &str) -> String {
+    let mut chars = value.chars();
+    let head: String = chars.by_ref().take(40).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
+}
+
 /// Digits only, at most 11 of them.
 pub fn agent_id(id: &str) -> Rule<()> {
     if !id.chars().all(|c| c.is_ascii_digit()) {
@@ -286,7 +293,7 @@ pub fn place(call: &CallRequest, account: &str, fixture: &Fixture) -> Rule<()> {
         },
         Caller::Groups(groups) => {
             if let Some(g) = groups.iter().find(|g| !fixture.groups.contains(*g)) {
-                return Err(Rejection::bad(format!("Unable to place call - group {g} is unknown")));
+                return Err(Rejection::bad(format!("Unable to place call - group {} is unknown", shorten(g))));
             }
         }
     }
@@ -484,6 +491,14 @@ mod tests {
         assert_eq!(message(json!({"from": "1234", "to": {}})), "`from` must be an object");
         assert_eq!(message(to_number(json!({"agentId": 1234}))), "`from.agentId` must be a string");
         assert_eq!(message(to_number(json!({"agentId": "1234", "consent": "Maybe"}))), "`from.consent` must be Unknown, OneParty or TwoParty");
+    }
+
+    #[test]
+    fn messages_quote_at_most_40_characters_of_input() {
+        let long = "7".repeat(500);
+        let m = message(json!({"from": {"groups": [long]}, "to": {"telephoneNumber": "1"}}));
+        assert!(m.chars().count() < 90, "{m}");
+        assert_eq!(shorten("abc"), "abc");
     }
 
     #[test]
