@@ -46,6 +46,7 @@ pub enum Fault {
     AcceptMissingToken,
     GarbageBody,
     NeverAnswers,
+    DropsConnection,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -90,6 +91,7 @@ impl Fault {
         Fault::AcceptMissingToken,
         Fault::GarbageBody,
         Fault::NeverAnswers,
+        Fault::DropsConnection,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -148,6 +150,7 @@ impl Fault {
             Fault::AcceptMissingToken => "accept-missing-token",
             Fault::GarbageBody => "garbage-body",
             Fault::NeverAnswers => "never-answers",
+            Fault::DropsConnection => "drops-connection",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -179,6 +182,8 @@ pub struct Output {
     pub headers: Vec<(&'static str, &'static str)>,
     /// Send the body in chunks of unknown total length (chunked encoding).
     pub chunked: bool,
+    /// Break off the connection halfway through the body.
+    pub broken: bool,
 }
 
 fn chars_at(body: &Value, pointer: &str) -> Option<usize> {
@@ -358,6 +363,11 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             out.chunked = true;
             return;
         }
+        (Fault::DropsConnection, _) => {
+            out.chunked = true;
+            out.broken = true;
+            return;
+        }
         (Fault::ExtraHeaders, _) => {
             out.headers.extend([("x-request-id", "7f1c"), ("cache-control", "no-store"), ("x-powered-by", "ASP.NET")]);
             return;
@@ -446,6 +456,7 @@ mod tests {
             body: b"{\"message\":\"m\"}".to_vec(),
             headers: vec![],
             chunked: false,
+            broken: false,
         };
         after(None, &mut out);
         assert_eq!(out.body, b"{\"message\":\"m\"}");

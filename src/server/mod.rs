@@ -48,18 +48,26 @@ pub fn router(fixture: Fixture, fault: Option<Fault>) -> Router {
         .with_state(state)
 }
 
-/// A body of unknown length, sent in two chunks (chunked transfer encoding).
-struct Chunks(std::collections::VecDeque<Bytes>);
+/// A body of unknown length, sent in two chunks (chunked transfer encoding);
+/// when `broken`, the second chunk is an error and the connection is cut.
+struct Chunks {
+    parts: std::collections::VecDeque<Bytes>,
+    broken: bool,
+}
 
 impl http_body::Body for Chunks {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+        let next = self.parts.pop_front();
+        let cut = self.broken && self.parts.is_empty() && next.is_some();
+        std::task::Poll::Ready(next.map(|b| {
+            if cut { Err(std::io::Error::other("connection dropped on purpose")) } else { Ok(http_body::Frame::data(b)) }
+        }))
     }
 }
 
@@ -68,7 +76,7 @@ fn respond(out: Output) -> Response {
     let body = if out.chunked {
         let mut bytes = Bytes::from(out.body);
         let head = bytes.split_to(bytes.len() / 2);
-        Body::new(Chunks([head, bytes].into()))
+        Body::new(Chunks { parts: [head, bytes].into(), broken: out.broken })
     } else {
         Body::from(out.body)
     };
@@ -90,6 +98,7 @@ fn json_output(status: u16, body: &Value) -> Output {
         body: body.to_string().into_bytes(),
         headers: Vec::new(),
         chunked: false,
+        broken: false,
     }
 }
 
