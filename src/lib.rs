@@ -26,6 +26,7 @@ pub mod checks;
 pub mod client;
 pub mod coverage;
 pub mod diff;
+pub mod export;
 pub mod html;
 pub mod junit;
 pub mod report;

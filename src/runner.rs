@@ -36,6 +36,7 @@ pub struct Options {
     pub timeout: Option<Duration>,
     pub allow_real_calls: bool,
     pub dry_run: bool,
+    pub export_hurl: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub html: Option<PathBuf>,
     pub client_id: Option<String>,
@@ -79,6 +80,8 @@ options:
   --html FILE        also write a self-contained HTML report there
   --dry-run          print each selected case as a curl command (the token as
                      $VCC_TOKEN) and send nothing
+  --export-hurl FILE write the selected cases as a Hurl file (the token as
+                     {{token}}; status checks only) and send nothing
   -h, --help         this text
 
 libtest options (as with cargo test): --list, --exact, --skip PATTERN,
@@ -128,7 +131,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             _ => (arg.as_str(), None),
         };
         let ours = [
-            "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps", "--html",
+            "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps", "--html", "--export-hurl",
             "--client-id", "--client-secret", "--token-url", "--scope",
         ];
         let switch = match arg.as_str() {
@@ -165,6 +168,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--cases" => opts.cases.push(PathBuf::from(value)),
             "--junit" => opts.junit = Some(PathBuf::from(value)),
             "--html" => opts.html = Some(PathBuf::from(value)),
+            "--export-hurl" => opts.export_hurl = Some(PathBuf::from(value)),
             "--client-id" => opts.client_id = Some(value),
             "--client-secret" => opts.client_secret = Some(Secret::new(value)),
             "--token-url" => opts.token_url = Some(value),
@@ -333,25 +337,6 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
     })
 }
 
-/// A single-quoted shell word.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
-/// The case as a runnable curl command; the token stays in `$VCC_TOKEN`.
-pub fn curl(case: &Case, base: &str) -> String {
-    let mut cmd = format!("curl -sS -i -X {} {}", case.request.method, shell_quote(&format!("{base}{}", case.request.path)));
-    for (name, value) in &case.request.headers {
-        cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{name}: {value}"))));
-    }
-    if case.request.auth {
-        cmd.push_str(" \\\n  -H \"Authorization: Bearer $VCC_TOKEN\"");
-    }
-    if !case.request.body.is_empty() {
-        cmd.push_str(&format!(" \\\n  --data-binary {}", shell_quote(&String::from_utf8_lossy(&case.request.body))));
-    }
-    cmd
-}
 
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
@@ -394,16 +379,23 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
-    if opts.dry_run {
+    if opts.dry_run || opts.export_hurl.is_some() {
         let base = opts.base_url.as_deref().unwrap_or("http://127.0.0.1:8080");
         let base = match crate::client::parse_base_url(base) {
             Ok(b) => b,
             Err(e) => return fail(&e),
         };
-        for case in &cases {
-            let probe = Trial::test(case.test_name(), || Ok(()));
-            if !libtest.is_filtered_out(&probe) {
-                println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, curl(case, &base));
+        let selected: Vec<&Case> =
+            cases.iter().filter(|c| !libtest.is_filtered_out(&Trial::test(c.test_name(), || Ok(())))).collect();
+        if let Some(path) = &opts.export_hurl {
+            let hurl: String = selected.iter().map(|c| crate::export::hurl(c, &base)).collect();
+            if let Err(e) = report::write_whole(path, &hurl) {
+                return fail(&format!("could not write {}: {e}", path.display()));
+            }
+        }
+        if opts.dry_run {
+            for case in selected {
+                println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, crate::export::curl(case, &base));
             }
         }
         return ExitCode::SUCCESS;
@@ -617,17 +609,6 @@ mod tests {
         for no in ["https://emea.newvoicemedia.com", "http://10.0.0.1", "http://localhost.example", "nonsense"] {
             assert!(!is_loopback(no), "{no}");
         }
-    }
-
-    #[test]
-    fn curl_commands_quote_and_keep_the_token_out() {
-        let (cases, _) = load(&Options::default()).unwrap();
-        let case = cases.iter().find(|c| c.name == "reference-invalid").unwrap();
-        let cmd = curl(case, "http://h");
-        assert!(cmd.starts_with("curl -sS -i -X POST 'http://h/v0/a1b2c3d4e5/calls/'"), "{cmd}");
-        assert!(cmd.contains("-H \"Authorization: Bearer $VCC_TOKEN\""), "{cmd}");
-        assert!(cmd.contains("not a url!"), "{cmd}");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 
     #[test]

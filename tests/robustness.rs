@@ -81,14 +81,14 @@ fn request_like(rng: &mut Rng) -> Value {
 }
 
 fn shaped(rng: &mut Rng) -> Value {
-    let mut field = |rng: &mut Rng| -> Option<Value> {
+    let field = |rng: &mut Rng| -> Option<Value> {
         match rng.below(6) {
             0 | 1 => None,
             2 => Some(any_json(rng, 3)),
             _ => Some(json!(string(rng))),
         }
     };
-    let mut side = |rng: &mut Rng, keys: &[&str]| -> Value {
+    let side = |rng: &mut Rng, keys: &[&str]| -> Value {
         let mut map = Map::new();
         for key in keys {
             if let Some(v) = field(rng) {
