@@ -55,6 +55,8 @@ pub enum Fault {
     PrettyJson,
     Chunked,
     ExtraHeaders,
+    /// A random (version 4) UUID where the page's example has version 6.
+    UuidV4Id,
 }
 
 impl Fault {
@@ -99,6 +101,7 @@ impl Fault {
         Fault::PrettyJson,
         Fault::Chunked,
         Fault::ExtraHeaders,
+        Fault::UuidV4Id,
     ];
 
     /// Whether this is an answer the contract allows (the suite must pass).
@@ -112,6 +115,7 @@ impl Fault {
                 | Fault::PrettyJson
                 | Fault::Chunked
                 | Fault::ExtraHeaders
+                | Fault::UuidV4Id
         )
     }
 
@@ -158,6 +162,7 @@ impl Fault {
             Fault::PrettyJson => "harmless-pretty-json",
             Fault::Chunked => "harmless-chunked",
             Fault::ExtraHeaders => "harmless-extra-headers",
+            Fault::UuidV4Id => "harmless-uuid-v4-id",
         }
     }
 
@@ -322,12 +327,9 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         }
         (Fault::IdNotUuid, 201) => {
             let id = body["id"].as_str().unwrap_or_default().replace('-', "");
-            if let Some(href) = body.pointer_mut("/links/0/href") {
-                let fixed = href.as_str().unwrap_or_default().rsplit_once('/').map(|(h, _)| format!("{h}/{id}"));
-                *href = json!(fixed);
-            }
-            body["id"] = json!(id);
+            set_id(&mut body, &id);
         }
+        (Fault::UuidV4Id, 201) => set_id(&mut body, &uuid::Uuid::new_v4().to_string()),
         (Fault::EchoDropsConsent, 201) => {
             for side in ["from", "to"] {
                 body.get_mut(side).and_then(Value::as_object_mut).map(|o| o.remove("consent"));
@@ -379,6 +381,15 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         _ => return,
     }
     out.body = serde_json::to_vec(&body).unwrap_or_default();
+}
+
+/// Gives a 201 body another call id, in `id` and at the end of its self link.
+fn set_id(body: &mut Value, id: &str) {
+    if let Some(href) = body.pointer_mut("/links/0/href") {
+        let fixed = href.as_str().unwrap_or_default().rsplit_once('/').map(|(h, _)| format!("{h}/{id}"));
+        *href = json!(fixed);
+    }
+    body["id"] = json!(id);
 }
 
 /// JSON text with every object's keys in reverse order.

@@ -163,7 +163,7 @@ async fn place_call(
     };
     let mut out = match decision {
         Ok(call) => {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = rules::new_call_id();
             let href = format!("http://{}/V0/{account}/Calls/{id}", link_host(&headers));
             json_output(201, &rules::created(&call, &id, &href))
         }

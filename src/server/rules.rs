@@ -314,6 +314,20 @@ pub fn place(call: &CallRequest, account: &str, fixture: &Fixture) -> Rule<()> {
     }
 }
 
+/// A new call id shaped like the page's example (`017db4a2-44b5-672e-…`): a
+/// millisecond Unix time in the first 48 bits, version nibble 6, the RFC 4122
+/// variant, and random bits elsewhere. (Other UUIDs are fine too: the
+/// `uuid-v4-id` harmless variation answers with version 4.)
+pub fn new_call_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut bytes = *uuid::Uuid::new_v4().as_bytes();
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x60;
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
 /// The documented 201 body for a placed call.
 pub fn created(call: &CallRequest, id: &str, self_href: &str) -> Value {
     let mut from = Map::new();
@@ -512,4 +526,15 @@ mod tests {
         assert_eq!(body["dispositionCode"], Value::Null);
         assert_eq!(body["application"], "app");
     }
+
+    #[test]
+    fn call_ids_are_shaped_like_the_page_example() {
+        let (a, b) = (new_call_id(), new_call_id());
+        assert_ne!(a, b);
+        let id = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(id.get_version_num(), 6, "{a}");
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122, "{a}");
+        assert!(a.starts_with("01"), "a millisecond time stamp of this century: {a}");
+    }
+
 }
