@@ -94,8 +94,10 @@ impl TokenSource {
         let status = resp.status();
         let body = resp.bytes().await.map_err(|e| failed(e.without_url().to_string()))?;
         if !status.is_success() {
-            let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            let text = text.replace(c.client_secret.expose(), "[redacted]");
+            // Scrubbed whole, then shortened: shortening first could cut the secret
+            // in two and leave its beginning in the message.
+            let text = scrub(&String::from_utf8_lossy(&body), &c.client_secret);
+            let text: String = text.chars().take(200).collect();
             return Err(failed(format!("it answered {status}: {text}")));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|_| failed("the answer is not JSON".into()))?;
@@ -113,6 +115,28 @@ impl TokenSource {
         let lifetime = Duration::from_secs_f64(seconds.clamp(1.0, 86_400.0));
         Ok((Secret::new(token), lifetime))
     }
+}
+
+/// `text` with the client secret removed, also in the forms a token endpoint
+/// that echoes its input would show it: form-encoded (as it was sent, `+` or
+/// `%20` for a space) and escaped as in a JSON string.
+fn scrub(text: &str, secret: &Secret) -> String {
+    let raw = secret.expose();
+    if raw.is_empty() {
+        return text.to_owned();
+    }
+    let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    let json = serde_json::to_string(raw).unwrap_or_default();
+    let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
+    let mut forms = vec![raw.to_owned(), form.replace('+', "%20"), form, json];
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    let mut text = text.to_owned();
+    for f in &forms {
+        text = text.replace(f.as_str(), "[redacted]");
+    }
+    text
 }
 
 /// Where the bearer token comes from.
@@ -161,5 +185,21 @@ mod tests {
         assert_eq!(default_token_url("http://127.0.0.1:8080/api").unwrap(), "http://127.0.0.1:8080/Auth/connect/token");
         assert_eq!(default_token_url("http://[::1]:9").unwrap(), "http://[::1]:9/Auth/connect/token");
         assert!(default_token_url("nonsense").is_err());
+    }
+
+    #[test]
+    fn the_client_secret_is_scrubbed_in_every_form_an_echo_shows() {
+        let secret = Secret::new("s3cr et/+\"&=Q");
+        for echoed in [
+            "client_secret=s3cr et/+\"&=Q",
+            "client_secret=s3cr+et%2F%2B%22%26%3DQ",
+            "client_secret=s3cr%20et%2F%2B%22%26%3DQ",
+            r#"{"client_secret":"s3cr et/+\"&=Q"}"#,
+        ] {
+            let text = scrub(echoed, &secret);
+            assert!(text.contains("[redacted]") && !text.contains("s3cr"), "{echoed} -> {text}");
+        }
+        assert_eq!(scrub("nothing here", &secret), "nothing here");
+        assert_eq!(scrub("nothing here", &Secret::new("")), "nothing here");
     }
 }

@@ -4,7 +4,9 @@
 //! response must look like. Loading parses the file with unknown keys denied,
 //! checks what the types cannot (one body kind, a known schema, known variables,
 //! unique names), and expands variables and generators, so that a loaded
-//! [`Case`] is ready to send. Every error names the file, line, column and field.
+//! [`Case`] is ready to send. Every error names the file and, where it concerns
+//! a place in it, the line, column and path of the offending field itself (for
+//! checks made after parsing, `Spots` finds the field again in the text).
 //! The format is described in README.md and by `schemas/case.schema.json`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +15,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_saphyr::Spanned;
 
 use crate::vars::{self, Vars};
 
@@ -283,29 +286,311 @@ impl Case {
     }
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column of a byte offset (an offset inside a character
+/// counts as that character).
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
 
-/// Where a case's `name` is written, so that errors found after parsing still
-/// point at the case.
-fn locate_case(text: &str, name: &str) -> (usize, usize) {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(at) = line.find("name") {
-            let after = line[at + 4..].trim_start_matches(['"', '\'', ' ', ':']);
-            let value = after.trim_end().trim_end_matches([',', '"', '\'']);
-            if value == name {
-                return line_col(text, offset + at);
+/// A line and column, both 1-based.
+type Pos = (usize, usize);
+
+/// Where a field is written: its key (for a map entry) and its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Spot {
+    key: Option<Pos>,
+    value: Pos,
+}
+
+/// Where each field of a file is written, by its path as errors name it
+/// (`cases[1].expect.status`; the whole document has the empty path), so that
+/// errors found after parsing point at the field itself. Built from the file's
+/// text by the YAML parser (with its spans) or by a small JSON scanner; where
+/// they cannot read the text, errors fall back to the nearest field found, or
+/// to the start of the file.
+#[derive(Debug, Default)]
+struct Spots(BTreeMap<String, Spot>);
+
+impl Spots {
+    fn of(source: &Source) -> Spots {
+        if source.is_json() {
+            Spots(JsonScan::spots(&source.text))
+        } else {
+            Spots(yaml_spots(&source.text).unwrap_or_default())
+        }
+    }
+
+    /// Where an error about `field` points: the field's value (its key when
+    /// `at_key`), or, for a field that is not written (a missing one), the key of
+    /// its nearest written ancestor; the start of the file when nothing is known.
+    fn locate(&self, field: &str, at_key: bool) -> Pos {
+        if let Some(spot) = self.0.get(field) {
+            return if at_key { spot.key.unwrap_or(spot.value) } else { spot.value };
+        }
+        let ancestors = field.char_indices().filter(|&(_, c)| c == '.' || c == '[').map(|(i, _)| &field[..i]);
+        let nearest = std::iter::once("").chain(ancestors).filter_map(|path| self.0.get(path)).next_back();
+        nearest.map_or((1, 1), |spot| spot.key.unwrap_or(spot.value))
+    }
+}
+
+/// `path.name`, or `name` at the top.
+fn child_path(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+}
+
+/// A YAML node, read only for where its parts are written.
+enum Node {
+    Scalar(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_string()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Scalar(v.to_owned()))
+    }
+
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Node, E> {
+        Ok(Node::Scalar(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Scalar(String::new()))
+    }
+
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Scalar(String::new()))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// The spots of a YAML document, from the parser's own locations.
+fn yaml_spots(text: &str) -> Option<BTreeMap<String, Spot>> {
+    fn pos(location: &serde_saphyr::Location) -> Option<Pos> {
+        let line = usize::try_from(location.line()).ok().filter(|&l| l > 0)?;
+        Some((line, usize::try_from(location.column()).ok()?.max(1)))
+    }
+    fn record(node: &Spanned<Node>, path: String, key: Option<Pos>, spots: &mut BTreeMap<String, Spot>) {
+        if let Some(value) = pos(&node.referenced) {
+            spots.insert(path.clone(), Spot { key, value });
+        }
+        match &node.value {
+            Node::Scalar(_) => {}
+            Node::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    record(item, format!("{path}[{i}]"), None, spots);
+                }
+            }
+            Node::Map(entries) => {
+                for (key, value) in entries {
+                    if let Node::Scalar(name) = &key.value {
+                        record(value, child_path(&path, name), pos(&key.referenced), spots);
+                    }
+                }
             }
         }
-        offset += line.len();
     }
-    (0, 0)
+    let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
+    let mut spots = BTreeMap::new();
+    record(&root, String::new(), None, &mut spots);
+    Some(spots)
+}
+
+/// Reads a JSON document for where its parts are written. Anything unexpected
+/// (the text need not be valid JSON) stops the scan, keeping what was found
+/// before it, which is still right.
+struct JsonScan<'a> {
+    text: &'a str,
+    at: usize,
+    line: usize,
+    line_start: usize,
+    spots: BTreeMap<String, Spot>,
+}
+
+impl JsonScan<'_> {
+    /// Deeper than serde_json's own limit (128): such a file never gets here.
+    const MAX_DEPTH: usize = 256;
+
+    fn spots(text: &str) -> BTreeMap<String, Spot> {
+        let mut scan = JsonScan { text, at: 0, line: 1, line_start: 0, spots: BTreeMap::new() };
+        let _ = scan.value(String::new(), None, 0);
+        scan.spots
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn pos(&self) -> Pos {
+        let column = self.text.get(self.line_start..self.at).map_or(0, |s| s.chars().count());
+        (self.line, column + 1)
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b) = self.peek() {
+            match b {
+                b'\n' => {
+                    self.at += 1;
+                    self.line += 1;
+                    self.line_start = self.at;
+                }
+                b' ' | b'\t' | b'\r' => self.at += 1,
+                _ => break,
+            }
+        }
+    }
+
+    /// Steps over `byte` after any space.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_space();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// A string token, decoded (JSON strings hold no raw line breaks).
+    fn string(&mut self) -> Option<String> {
+        let start = self.at;
+        self.expect(b'"')?;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => self.at += 2,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        serde_json::from_str(self.text.get(start..self.at)?).ok()
+    }
+
+    fn value(&mut self, path: String, key: Option<Pos>, depth: usize) -> Option<()> {
+        if depth > Self::MAX_DEPTH {
+            return None;
+        }
+        self.skip_space();
+        self.spots.insert(path.clone(), Spot { key, value: self.pos() });
+        match self.peek()? {
+            b'{' => {
+                self.at += 1;
+                self.skip_space();
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_space();
+                    let key = self.pos();
+                    let name = self.string()?;
+                    self.expect(b':')?;
+                    self.value(child_path(&path, &name), Some(key), depth + 1)?;
+                    self.skip_space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b'}' => break,
+                        _ => return None,
+                    }
+                }
+                self.at += 1;
+            }
+            b'[' => {
+                self.at += 1;
+                self.skip_space();
+                if self.peek()? == b']' {
+                    self.at += 1;
+                    return Some(());
+                }
+                for i in 0.. {
+                    self.value(format!("{path}[{i}]"), None, depth + 1)?;
+                    self.skip_space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => break,
+                        _ => return None,
+                    }
+                }
+                self.at += 1;
+            }
+            b'"' => {
+                self.string()?;
+            }
+            _ => {
+                let start = self.at;
+                while self.peek().is_some_and(|b| !b",]}: \t\r\n".contains(&b)) {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return None;
+                }
+            }
+        }
+        Some(())
+    }
 }
 
 fn kebab(s: &str) -> bool {
@@ -328,11 +613,19 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T
     if source.is_json() {
         let mut de = serde_json::Deserializer::from_str(&source.text);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
+            let path = clean_path(&e.path().to_string());
             let inner = e.into_inner();
-            located(inner.line(), inner.column(), clean_path(&path), strip_position(&inner.to_string()))
+            let message = strip_position(&inner.to_string());
+            // serde_json places a wrong value where it ends: point where the field
+            // starts instead (at its key when the key is what is unknown).
+            let (line, column) = if inner.is_data() {
+                Spots(JsonScan::spots(&source.text)).locate(&path, message.starts_with("unknown field"))
+            } else {
+                (inner.line().max(1), inner.column().max(1))
+            };
+            located(line, column, path, message)
         })?;
-        de.end().map_err(|e| located(e.line(), e.column(), String::new(), strip_position(&e.to_string())))?;
+        de.end().map_err(|e| located(e.line().max(1), e.column().max(1), String::new(), strip_position(&e.to_string())))?;
         return Ok(value);
     }
     let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
@@ -346,8 +639,10 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T
         })
     })
     .map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
-        located(line, column, clean_path(&field), first_line(&e.to_string()))
+        let field = clean_path(&field);
+        let at = e.location().map(|l| (l.line() as usize, l.column() as usize)).filter(|&(line, _)| line > 0);
+        let (line, column) = at.unwrap_or_else(|| Spots::of(source).locate(&field, false));
+        located(line, column.max(1), field, first_line(&e.to_string()))
     })
 }
 
@@ -381,10 +676,18 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Loads a variables file: a flat map of name to string.
+/// Loads a variables file: a flat map of name to string. A bad name or value is
+/// reported where it is written.
 pub fn load_vars(source: &Source) -> Result<Vars, LoadError> {
     let map: BTreeMap<String, Value> = parse(source)?;
-    Vars::from_map(map).map_err(|m| LoadError { line: 1, column: 1, ..LoadError::whole(&source.path, m) })
+    Vars::from_map(map.clone()).map_err(|message| {
+        let alone = |(name, value): (&String, &Value)| BTreeMap::from([(name.clone(), value.clone())]);
+        let name = map.iter().find(|&entry| Vars::from_map(alone(entry)).is_err()).map(|(name, _)| name.clone());
+        let field = name.unwrap_or_default();
+        let bad_name = Vars::default().set(&field, "").is_err();
+        let (line, column) = Spots::of(source).locate(&field, bad_name);
+        LoadError { file: source.path.clone(), line, column, field, message }
+    })
 }
 
 /// Loads and resolves every case of every source. `schemas` names the schemas a
@@ -407,17 +710,20 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
 fn load_one(source: &Source, vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>, LoadError> {
     check_references(source, vars)?;
     let doc: FileDoc = parse(source)?;
+    // Reading where every field is written is a second parse: done only when an
+    // error needs it, or when the quick scan for case lines does not fit.
+    let spots = std::cell::OnceCell::new();
+    let spots = || spots.get_or_init(|| Spots::of(source));
+    let quick_lines = case_lines(source).filter(|lines| lines.len() == doc.cases.len());
+    let error = |error: FieldError| {
+        let (line, column) = spots().locate(&error.field, error.at_key);
+        LoadError { file: source.path.clone(), line, column, field: error.field, message: error.message }
+    };
     let mut names = BTreeSet::new();
     let mut cases = Vec::with_capacity(doc.cases.len());
     for (i, raw) in doc.cases.into_iter().enumerate() {
-        let (line, column) = locate_case(&source.text, &raw.name);
-        let fail = |field: &str, message: String| LoadError {
-            file: source.path.clone(),
-            line,
-            column,
-            field: format!("cases[{i}]{}{field}", if field.is_empty() { "" } else { "." }),
-            message,
-        };
+        let case = format!("cases[{i}]");
+        let fail = |field: &str, message: String| error(FieldError::new(format!("{case}.{field}"), message));
         if !kebab(&raw.name) {
             return Err(fail("name", format!("`{}` is not lowercase kebab-case ([a-z0-9-])", raw.name)));
         }
@@ -425,18 +731,29 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>,
             return Err(fail("name", format!("`{}` is used by an earlier case in this file", raw.name)));
         }
         let covers = raw.covers.to_vec();
-        if covers.is_empty() || covers.iter().any(|c| c.trim().is_empty()) {
+        if covers.is_empty() {
             return Err(fail("covers", "must name at least one documented item".into()));
         }
-        if let Some(tag) = raw.tags.iter().find(|t| !TAGS.contains(&t.as_str())) {
-            return Err(fail("tags", format!("unknown tag `{tag}` (known: {})", TAGS.join(", "))));
+        if let Some(blank) = covers.iter().position(|c| c.trim().is_empty()) {
+            let field = match raw.covers {
+                OneOrMany::One(_) => "covers".to_owned(),
+                OneOrMany::Many(_) => format!("covers[{blank}]"),
+            };
+            return Err(fail(&field, "must name a documented item, not be blank".into()));
         }
-        let request = resolve_request(raw.request, vars).map_err(|(f, m)| fail(&format!("request.{f}"), m))?;
-        let expect = resolve_expect(raw.expect, vars, schemas).map_err(|(f, m)| fail(&format!("expect{f}"), m))?;
+        if let Some(at) = raw.tags.iter().position(|t| !TAGS.contains(&t.as_str())) {
+            let message = format!("unknown tag `{}` (known: {})", raw.tags[at], TAGS.join(", "));
+            return Err(fail(&format!("tags[{at}]"), message));
+        }
+        let request = resolve_request(raw.request, vars).map_err(|e| error(e.under(&format!("{case}.request."))))?;
+        let expect = resolve_expect(raw.expect, vars, schemas).map_err(|e| error(e.under(&format!("{case}.expect"))))?;
         cases.push(Case {
             file: source.stem().to_owned(),
             source: source.path.clone(),
-            line,
+            line: match &quick_lines {
+                Some(lines) => lines[i],
+                None => spots().locate(&format!("{case}.name"), true).0,
+            },
             name: raw.name,
             covers,
             documented: raw.documented,
@@ -447,9 +764,33 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>,
         });
     }
     if cases.is_empty() {
-        return Err(LoadError { line: 1, column: 1, field: "cases".into(), ..LoadError::whole(&source.path, "holds no case".into()) });
+        return Err(error(FieldError::new("cases", "holds no case")));
     }
     Ok(cases)
+}
+
+/// The lines of a YAML file's `- name:` list items, when they all stand at one
+/// indentation: in the usual layout, one per case, in order. `None` for JSON or
+/// any other layout (the caller then asks [`Spots`], and checks the count).
+fn case_lines(source: &Source) -> Option<Vec<usize>> {
+    if source.is_json() {
+        return None;
+    }
+    let mut indent = None;
+    let mut lines = Vec::new();
+    for (n, line) in source.text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        let Some(rest) = body.strip_prefix('-') else { continue };
+        if !rest.trim_start_matches(' ').starts_with("name:") || rest.len() == rest.trim_start_matches(' ').len() {
+            continue;
+        }
+        let at = line.len() - body.len();
+        if *indent.get_or_insert(at) != at {
+            return None;
+        }
+        lines.push(n + 1);
+    }
+    Some(lines)
 }
 
 /// Every `${name}` in the file must be a known variable: reported at its place.
@@ -471,32 +812,71 @@ fn check_references(source: &Source, vars: &Vars) -> Result<(), LoadError> {
     }
 }
 
-type FieldError = (String, String);
+/// What is wrong with a field found after parsing: its path (relative while it
+/// is being resolved, such as `path` or `.status`), the message, and whether the
+/// error is about the field's name (a bad header name) rather than its value.
+struct FieldError {
+    field: String,
+    message: String,
+    at_key: bool,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), message: message.into(), at_key: false }
+    }
+
+    /// The field path below `prefix`.
+    fn under(self, prefix: &str) -> FieldError {
+        FieldError { field: format!("{prefix}{}", self.field), ..self }
+    }
+}
+
+/// The path, below a request's `json`, of the innermost value that does not
+/// expand (such as `.from.agentId` or `.to[1]`), so that the error points at it.
+fn failing_json_part(value: &Value, vars: &Vars) -> String {
+    let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
+        Value::Array(items) => Box::new(items.iter().enumerate().map(|(i, v)| (format!("[{i}]"), v))),
+        Value::Object(map) if !vars::is_generator(map) => Box::new(map.iter().map(|(k, v)| (format!(".{k}"), v))),
+        _ => Box::new(std::iter::empty()),
+    };
+    for (path, child) in children {
+        if vars.expand_json(child).is_err() {
+            return format!("{path}{}", failing_json_part(child, vars));
+        }
+    }
+    String::new()
+}
 
 fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> {
-    let err = |field: &str, e: &dyn fmt::Display| (field.to_owned(), e.to_string());
+    let err = |field: &str, e: &dyn fmt::Display| FieldError::new(field, e.to_string());
     let method = raw.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(("method".into(), format!("`{}` is not an HTTP method", raw.method)));
+        return Err(FieldError::new("method", format!("`{}` is not an HTTP method", raw.method)));
     }
     let path = vars.expand(&raw.path).map_err(|e| err("path", &e))?;
     if !path.starts_with('/') {
-        return Err(("path".into(), format!("`{path}` must start with /")));
+        return Err(FieldError::new("path", format!("`{path}` must start with /")));
     }
     let mut headers = Vec::with_capacity(raw.headers.len() + 1);
     for (name, value) in &raw.headers {
-        let value = vars.expand(value).map_err(|e| err(&format!("headers.{name}"), &e))?;
-        reqwest::header::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| (format!("headers.{name}"), format!("`{name}` is not a valid header name")))?;
+        let field = format!("headers.{name}");
+        let value = vars.expand(value).map_err(|e| err(&field, &e))?;
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            let message = format!("`{name}` is not a valid header name");
+            return Err(FieldError { at_key: true, ..FieldError::new(field, message) });
+        }
         reqwest::header::HeaderValue::from_str(&value)
-            .map_err(|_| (format!("headers.{name}"), "not a valid header value".to_owned()))?;
+            .map_err(|_| FieldError::new(&field, "not a valid header value"))?;
         headers.push((name.clone(), value));
     }
     let has_content_type = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
     let (body, json) = match (raw.json, raw.raw) {
-        (Some(_), Some(_)) => return Err(("raw".into(), "give either `json` or `raw`, not both".into())),
+        (Some(_), Some(_)) => return Err(FieldError::new("raw", "give either `json` or `raw`, not both")),
         (Some(json), None) => {
-            let json = vars.expand_json(&json).map_err(|e| err("json", &e))?;
+            let json = vars
+                .expand_json(&json)
+                .map_err(|e| err(&format!("json{}", failing_json_part(&json, vars)), &e))?;
             if !has_content_type {
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
@@ -504,7 +884,7 @@ fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> 
         }
         (None, Some(raw)) => {
             if !has_content_type {
-                return Err(("headers".into(), "a `raw` body needs a Content-Type header".into()));
+                return Err(FieldError::new("headers", "a `raw` body needs a Content-Type header"));
             }
             let raw = vars.expand(&raw).map_err(|e| err("raw", &e))?;
             let json = serde_json::from_str(&raw).ok();
@@ -518,36 +898,41 @@ fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> 
 fn resolve_expect(raw: Expect, vars: &Vars, schemas: &[&str]) -> Result<Expect, FieldError> {
     if !raw.any_of.is_empty() {
         if raw.sets_anything_but_any_of() {
-            return Err((String::new(), "with `any_of`, set nothing else in `expect`".into()));
+            return Err(FieldError::new("", "with `any_of`, set nothing else in `expect`"));
         }
         let mut alternatives = Vec::with_capacity(raw.any_of.len());
         for (i, alt) in raw.any_of.into_iter().enumerate() {
             let field = format!(".any_of[{i}]");
             if !alt.any_of.is_empty() {
-                return Err((field, "`any_of` cannot nest".into()));
+                return Err(FieldError::new(format!("{field}.any_of"), "`any_of` cannot nest"));
             }
-            alternatives.push(resolve_expect(alt, vars, schemas).map_err(|(f, m)| (format!("{field}{f}"), m))?);
+            alternatives.push(resolve_expect(alt, vars, schemas).map_err(|e| e.under(&field))?);
         }
         return Ok(Expect { any_of: alternatives, ..Expect::default() });
     }
     let statuses = raw.status.as_ref().map(OneOrMany::to_vec).unwrap_or_default();
     if statuses.is_empty() {
-        return Err((".status".into(), "missing: say which status (or statuses) the response must have".into()));
+        return Err(FieldError::new(".status", "missing: say which status (or statuses) the response must have"));
     }
-    if let Some(bad) = statuses.iter().find(|s| !(100..=599).contains(*s)) {
-        return Err((".status".into(), format!("{bad} is not an HTTP status (100-599)")));
+    if let Some(at) = statuses.iter().position(|s| !(100..=599).contains(s)) {
+        let field = match raw.status {
+            Some(OneOrMany::Many(_)) => format!(".status[{at}]"),
+            _ => ".status".to_owned(),
+        };
+        return Err(FieldError::new(field, format!("{} is not an HTTP status (100-599)", statuses[at])));
     }
     if let Some(schema) = &raw.schema {
         if !schemas.contains(&schema.as_str()) {
-            return Err((".schema".into(), format!("unknown schema `{schema}` (known: {})", schemas.join(", "))));
+            let message = format!("unknown schema `{schema}` (known: {})", schemas.join(", "));
+            return Err(FieldError::new(".schema", message));
         }
     }
     let text = |field: &str, v: &Option<String>| {
-        v.as_deref().map(|s| vars.expand(s)).transpose().map_err(|e| (field.to_owned(), e.to_string()))
+        v.as_deref().map(|s| vars.expand(s)).transpose().map_err(|e| FieldError::new(field, e.to_string()))
     };
     let mut headers = BTreeMap::new();
     for (name, value) in &raw.headers {
-        let value = vars.expand(value).map_err(|e| (format!(".headers.{name}"), e.to_string()))?;
+        let value = vars.expand(value).map_err(|e| FieldError::new(format!(".headers.{name}"), e.to_string()))?;
         headers.insert(name.clone(), value);
     }
     Ok(Expect {
@@ -556,6 +941,29 @@ fn resolve_expect(raw: Expect, vars: &Vars, schemas: &[&str]) -> Result<Expect, 
         headers,
         ..raw
     })
+}
+
+impl Case {
+    /// Whether sending this case may place a real phone call: it is tagged
+    /// `places-call`, or its expectation accepts an answer that means a call was
+    /// placed (a 201, or any 2xx; directly, in a list, in any `any_of`
+    /// alternative, or because no status is given at all). The tag alone is not
+    /// trusted: a user's own case file may allow a 201 and forget it. Every guard
+    /// that keeps calls off a deployment that is not on loopback asks this.
+    pub fn may_place_call(&self) -> bool {
+        self.has_tag("places-call") || accepts_a_placed_call(&self.expect)
+    }
+}
+
+/// Whether `expect` is met by an answer that means a call was placed.
+fn accepts_a_placed_call(expect: &Expect) -> bool {
+    if !expect.any_of.is_empty() {
+        return expect.any_of.iter().any(accepts_a_placed_call);
+    }
+    match &expect.status {
+        None => true,
+        Some(statuses) => statuses.to_vec().iter().any(|s| (200..300).contains(s)),
+    }
 }
 
 #[cfg(test)]
@@ -624,17 +1032,56 @@ mod tests {
     }
 
     #[test]
-    fn semantic_errors_point_at_the_case() {
-        for (from, to, field) in [
-            ("schema: call-created", "schema: nope", "cases[0].expect.schema"),
-            ("status: 201", "status: 99", "cases[0].expect.status"),
-            ("name: one", "name: One", "cases[0].name"),
-            ("      status: 201\n", "      any_of: [{status: 201}]\n", "cases[0].expect"),
+    fn semantic_errors_point_at_the_field_itself() {
+        for (from, to, field, at) in [
+            ("schema: call-created", "schema: nope", "cases[0].expect.schema", (8, 15)),
+            ("status: 201", "status: 99", "cases[0].expect.status", (7, 15)),
+            ("status: 201", "status: [201, 99]", "cases[0].expect.status[1]", (7, 21)),
+            ("name: one", "name: One", "cases[0].name", (2, 11)),
+            ("      status: 201\n", "      any_of: [{status: 201}]\n", "cases[0].expect", (7, 7)),
+            ("      status: 201\n      schema: call-created\n", "      any_of: [{status: 201, any_of: [{status: 400}]}]\n", "cases[0].expect.any_of[0].any_of", (7, 38)),
+            ("      status: 201\n      schema: call-created\n", "      any_of: [{schema: error}]\n", "cases[0].expect.any_of[0].status", (7, 16)),
+            ("    covers: example-1\n", "    covers: example-1\n    tags: [boundary, slow]\n", "cases[0].tags[1]", (4, 22)),
+            ("    covers: example-1\n", "    covers: [example-1, \" \"]\n", "cases[0].covers[1]", (3, 25)),
+            ("      json:", "      headers: {Bad Name: x}\n      json:", "cases[0].request.headers.Bad Name", (5, 17)),
+            ("      json:", "      method: P0ST\n      json:", "cases[0].request.method", (5, 15)),
+            ("times: 3", "times: -3", "cases[0].request.json.to.telephoneNumber", (5, 67)),
         ] {
-            let err = load_text(&GOOD.replace(from, to)).unwrap_err();
+            let text = GOOD.replace(from, to);
+            assert_ne!(text, GOOD, "{from}");
+            let err = load_text(&text).unwrap_err();
             assert_eq!(err.field, field, "{err}");
-            assert_eq!(err.line, 2, "{err}");
+            assert_eq!((err.line, err.column), at, "{err}");
         }
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_key_that_should_hold_it() {
+        let err = load_text(&GOOD.replace("      status: 201\n", "")).unwrap_err();
+        assert_eq!(err.field, "cases[0].expect.status", "{err}");
+        assert_eq!((err.line, err.column), (6, 5), "{err}");
+        let raw = GOOD.replace("json: {from: {agentId: \"${agentId}\"}, to: {telephoneNumber: {repeat: \"7\", times: 3}}}", "raw: hello");
+        let err = load_text(&raw).unwrap_err();
+        assert_eq!(err.field, "cases[0].request.headers", "{err}");
+        assert_eq!((err.line, err.column), (4, 5), "{err}");
+    }
+
+    #[test]
+    fn a_duplicate_name_points_at_the_second_one() {
+        let twice = format!("{GOOD}{}", GOOD.trim_start_matches("cases:\n").replace("status: 201", "status: 400"));
+        let err = load_text(&twice).unwrap_err();
+        assert_eq!(err.field, "cases[1].name", "{err}");
+        assert_eq!((err.line, err.column), (9, 11), "{err}");
+        assert!(err.message.contains("earlier case"), "{err}");
+    }
+
+    #[test]
+    fn anchors_and_quoted_keys_are_located() {
+        let text = "cases:\n  - name: one\n    covers: &c example-1\n    request: {}\n    expect: {\"status\": 201}\n  - name: two\n    covers: *c\n    request: {}\n    expect: {\"status\": 1000}\n";
+        let err = load_text(text).unwrap_err();
+        assert_eq!(err.field, "cases[1].expect.status", "{err}");
+        assert_eq!((err.line, err.column), (9, 24), "{err}");
+        assert_eq!(load_text(&text.replace("1000", "400")).unwrap()[1].line, 6);
     }
 
     #[test]
@@ -656,10 +1103,45 @@ mod tests {
         let cases = load(&[src.clone()], &vars(), SCHEMAS).unwrap();
         assert_eq!(cases[0].test_name(), "j::j");
         assert_eq!(cases[0].request.body, b"x");
-        let broken = Source { text: json.replace("\"status\": 415", "\"status\": \"415\""), ..src };
+        assert_eq!(cases[0].line, 1);
+        let broken = Source { text: json.replace("\"status\": 415", "\"status\": \"415\""), ..src.clone() };
         let err = load(&[broken], &vars(), SCHEMAS).unwrap_err();
-        assert_eq!(err.line, 3, "{err}");
-        assert!(err.field.contains("expect.status"), "{err}");
+        assert_eq!((err.line, err.column), (3, 34), "{err}");
+        assert_eq!(err.field, "cases[0].expect.status", "{err}");
+        for (from, to, field, at) in [
+            ("\"status\": 415", "\"status\": 999", "cases[0].expect.status", (3, 34)),
+            ("\"status\": 415, ", "", "cases[0].expect.status", (3, 13)),
+            ("\"message\"", "\"mesage\"", "cases[0].expect.mesage", (3, 39)),
+            ("\"raw\": \"x\"", "\"raw\": 7", "cases[0].request.raw", (2, 32)),
+            ("\"name\": \"j\"", "\"n\\u0061me\": \"J\"", "cases[0].name", (1, 26)),
+            ("\"Content-Type\"", "\"Content Type\"", "cases[0].request.headers.Content Type", (2, 49)),
+            ("[\"415: unsupported content type\"]", "[\"ok\", \"\"]", "cases[0].covers[1]", (1, 43)),
+        ] {
+            let text = json.replace(from, to);
+            assert_ne!(text, json, "{from}");
+            let err = load(&[Source { text, ..src.clone() }], &vars(), SCHEMAS).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert_eq!((err.line, err.column), at, "{err}");
+        }
+    }
+
+    #[test]
+    fn the_json_scanner_stops_quietly_on_anything_odd() {
+        let json = "{\"a\": [1, {\"b\\\"\": \"ç\\u00e7\"}, null], \"c\": -1.5e3}";
+        let spots = JsonScan::spots(json);
+        assert_eq!(spots["a[1].b\""].key, Some((1, 12)));
+        assert_eq!(spots["c"].value, (1, 43));
+        for end in 0..json.len() {
+            if let Some(prefix) = json.get(..end) {
+                let _ = JsonScan::spots(prefix);
+            }
+        }
+        for odd in ["", "\"", "\\", "{", "[,]", "{\"a\"}", "{\"a\":}", "{1: 2}", "\"\\", "[[[[[", "ç", "{\"a\": 1,}"] {
+            let _ = JsonScan::spots(odd);
+        }
+        assert_eq!(JsonScan::spots(&"[".repeat(1000)).len(), JsonScan::MAX_DEPTH + 1);
+        assert_eq!(JsonScan::spots("{\"a\": 1, \"b\": ]").get("a").map(|s| s.value), Some((1, 7)));
+        assert_eq!(Spots::default().locate("cases[0].name", false), (1, 1));
     }
 
     #[test]
@@ -670,8 +1152,63 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_variable_is_reported_where_it_is_written() {
+        for (text, field, at) in [
+            ("agentId: '1'\nbad-name: x\n", "bad-name", (2, 1)),
+            ("agentId: '1'\ngroups: [a, b]\n", "groups", (2, 9)),
+            ("{\"agentId\": \"1\",\n \"groups\": {}}", "groups", (2, 12)),
+        ] {
+            let ext = if text.starts_with('{') { "json" } else { "yaml" };
+            let err = load_vars(&Source { path: format!("v.{ext}"), text: text.into() }).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert_eq!((err.line, err.column), at, "{err}");
+        }
+    }
+
+    #[test]
+    fn broken_files_give_errors_not_panics() {
+        let json = r#"{"cases": [{"name": "j", "covers": ["x", "y"], "tags": ["boundary"],
+            "request": {"raw": "ç", "headers": {"Content-Type": "text/plain"}},
+            "expect": {"status": [415], "message": "m", "any_of": []}}]}"#;
+        for (path, text) in [("cases/t.yaml", GOOD), ("cases/t.json", json)] {
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            for (n, &at) in bounds.iter().enumerate() {
+                let next = bounds.get(n + 1).copied().unwrap_or(at);
+                let mut variants = vec![text[..at].to_owned()];
+                for odd in ["", "{", "}", "[", "\"", ":", "\n", " ", "-", "é", "\\", "#"] {
+                    variants.push(format!("{}{odd}{}", &text[..at], &text[next..]));
+                }
+                for variant in variants {
+                    let source = Source { path: path.into(), text: variant };
+                    if let Err(err) = load(&[source], &vars(), SCHEMAS) {
+                        assert!(!err.message.is_empty() && err.line >= 1 && err.column >= 1, "{err}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\nçd", 5), (2, 2));
         assert_eq!(line_col("", 0), (1, 1));
+        assert_eq!(line_col("ç", 1), (1, 1));
+        assert_eq!(line_col("a", 9), (1, 2));
     }
+
+    #[test]
+    fn the_quick_case_lines_agree_with_the_parser() {
+        for source in Source::shipped() {
+            let spots = Spots::of(&source);
+            let quick = case_lines(&source).expect("shipped files use the usual layout");
+            let parsed: Vec<usize> = (0..quick.len()).map(|i| spots.locate(&format!("cases[{i}].name"), true).0).collect();
+            assert_eq!(quick, parsed, "{}", source.path);
+            assert!(spots.0.contains_key(&format!("cases[{}]", quick.len() - 1)), "{}", source.path);
+            assert!(!spots.0.contains_key(&format!("cases[{}]", quick.len())), "{}", source.path);
+        }
+        // Another layout: the name is not the first key, so the count does not fit.
+        let source = Source { path: "x.yaml".into(), text: "cases:\n  - covers: a\n    name: b\n".into() };
+        assert_eq!(case_lines(&source), Some(vec![]));
+    }
+
 }

@@ -88,18 +88,31 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+fn is_https(url: &str) -> bool {
+    url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// The HTTP client: no redirects, bounded in time, kept-alive connections. The
+/// platform's TLS roots are loaded only when `tls` (reading them is most of the
+/// start-up time of a run against plain http, such as the embedded server).
+fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, String> {
+    install_crypto();
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_max_idle_per_host(64)
+        .user_agent(concat!("vcc-conformance/", env!("CARGO_PKG_VERSION")));
+    if !tls {
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    builder.build().map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))
+}
+
 impl Client {
     pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, String> {
         let base = parse_base_url(base_url)?;
-        install_crypto();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .user_agent(concat!("vcc-conformance/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))?;
+        let http = http_client(timeout, is_https(&base))?;
         let auth = token.map_or(Auth::None, Auth::Static);
         Ok(Client { http, base, auth, timeout, pacing: None })
     }
@@ -127,7 +140,13 @@ impl Client {
 
     /// Fetches tokens with these client credentials instead of a static token.
     pub fn with_client_credentials(mut self, credentials: Credentials) -> Client {
-        self.auth = Auth::ClientCredentials(TokenSource::new(credentials, self.http.clone()));
+        // A plain-http base has a client without TLS roots; an https token URL needs them.
+        // Should building that client fail, the plain one reports the TLS error on the fetch.
+        let http = match is_https(&credentials.token_url) && !is_https(&self.base) {
+            true => http_client(self.timeout, true).unwrap_or_else(|_| self.http.clone()),
+            false => self.http.clone(),
+        };
+        self.auth = Auth::ClientCredentials(TokenSource::new(credentials, http));
         self
     }
 
@@ -220,6 +239,14 @@ fn describe(e: &reqwest::Error, base: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tls_roots_are_for_https_only() {
+        assert!(is_https("https://emea.example.com") && is_https("HTTPS://h"));
+        assert!(!is_https("http://127.0.0.1:8080") && !is_https("http"));
+        assert!(http_client(Duration::from_secs(1), false).is_ok());
+    }
+
     use super::*;
 
     #[test]

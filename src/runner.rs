@@ -70,9 +70,10 @@ options:
   --vars FILE        a YAML or JSON map of variables (repeatable)
   --cases PATH       also run the case files in PATH, a folder or a file (repeatable)
   --timeout SECS     per-request timeout, default 10
-  --allow-real-calls run cases tagged places-call against a deployment that is
-                     not on loopback (they place real phone calls); without it
-                     they are reported as ignored
+  --allow-real-calls run the cases that may place a call (tagged places-call,
+                     or whose expectation accepts a 201) against a deployment
+                     that is not on loopback (they place real phone calls);
+                     without it they are reported as ignored
   --max-rps N        send at most N requests a second (0: no pacing); default
                      no pacing on loopback, 5 a second elsewhere
   --junit FILE       also write a JUnit XML report there (written whole, also
@@ -85,7 +86,7 @@ options:
   -h, --help         this text
 
 libtest options (as with cargo test): --list, --exact, --skip PATTERN,
---ignored, --include-ignored, --test-threads N, --format pretty|terse|json,
+--ignored, --include-ignored, --test-threads N (default 8), --format pretty|terse|json,
 -q/--quiet, --color auto|always|never, and a FILTER that test names must contain.
 
 environment (for runners that cannot pass flags, such as cargo nextest):
@@ -186,8 +187,9 @@ impl Options {
     /// Fills what the flags left unset from the environment, for runners (such as
     /// nextest) that cannot pass flags: `VCC_BASE_URL`, `VCC_TOKEN`, `VCC_VARS`
     /// and `VCC_CASES` (paths separated by `:`), `VCC_VAR` (`NAME=VALUE` pairs
-    /// separated by `;`), `VCC_TIMEOUT`, `VCC_MAX_RPS`, `VCC_JUNIT`,
-    /// `VCC_ALLOW_REAL_CALLS=1`.
+    /// separated by `;`), `VCC_TIMEOUT`, `VCC_MAX_RPS`, `VCC_JUNIT`, `VCC_HTML`,
+    /// `VCC_CLIENT_ID`, `VCC_CLIENT_SECRET`, `VCC_TOKEN_URL`, `VCC_SCOPE`,
+    /// `VCC_ALLOW_REAL_CALLS=1` (or `true`). Empty values count as unset.
     pub fn with_env(self) -> Result<Options, String> {
         self.with_env_from(|name| std::env::var(name).ok())
     }
@@ -307,6 +309,16 @@ pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<
     }
 }
 
+/// Why a case that may place a call was not sent.
+fn real_call_reason(case: &Case) -> &'static str {
+    if case.has_tag("places-call") {
+        "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it"
+    } else {
+        "its expectation accepts a 201 (or another 2xx), so it may place a real call on a deployment that is \
+         not on loopback; pass --allow-real-calls to run it"
+    }
+}
+
 /// Whether a base URL points at this machine (where placing a "call" is harmless).
 pub fn is_loopback(base: &str) -> bool {
     match reqwest::Url::parse(base).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
@@ -319,8 +331,8 @@ pub fn is_loopback(base: &str) -> bool {
 
 fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
     let name = case.test_name();
-    if guard_real_calls && case.has_tag("places-call") {
-        let reason = "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it";
+    if guard_real_calls && case.may_place_call() {
+        let reason = real_call_reason(&case);
         return Trial::ignorable_test(name, move || {
             shared.keep(Record::ignored(&case, reason));
             Ok(Completion::ignored_with(reason))
@@ -337,6 +349,16 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
     })
 }
 
+
+/// Cases in flight at once unless `--test-threads` says otherwise. A case mostly
+/// waits on the network, so more than the cores; pacing (`--max-rps`) still
+/// bounds what a deployment sees.
+pub const DEFAULT_TEST_THREADS: usize = 8;
+
+fn with_default_threads(mut libtest: Arguments) -> Arguments {
+    libtest.test_threads.get_or_insert(DEFAULT_TEST_THREADS);
+    libtest
+}
 
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
@@ -368,7 +390,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
-        Ok(a) => a,
+        Ok(a) => with_default_threads(a),
         Err(e) => {
             let text = e.to_string();
             return fail(&format!("{}\n{USAGE}", text.trim_start_matches("error: ").trim_end()));
@@ -511,6 +533,13 @@ pub fn diff(args: &[String]) -> ExitCode {
         Ok(opts) => opts,
         Err(e) => return fail(&format!("{e}\n\nusage: vcc-conformance diff --base-url A --against B [--token T] [--against-token T] [--var K=V]... [--vars F] [--cases DIR] [--timeout S] [--allow-real-calls]")),
     };
+    if opts.client_id.is_some() || opts.client_secret.is_some() {
+        // Silently sending without a token would compare two sets of 401s.
+        return fail(
+            "diff takes static tokens only (--token or VCC_TOKEN, --against-token), not client credentials \
+             (--client-id/--client-secret or VCC_CLIENT_ID/VCC_CLIENT_SECRET)",
+        );
+    }
     let (Some(a), Some(b)) = (opts.base_url.clone(), against) else {
         return fail("diff needs --base-url A and --against B");
     };
@@ -520,7 +549,7 @@ pub fn diff(args: &[String]) -> ExitCode {
     };
     let off_loopback = !is_loopback(&a) || !is_loopback(&b);
     let (cases, skipped): (Vec<Case>, Vec<Case>) =
-        cases.into_iter().partition(|c| opts.allow_real_calls || !off_loopback || !c.has_tag("places-call"));
+        cases.into_iter().partition(|c| opts.allow_real_calls || !off_loopback || !c.may_place_call());
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let b_token = against_token.map(Secret::new).or_else(|| opts.token.clone());
     let clients = Client::new(&a, opts.token.clone(), timeout)
@@ -539,7 +568,7 @@ pub fn diff(args: &[String]) -> ExitCode {
     };
     print!("{}", crate::diff::table(&rows, &a, &b));
     if !skipped.is_empty() {
-        println!("{} cases that place real calls were not sent (pass --allow-real-calls)", skipped.len());
+        println!("{} cases that may place real calls were not sent (pass --allow-real-calls)", skipped.len());
     }
     if rows.iter().any(|r| r.difference.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
@@ -550,6 +579,13 @@ mod tests {
 
     fn strings(args: &[&str]) -> Vec<String> {
         args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn cases_run_eight_at_a_time_unless_told() {
+        let parse = |args: &[&str]| Arguments::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        assert_eq!(with_default_threads(parse(&[])).test_threads, Some(DEFAULT_TEST_THREADS));
+        assert_eq!(with_default_threads(parse(&["--test-threads", "1"])).test_threads, Some(1));
     }
 
     #[test]
@@ -590,6 +626,140 @@ mod tests {
         assert!(opts.allow_real_calls);
         let bad = |name: &str| (name == "VCC_TIMEOUT").then(|| "soon".to_owned());
         assert!(Options::default().with_env_from(bad).is_err());
+    }
+
+    /// Every `VCC_*` setting the README and `--help` document, each filled from the
+    /// environment when its flag is absent and left alone when the flag is given.
+    const ENV: &[(&str, &str)] = &[
+        ("VCC_BASE_URL", "http://env"),
+        ("VCC_TOKEN", "env-token-123456"),
+        ("VCC_CLIENT_ID", "env-client"),
+        ("VCC_CLIENT_SECRET", "env-secret-123456"),
+        ("VCC_TOKEN_URL", "http://env/token"),
+        ("VCC_SCOPE", "env-scope"),
+        ("VCC_VARS", "a.yaml:b.yaml"),
+        ("VCC_CASES", "mine:::theirs.yaml"),
+        ("VCC_VAR", "agentId=1"),
+        ("VCC_TIMEOUT", "3"),
+        ("VCC_MAX_RPS", "7.5"),
+        ("VCC_JUNIT", "env.xml"),
+        ("VCC_HTML", "env.html"),
+        ("VCC_ALLOW_REAL_CALLS", "true"),
+    ];
+
+    fn from_env(name: &str) -> Option<String> {
+        ENV.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn every_documented_setting_comes_from_the_environment() {
+        let opts = Options::default().with_env_from(from_env).unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("http://env"));
+        assert_eq!(opts.token, Some(Secret::new("env-token-123456")));
+        assert_eq!(opts.client_id.as_deref(), Some("env-client"));
+        assert_eq!(opts.client_secret, Some(Secret::new("env-secret-123456")));
+        assert_eq!(opts.token_url.as_deref(), Some("http://env/token"));
+        assert_eq!(opts.scope.as_deref(), Some("env-scope"));
+        assert_eq!(opts.vars_files, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(opts.cases, vec![PathBuf::from("mine"), PathBuf::from("theirs.yaml")], "empty paths are skipped");
+        assert_eq!(opts.vars, vec![("agentId".to_owned(), "1".to_owned())]);
+        assert_eq!(opts.timeout, Some(Duration::from_secs(3)));
+        assert_eq!(opts.max_rps, Some(7.5));
+        assert_eq!(opts.junit, Some(PathBuf::from("env.xml")));
+        assert_eq!(opts.html, Some(PathBuf::from("env.html")));
+        assert!(opts.allow_real_calls);
+        // Every name the usage text documents is one the environment fills.
+        for (name, _) in ENV {
+            assert!(USAGE.contains(name), "--help does not document {name}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_every_environment_setting() {
+        let args = strings(&[
+            "--base-url", "http://flag", "--token", "flag-token-123456", "--client-id", "flag-client",
+            "--client-secret", "flag-secret-123456", "--token-url", "http://flag/token", "--scope", "flag-scope",
+            "--vars", "flag.yaml", "--cases", "flag-cases", "--timeout", "4", "--max-rps", "0", "--junit", "flag.xml",
+            "--html", "flag.html",
+        ]);
+        let (flags, rest) = split_args(&args).unwrap();
+        assert!(rest.is_empty(), "{rest:?}");
+        let opts = flags.with_env_from(from_env).unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("http://flag"));
+        assert_eq!(opts.token, Some(Secret::new("flag-token-123456")));
+        assert_eq!(opts.client_id.as_deref(), Some("flag-client"));
+        assert_eq!(opts.client_secret, Some(Secret::new("flag-secret-123456")));
+        assert_eq!(opts.token_url.as_deref(), Some("http://flag/token"));
+        assert_eq!(opts.scope.as_deref(), Some("flag-scope"));
+        assert_eq!(opts.vars_files, vec![PathBuf::from("flag.yaml")]);
+        assert_eq!(opts.cases, vec![PathBuf::from("flag-cases")]);
+        assert_eq!(opts.timeout, Some(Duration::from_secs(4)));
+        assert_eq!(opts.max_rps, Some(0.0), "0 (no pacing) from the flag is kept");
+        assert_eq!(opts.junit, Some(PathBuf::from("flag.xml")));
+        assert_eq!(opts.html, Some(PathBuf::from("flag.html")));
+        // Unset, empty or malformed values.
+        let empty = Options::default().with_env_from(|_| Some(String::new())).unwrap();
+        assert!(empty.base_url.is_none() && empty.client_secret.is_none() && empty.max_rps.is_none() && !empty.allow_real_calls);
+        for (name, value) in [("VCC_MAX_RPS", "fast"), ("VCC_MAX_RPS", "-1"), ("VCC_VAR", "novalue"), ("VCC_TIMEOUT", "0")] {
+            let bad = Options::default().with_env_from(|n| (n == name).then(|| value.to_owned()));
+            assert!(bad.is_err(), "{name}={value}");
+        }
+        let no = Options::default().with_env_from(|n| (n == "VCC_ALLOW_REAL_CALLS").then(|| "0".to_owned())).unwrap();
+        assert!(!no.allow_real_calls);
+    }
+
+    fn load_text(text: &str) -> Vec<Case> {
+        let vars = Options::default().vars().unwrap();
+        let source = Source { path: "mine.yaml".into(), text: text.into() };
+        cases::load(&[source], &vars, &["error", "call-created"]).unwrap()
+    }
+
+    #[test]
+    fn any_case_that_can_accept_a_201_may_place_a_call_whatever_its_tags() {
+        let cases = load_text(
+            "cases:
+  - {name: tagged, covers: x, tags: [places-call], request: {json: {}}, expect: {status: 201}}
+  - {name: untagged, covers: x, request: {json: {}}, expect: {status: 201}}
+  - {name: in-a-list, covers: x, tags: [boundary], request: {json: {}}, expect: {status: [400, 201]}}
+  - {name: in-any-of, covers: x, request: {json: {}}, expect: {any_of: [{status: 400}, {status: [415, 201]}]}}
+  - {name: another-2xx, covers: x, request: {json: {}}, expect: {status: 200}}
+  - {name: tagged-but-400, covers: x, tags: [places-call], request: {json: {}}, expect: {status: 400}}
+  - {name: a-400, covers: x, request: {json: {}}, expect: {status: 400, message: m}}
+  - {name: errors-only, covers: x, request: {json: {}}, expect: {status: [400, 401, 415]}}
+  - {name: any-of-errors, covers: x, request: {json: {}}, expect: {any_of: [{status: 400}, {status: 404}]}}
+  - {name: redirect, covers: x, request: {json: {}}, expect: {status: 302, media_type: any}}
+",
+        );
+        let may: Vec<(&str, bool)> = cases.iter().map(|c| (c.name.as_str(), c.may_place_call())).collect();
+        assert_eq!(
+            may,
+            [
+                ("tagged", true),
+                ("untagged", true),
+                ("in-a-list", true),
+                ("in-any-of", true),
+                ("another-2xx", true),
+                ("tagged-but-400", true),
+                ("a-400", false),
+                ("errors-only", false),
+                ("any-of-errors", false),
+                ("redirect", false),
+            ]
+        );
+        // An expectation without any status accepts a 201 too (only built in code;
+        // the loader requires a status).
+        let mut any_status = cases[6].clone();
+        any_status.expect.status = None;
+        assert!(any_status.may_place_call());
+        let mut any_status_alternative = cases[8].clone();
+        any_status_alternative.expect.any_of[1].status = None;
+        assert!(any_status_alternative.may_place_call());
+        // The shipped cases are tagged exactly where they may place a call.
+        let (shipped, _) = load(&Options::default()).unwrap();
+        for case in &shipped {
+            assert_eq!(case.may_place_call(), case.has_tag("places-call"), "{}", case.test_name());
+        }
+        assert!(shipped.iter().any(Case::may_place_call) && !shipped.iter().all(Case::may_place_call));
     }
 
     #[test]

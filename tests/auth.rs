@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use vcc_conformance::auth::Credentials;
 use vcc_conformance::client::{Client, Secret};
 use vcc_conformance::server::{self, fixture::Fixture};
@@ -59,4 +61,156 @@ async fn a_wrong_secret_is_refused_and_an_expired_token_gets_401() {
     let example = cases.iter().find(|c| c.name == "example-1-agent-to-number").unwrap();
     assert_eq!(stale.send(&example.request).await.unwrap().status, 401);
     assert_eq!(good.send(&example.request).await.unwrap().status, 201, "the source fetched a fresh token");
+}
+
+/// A token endpoint on 127.0.0.1 that records every form body it is sent and
+/// answers each with `reply(body)`; serves until the test process ends.
+struct TokenEndpoint {
+    url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TokenEndpoint {
+    fn start(reply: fn(&str) -> (u16, String)) -> TokenEndpoint {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = std::sync::Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let Some((_, body)) = common::read_whole_request(&mut stream) else { continue };
+                recorded.lock().unwrap().push(body.clone());
+                let (status, answer) = reply(&body);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.len()
+                );
+                let _ = std::io::Write::write_all(&mut stream, format!("{head}{answer}").as_bytes());
+            }
+        });
+        TokenEndpoint { url, bodies }
+    }
+
+    fn last_form(&self) -> Vec<(String, String)> {
+        let bodies = self.bodies.lock().unwrap();
+        let body = bodies.last().expect("the token endpoint was asked");
+        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+    }
+
+    fn count(&self) -> usize {
+        self.bodies.lock().unwrap().len()
+    }
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+const ISSUED: &str = "recorded-endpoint-token-3141";
+
+fn issue(_: &str) -> (u16, String) {
+    (200, format!(r#"{{"access_token":"{ISSUED}","token_type":"Bearer","expires_in":3600}}"#))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scope_is_sent_to_the_token_endpoint_and_left_out_when_unset() {
+    // The reference server ignores `scope`, so a recording endpoint stands in for it.
+    let endpoint = TokenEndpoint::start(issue);
+    let with_scope = Credentials {
+        scope: Some("calls:write vcc/read".into()),
+        token_url: format!("{}/connect/token", endpoint.url),
+        ..credentials(&endpoint.url, "canary-client-secret")
+    };
+    let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(5)).unwrap().with_client_credentials(with_scope);
+    assert_eq!(client.bearer().await.unwrap(), Some(Secret::new(ISSUED)));
+    let form = endpoint.last_form();
+    assert_eq!(field(&form, "scope"), Some("calls:write vcc/read"), "{form:?}");
+    assert_eq!(field(&form, "grant_type"), Some("client_credentials"), "{form:?}");
+    assert_eq!(field(&form, "client_id"), Some("qa"), "{form:?}");
+    assert_eq!(field(&form, "client_secret"), Some("canary-client-secret"), "{form:?}");
+
+    let without = Credentials { token_url: format!("{}/connect/token", endpoint.url), ..credentials(&endpoint.url, "canary-client-secret") };
+    let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(5)).unwrap().with_client_credentials(without);
+    assert_eq!(client.bearer().await.unwrap(), Some(Secret::new(ISSUED)));
+    assert_eq!(endpoint.count(), 2);
+    let form = endpoint.last_form();
+    assert_eq!(field(&form, "scope"), None, "no scope given, none sent: {form:?}");
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
+
+/// The binary's `run`, with no `VCC_*` setting inherited from this environment.
+fn cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(BIN);
+    command.arg("run").args(args);
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("VCC_")) {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied()).output().expect("the binary runs")
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn the_scope_flag_and_vcc_scope_reach_the_token_endpoint_from_the_command_line() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let reference = runtime.block_on(server::start_embedded(Fixture::builtin(), None)).unwrap();
+    let base = format!("http://{reference}");
+    let endpoint = TokenEndpoint::start(issue);
+    let token_url = format!("{}/oauth/token", endpoint.url);
+    let common = [
+        "--base-url", &base, "--client-id", "qa", "--client-secret", "canary-cli-Secret-42", "--token-url", &token_url,
+        "--exact", "examples::example-1-agent-to-number",
+    ];
+    let out = cli(&[&common[..], &["--scope", "vcc.calls:write"]].concat(), &[]);
+    assert!(out.status.success() && text(&out).contains("1 passed"), "{}", text(&out));
+    assert_eq!(endpoint.count(), 1, "fetched once");
+    assert_eq!(field(&endpoint.last_form(), "scope"), Some("vcc.calls:write"));
+
+    let out = cli(&common, &[("VCC_SCOPE", "from-the-environment")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(field(&endpoint.last_form(), "scope"), Some("from-the-environment"));
+
+    let out = cli(&[&common[..], &["--scope=the-flag-wins"]].concat(), &[("VCC_SCOPE", "from-the-environment")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(field(&endpoint.last_form(), "scope"), Some("the-flag-wins"));
+    assert!(!text(&out).contains("canary-cli-Secret-42") && !text(&out).contains(ISSUED), "{}", text(&out));
+}
+
+/// Echoes the form it was sent in a 401, padded so that the client secret
+/// straddles the 200th character of the answer.
+fn refuse_and_echo(body: &str) -> (u16, String) {
+    let at = body.find("client_secret=").map_or(0, |i| i + "client_secret=".len());
+    (401, format!("{}{body}", "x".repeat(195usize.saturating_sub(at))))
+}
+
+#[test]
+fn a_refused_client_secret_stops_the_run_with_status_2_and_a_clear_message_without_the_secret() {
+    // The embedded reference server refuses it (it knows only its own client).
+    let secret = "canary-Refused secret/+7";
+    let encoded = "canary-Refused+secret%2F%2B7";
+    let out = cli(&["--client-id", "vcc-conformance", "--client-secret", secret], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: could not get a token from http://127.0.0.1:") && err.contains("/Auth/connect/token"), "{err}");
+    assert!(err.contains("401") && err.contains("invalid_client"), "{err}");
+    assert!(!all.contains("test result"), "no case ran: {all}");
+    assert!(!all.contains("canary-Refused") && !all.contains(encoded), "{all}");
+
+    // The same from the environment, against an endpoint that echoes the secret
+    // (form-encoded) right where the message is cut short.
+    let endpoint = TokenEndpoint::start(refuse_and_echo);
+    let token_url = format!("{}/token", endpoint.url);
+    let out = cli(
+        &["--base-url", &endpoint.url, "--token-url", &token_url],
+        &[("VCC_CLIENT_ID", "qa"), ("VCC_CLIENT_SECRET", secret)],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert_eq!(field(&endpoint.last_form(), "client_secret"), Some(secret), "the endpoint was asked with the secret");
+    assert!(all.contains("401") && all.contains("client_secret="), "the echo is shown: {all}");
+    assert!(!all.contains("canar") && !all.contains("Refused") && !all.contains("%2F%2B7"), "the secret leaked: {all}");
 }

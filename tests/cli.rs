@@ -7,6 +7,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::read_whole_request;
+
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
 
@@ -18,6 +21,13 @@ fn run(args: &[&str]) -> Output {
         .env_remove("VCC_TOKEN")
         .output()
         .expect("the binary runs")
+}
+
+/// How many cases ship (every selected case of a full run).
+fn shipped_count() -> usize {
+    let (cases, _) = vcc_conformance::runner::load(&vcc_conformance::runner::Options::default()).unwrap();
+    assert!(cases.len() >= 40, "{}", cases.len());
+    cases.len()
 }
 
 fn text(out: &Output) -> String {
@@ -36,8 +46,13 @@ struct Served(Child, String);
 
 impl Served {
     fn start(extra: &[&str]) -> Served {
+        Served::start_on("127.0.0.1:0", extra)
+    }
+
+    /// The same, listening on `listen` (an address of this machine).
+    fn start_on(listen: &str, extra: &[&str]) -> Served {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
             .spawn()
@@ -245,10 +260,83 @@ fn dry_run_prints_curl_and_sends_nothing() {
     let out = run(&["--base-url", &base, "--token", "canary-dry-run-token", "--dry-run"]);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
-    assert_eq!(all.matches("curl -sS -i -X POST").count(), 50, "{all}");
+    assert_eq!(all.matches("curl -sS -i -X POST").count(), shipped_count(), "{all}");
     assert!(all.contains("Bearer $VCC_TOKEN") && !all.contains("canary-dry-run-token"), "{all}");
     std::thread::sleep(Duration::from_millis(200));
     assert!(!DRY_RUN_CONNECTED.load(std::sync::atomic::Ordering::SeqCst), "--dry-run connected to the server");
+}
+
+/// An IPv4 address of this machine that is not loopback, so that a server bound
+/// to it is reached without leaving the machine while the harness sees a base
+/// URL off loopback. Proven local by binding a listener to it; `None` when the
+/// machine has no such address.
+fn local_non_loopback_ip() -> Option<std::net::IpAddr> {
+    let local = |ip: std::net::IpAddr| {
+        !ip.is_loopback() && !ip.is_unspecified() && TcpListener::bind((ip, 0)).is_ok()
+    };
+    // Connecting a UDP socket picks the outgoing interface's address; nothing is sent.
+    for probe in ["10.255.255.254:9", "192.168.255.254:9", "172.31.255.254:9", "198.51.100.254:9"] {
+        let picked = std::net::UdpSocket::bind("0.0.0.0:0")
+            .and_then(|s| s.connect(probe).and_then(|()| s.local_addr()))
+            .map(|a| a.ip())
+            .ok();
+        if let Some(ip) = picked.filter(|ip| local(*ip)) {
+            return Some(ip);
+        }
+    }
+    // No route: the addresses `ip` lists.
+    let listed = Command::new("ip").args(["-4", "-o", "addr", "show"]).output().ok()?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let words: Vec<&str> = listed.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0] == "inet")
+        .filter_map(|w| w[1].split('/').next()?.parse().ok())
+        .find(|ip| local(*ip))
+}
+
+/// Cases of a user's own file: three that allow a 201 without the `places-call`
+/// tag (directly, in a list, in an alternative), one that cannot place a call.
+const UNTAGGED_CALLS: &str = r#"cases:
+  - name: untagged-201
+    covers: example-1
+    request: {json: {from: {agentId: "${agentId}"}, to: {telephoneNumber: "${telephoneNumber}"}}}
+    expect: {status: 201, schema: call-created}
+  - name: untagged-in-a-list
+    covers: example-1
+    request: {json: {from: {agentId: "${agentId}"}, to: {telephoneNumber: "${telephoneNumber}"}}}
+    expect: {status: [400, 201]}
+  - name: untagged-any-of
+    covers: example-1
+    tags: [boundary]
+    request: {json: {from: {agentId: "${agentId}"}, to: {telephoneNumber: "${telephoneNumber}"}}}
+    expect: {any_of: [{status: 400, schema: error}, {status: 201, schema: call-created}]}
+  - name: cannot-place
+    covers: "400: Agent Id exceeds 11 digits"
+    request: {json: {from: {agentId: "111111111111"}, to: {telephoneNumber: "${telephoneNumber}"}}}
+    expect: {status: 400, schema: error, message: Agent Id exceeds 11 digits}
+"#;
+
+/// The `test result:` line's counts: passed, failed, ignored.
+fn counts(out: &Output) -> (usize, usize, usize) {
+    let all = text(out);
+    let line = all.lines().find(|l| l.starts_with("test result:")).unwrap_or_else(|| panic!("no summary in\n{all}"));
+    let count = |what: &str| -> usize {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let at = words.iter().position(|w| w.trim_end_matches([';', ',']) == what).unwrap_or_else(|| panic!("{line}"));
+        words[at - 1].parse().unwrap_or_else(|_| panic!("{line}"))
+    };
+    (count("passed"), count("failed"), count("ignored"))
+}
+
+/// What libtest printed for one test (`ok`, `FAILED`, `ignored (reason)`); empty
+/// when it printed nothing for it.
+fn verdict<'a>(all: &'a str, name: &str) -> &'a str {
+    let prefix = format!("test {name} ");
+    all.lines()
+        .find(|l| l.starts_with(&prefix) && l[prefix.len()..].trim_start().starts_with("..."))
+        .and_then(|l| l.split_once("... "))
+        .map_or("", |(_, v)| v.trim())
 }
 
 #[test]
@@ -258,9 +346,84 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(all.contains("1 ignored") && all.contains("--allow-real-calls"), "{all}");
+    // A user's cases that allow a 201 are ignored too, without the tag.
+    let dir = temp_dir("untagged-calls");
+    std::fs::write(dir.join("mine.yaml"), UNTAGGED_CALLS).unwrap();
+    let mine = dir.to_str().unwrap();
+    let out = run(&["--base-url", "http://deployment.invalid", "--token", "abcdefghij", "--cases", mine, "mine::untagged"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(counts(&out), (0, 0, 3), "{all}");
+    assert!(verdict(&all, "mine::untagged-any-of").starts_with("ignored (its expectation accepts a 201"), "{all}");
     // On loopback they run.
     let out = run(ONE_CASE);
     assert!(text(&out).contains("1 passed"), "{}", text(&out));
+    let out = run(&["--cases", mine, "mine::"]);
+    assert_eq!(counts(&out), (4, 0, 0), "{}", text(&out));
+
+    // Off loopback for real: a server on this machine's own non-loopback address.
+    let Some(ip) = local_non_loopback_ip() else {
+        eprintln!("SKIPPED the off-loopback half: this machine has no IPv4 address but loopback");
+        return;
+    };
+    let (shipped, _) = vcc_conformance::runner::load(&vcc_conformance::runner::Options::default()).unwrap();
+    let tagged = shipped.iter().filter(|c| c.has_tag("places-call")).count();
+    assert!(tagged >= 8 && tagged < shipped.len(), "{tagged} of {}", shipped.len());
+    let remote = Served::start_on(&format!("{ip}:0"), &[]);
+    assert!(remote.1.starts_with(&format!("http://{ip}:")), "{}", remote.1);
+    assert!(!vcc_conformance::runner::is_loopback(&remote.1), "{}", remote.1);
+    // (b) Without --allow-real-calls, every case that cannot place a call runs there
+    // and passes; every one that may is ignored.
+    let out = run(&["--base-url", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(counts(&out), (shipped.len() - tagged + 1, 0, tagged + 3), "{all}");
+    for ran in ["mine::cannot-place", "errors-request::agent-id-too-long-from", "media-type::text-plain"] {
+        assert_eq!(verdict(&all, ran), "ok", "{ran}: {all}");
+    }
+    assert!(verdict(&all, "examples::example-1-agent-to-number").starts_with("ignored (places a real call"), "{all}");
+    assert!(verdict(&all, "mine::untagged-201").starts_with("ignored (its expectation"), "{all}");
+    // (a) With it, they really run there, and pass.
+    let out = run(&["--base-url", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "--allow-real-calls"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(counts(&out), (shipped.len() + 4, 0, 0), "{all}");
+    assert_eq!(verdict(&all, "examples::example-1-agent-to-number"), "ok", "{all}");
+    assert_eq!(verdict(&all, "mine::untagged-201"), "ok", "{all}");
+    // And the environment's switch does the same.
+    let out = Command::new(BIN)
+        .args(["run", "--base-url", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "mine::"])
+        .env_remove("VCC_BASE_URL")
+        .env_remove("VCC_TOKEN")
+        .env("VCC_ALLOW_REAL_CALLS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(counts(&out), (4, 0, 0), "{}", text(&out));
+
+    // The differential run keeps the same guard when either side is off loopback.
+    let home = Served::start(&[]);
+    let diff = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["diff", "--base-url", &home.1, "--against", &remote.1, "--token", "abcdefghij", "--cases", mine])
+            .args(["--max-rps", "0"])
+            .args(extra)
+            .env_remove("VCC_BASE_URL")
+            .env_remove("VCC_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let out = diff(&[]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains(&format!("0 of {} cases answered differently", shipped.len() - tagged + 1)), "{all}");
+    assert!(all.contains(&format!("{} cases that may place real calls were not sent", tagged + 3)), "{all}");
+    assert!(!all.contains("mine::untagged-201") && !all.contains("examples::example-1-agent-to-number"), "{all}");
+    assert!(all.contains("mine::cannot-place") && all.contains("errors-request::agent-id-too-long-from"), "{all}");
+    let out = diff(&["--allow-real-calls"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains(&format!("0 of {} cases answered differently", shipped.len() + 4)), "{all}");
+    assert!(!all.contains("were not sent"), "{all}");
 }
 
 #[test]
@@ -287,6 +450,47 @@ fn json_lines_and_junit_are_written_also_when_cases_fail() {
     assert!(!xml.contains("canary-json-token") && !stdout.contains("canary-json-token"));
 }
 
+/// The token the echoing server issues to the canary client.
+const ECHO_ISSUED: &str = "canary-issued-Echo-77tok";
+
+/// A server that gives back whatever it is sent: each call gets a 400 whose
+/// `message` is the whole request, `Authorization` header included; the token
+/// endpoint issues [`ECHO_ISSUED`] for the canary client secret, and otherwise
+/// refuses, echoing the form (secret included).
+fn echoing(mut stream: std::net::TcpStream) {
+    let Some((head, body)) = read_whole_request(&mut stream) else { return };
+    let (status, answer) = if head.starts_with("POST /Auth/connect/token ") {
+        if body.contains("client_secret=canary-Secret-7Hq2") {
+            (200, serde_json::json!({"access_token": ECHO_ISSUED, "token_type": "Bearer", "expires_in": 3600}))
+        } else {
+            (401, serde_json::json!({"error": "invalid_client", "you_sent": body}))
+        }
+    } else {
+        (400, serde_json::json!({"message": format!("{head}{body}")}))
+    };
+    let answer = answer.to_string();
+    let reply = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+        answer.len()
+    );
+    let _ = stream.write_all(reply.as_bytes());
+}
+
+fn diff_cmd(args: &[&str]) -> Output {
+    Command::new(BIN).arg("diff").args(args).env_remove("VCC_BASE_URL").env_remove("VCC_TOKEN").output().expect("the binary runs")
+}
+
+/// Every canary secret and token these runs use, and the reference server's
+/// token prefix.
+const CANARIES: &[&str] =
+    &["canary-Secret-7Hq2", "canary-Wrong-Secret-5x", "vcc-ref-", "canary-static-Tk9", "canary-against-Tk8", ECHO_ISSUED];
+
+fn assert_no_canary(all: &str, what: &str) {
+    for canary in CANARIES {
+        assert!(!all.contains(canary), "{canary} leaked in {what}:\n{all}");
+    }
+}
+
 #[test]
 fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
     let dir = temp_dir("canary");
@@ -294,22 +498,88 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
     let builtin = vcc_conformance::server::fixture::BUILTIN.replace("vcc-conformance: reference-client-secret", "qa: canary-Secret-7Hq2");
     std::fs::write(&fixture, builtin).unwrap();
     let faulty = Served::start(&["--fixture", fixture.to_str().unwrap(), "--fault", "message-typo"]);
-    let junit = dir.join("junit.xml");
-    let creds = ["--client-id", "qa", "--client-secret", "canary-Secret-7Hq2"];
-    let mut produced = Vec::new();
-    for extra in [&["--junit", junit.to_str().unwrap()][..], &["--format", "json"], &["--dry-run"], &["--bogus-flag"]] {
-        let out = run(&[&["--base-url", &faulty.1][..], &creds, extra].concat());
+    let faithful = Served::start(&[]);
+    let (junit, html, hurl) = (dir.join("junit.xml"), dir.join("report.html"), dir.join("cases.hurl"));
+    let files = |produced: &mut Vec<u8>| {
+        for file in [&junit, &html, &hurl] {
+            produced.extend(std::fs::read(file).unwrap_or_else(|e| panic!("{} was not written: {e}", file.display())));
+            std::fs::remove_file(file).unwrap();
+        }
+    };
+    let keep = |produced: &mut Vec<u8>, out: &Output| {
         produced.extend_from_slice(&out.stdout);
         produced.extend_from_slice(&out.stderr);
+    };
+    let reports = [
+        "--junit", junit.to_str().unwrap(), "--html", html.to_str().unwrap(),
+    ];
+    let export = ["--export-hurl", hurl.to_str().unwrap()];
+
+    // Client credentials: the secret and every token fetched with it, through
+    // stdout, stderr, JUnit, JSON lines, the HTML page, the Hurl file, --dry-run,
+    // a usage error.
+    let creds = ["--client-id", "qa", "--client-secret", "canary-Secret-7Hq2"];
+    let mut produced = Vec::new();
+    for extra in [&reports[..], &["--format", "json"], &export, &["--dry-run"], &["--bogus-flag"]] {
+        let out = run(&[&["--base-url", &faulty.1][..], &creds, extra].concat());
+        keep(&mut produced, &out);
     }
-    produced.extend(std::fs::read(&junit).unwrap());
+    files(&mut produced);
     let all = String::from_utf8_lossy(&produced);
     assert!(all.contains("-Agent Id exceeds 11 digits"), "the cases failed on purpose:\n{all}");
-    assert!(!all.contains("canary-Secret-7Hq2"), "the client secret leaked");
-    assert!(!all.contains("vcc-ref-"), "an issued token leaked");
-    // A static token, too, through every output.
-    let out = run(&["--base-url", &faulty.1, "--token", "canary-static-Tk9", "--format", "json"]);
-    assert!(!text(&out).contains("canary-static-Tk9"));
+    assert!(all.contains("<!DOCTYPE html") || all.contains("<html"), "the HTML page was scanned:\n{all}");
+    assert!(all.contains("{{token}}"), "the Hurl file was scanned:\n{all}");
+    assert_no_canary(&all, "a client-credentials run against a faulty server");
+
+    // A static token, too, through every output, and both tokens of a diff.
+    let mut produced = Vec::new();
+    let static_token = ["--token", "canary-static-Tk9"];
+    for extra in [&reports[..], &["--format", "json"], &export] {
+        let out = run(&[&["--base-url", &faulty.1][..], &static_token, extra].concat());
+        keep(&mut produced, &out);
+    }
+    files(&mut produced);
+    let out = diff_cmd(&["--base-url", &faulty.1, "--against", &faithful.1, "--token", "canary-static-Tk9", "--against-token", "canary-against-Tk8"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("DIFFERS: message differs"), "{}", text(&out));
+    keep(&mut produced, &out);
+    // diff takes static tokens only: client credentials are refused, unprinted.
+    let out = diff_cmd(&[&["--base-url", &faulty.1, "--against", &faithful.1][..], &creds].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("static tokens only"), "{}", text(&out));
+    keep(&mut produced, &out);
+    let all = String::from_utf8_lossy(&produced);
+    assert!(all.contains("-Agent Id exceeds 11 digits") && all.contains("Authorization: Bearer [redacted]"), "{all}");
+    assert_no_canary(&all, "a static-token run and a diff against a faulty server");
+
+    // Servers that echo every request back, Authorization header and all: what
+    // they send back is scrubbed in every output.
+    let echo = hostile(echoing);
+    let echo_too = hostile(echoing);
+    let mut produced = Vec::new();
+    for auth in [&static_token[..], &creds] {
+        for extra in [&reports[..], &["--format", "json"]] {
+            let out = run(&[&["--base-url", &echo][..], auth, extra].concat());
+            assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+            keep(&mut produced, &out);
+        }
+        for file in [&junit, &html] {
+            produced.extend(std::fs::read(file).unwrap());
+        }
+    }
+    let out = run(&["--base-url", &echo, "--client-id", "qa", "--client-secret", "canary-Wrong-Secret-5x"]);
+    assert_eq!(out.status.code(), Some(2), "a refused secret stops the run: {}", text(&out));
+    assert!(text(&out).contains("invalid_client") && text(&out).contains("you_sent"), "{}", text(&out));
+    keep(&mut produced, &out);
+    let out = diff_cmd(&["--base-url", &echo, "--against", &echo_too, "--token", "canary-static-Tk9", "--against-token", "canary-against-Tk8"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let diffed = text(&out);
+    keep(&mut produced, &out);
+    let all = String::from_utf8_lossy(&produced);
+    let echoed = "authorization: Bearer [redacted]";
+    assert!(all.contains(echoed), "the servers' echo of the token is shown, scrubbed:\n{all}");
+    assert!(diffed.contains(echoed) && diffed.contains("DIFFERS"), "{diffed}");
+    assert_no_canary(&all, "runs and a diff against servers that echo the request");
 }
 
 #[test]
@@ -319,17 +589,54 @@ fn diff_reports_where_two_deployments_answer_differently() {
     let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &two.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
     let all = text(&out);
     assert!(out.status.success(), "ids and hosts differ by nature:\n{all}");
-    assert!(all.contains("0 of 50 cases answered differently"), "{all}");
+    assert!(all.contains(&format!("0 of {} cases answered differently", shipped_count())), "{all}");
 
     let swapped = Served::start(&["--fault", "swapped-to-messages"]);
     let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &swapped.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("2 of 50 cases answered differently"), "{all}");
+    assert!(all.contains(&format!("2 of {} cases answered differently", shipped_count())), "{all}");
     assert!(all.contains("errors-request::to-names-both") && all.contains("DIFFERS: message differs"), "{all}");
     assert!(all.contains("-  \"message\": \"Either telephone number or agent id required, not both\""), "{all}");
     assert!(!all.contains("t0k3n-abcdefgh"));
 
     let out = Command::new(BIN).args(["diff", "--base-url", &one.1]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn selftest_kills_every_fault_and_flags_no_harmless_server() {
+    let out = Command::new(BIN).arg("selftest").output().expect("the binary runs");
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let score = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("mutation score: ")?.strip_suffix(" faults killed"))
+        .unwrap_or_else(|| panic!("no `mutation score: N/N faults killed` line:\n{all}"));
+    let (killed, faults) = score.split_once('/').unwrap_or_else(|| panic!("{score}"));
+    let (killed, faults): (usize, usize) = (killed.parse().unwrap(), faults.parse().unwrap());
+    assert_eq!(killed, faults, "a fault survived:\n{all}");
+    assert!(faults >= 30, "only {faults} faults:\n{all}");
+    let alarms = stdout.lines().find(|l| l.starts_with("false alarms: ")).unwrap_or_else(|| panic!("{all}"));
+    assert!(alarms.starts_with("false alarms: 0/"), "{alarms}");
+    assert!(stdout.lines().any(|l| l.starts_with("message-typo ")), "one row per server:\n{all}");
+}
+
+#[test]
+fn coverage_lists_each_documented_item_with_its_cases() {
+    let out = Command::new(BIN).arg("coverage").output().expect("the binary runs");
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // An item row, then the rows of the cases that cover it.
+    let covered_by = |item: &str| -> Vec<&str> {
+        let at = lines.iter().position(|l| l.starts_with(&format!("{item} — "))).unwrap_or_else(|| panic!("no row for {item}:\n{all}"));
+        lines[at + 1..].iter().take_while(|l| l.starts_with("    ")).map(|l| l.trim()).collect()
+    };
+    assert!(covered_by("example-1").contains(&"examples::example-1-agent-to-number"), "{all}");
+    assert!(covered_by("400: Agent Id exceeds 11 digits").contains(&"errors-request::agent-id-too-long-from"), "{all}");
+    assert!(covered_by("415: unsupported content type").contains(&"media-type::multipart-form-data"), "{all}");
+    assert!(!stdout.contains("(no case)"), "a documented item has no case:\n{all}");
 }
