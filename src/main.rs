@@ -52,10 +52,14 @@ enum Cli {
         /// Deviate from the contract on purpose, for self-tests (`--fault list` names them)
         #[arg(long)]
         fault: Option<String>,
+        /// Threads serving requests (1: a single-threaded runtime)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
     },
 }
 
-fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>) -> ExitCode {
+fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>, threads: u16) -> ExitCode {
+    let threads = usize::from(threads);
     let fault = match fault.as_deref() {
         None => None,
         Some(name) => match Fault::from_name(name) {
@@ -81,7 +85,13 @@ fn serve(listen: SocketAddr, fixture: Option<PathBuf>, fault: Option<String>) ->
             }
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread serves best where the clients share the machine's few cores
+    // (measured with wrk on 2 cores: a lower p99 than two workers).
+    let runtime = match threads {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        n => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");
@@ -151,6 +161,6 @@ fn main() -> ExitCode {
         Cli::Selftest { timeout } => selftest(timeout),
         Cli::Coverage => coverage(),
         Cli::Diff { args } => runner::diff(&args),
-        Cli::Serve { listen, fixture, fault } => serve(listen, fixture, fault),
+        Cli::Serve { listen, fixture, fault, threads } => serve(listen, fixture, fault, threads),
     }
 }

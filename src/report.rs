@@ -10,17 +10,25 @@ use crate::client::{Response, Secret};
 /// How much of a body is shown.
 const BODY_SHOWN: usize = 2000;
 
-fn body_text(body: &[u8]) -> String {
+/// A body as shown in a report: secrets scrubbed first, then shortened (the other
+/// way round could cut a secret in two and leave its start showing).
+fn body_text(body: &[u8], secrets: &[Secret]) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
     match std::str::from_utf8(body) {
-        Ok(text) if text.chars().count() <= BODY_SHOWN => text.to_owned(),
         Ok(text) => {
+            let text = redact(text.to_owned(), secrets);
+            if text.chars().count() <= BODY_SHOWN {
+                return text;
+            }
             let shown: String = text.chars().take(BODY_SHOWN).collect();
             format!("{shown}… ({} bytes in all)", body.len())
         }
-        Err(_) => format!("(not UTF-8) {}", preview(body)),
+        Err(_) => {
+            let text = redact(String::from_utf8_lossy(body).into_owned(), secrets);
+            format!("(not UTF-8) {}", preview(text.as_bytes()))
+        }
     }
 }
 
@@ -94,7 +102,7 @@ pub fn exchange(case: &Case, url: &str, secrets: &[Secret], outcome: &Result<Res
         request.push_str("Authorization: Bearer [redacted]\n");
     }
     request.push('\n');
-    request.push_str(&body_text(&case.request.body));
+    request.push_str(&body_text(&case.request.body, secrets));
     out.push_str(&indent(&request));
     match outcome {
         Err(reason) => out.push_str(&format!("no usable response: {reason}\n")),
@@ -104,7 +112,7 @@ pub fn exchange(case: &Case, url: &str, secrets: &[Secret], outcome: &Result<Res
                 response.push_str(&format!("{name}: {value}\n"));
             }
             response.push('\n');
-            response.push_str(&body_text(&resp.body));
+            response.push_str(&body_text(&resp.body, secrets));
             out.push_str("response:\n");
             out.push_str(&indent(&response));
         }
@@ -136,12 +144,14 @@ pub fn record(
     outcome: &Result<Response, String>,
     found: &[String],
     time: std::time::Duration,
+    keep_passing: bool,
 ) -> Record {
     let passed = outcome.is_ok() && found.is_empty();
     Record {
         status: if passed { Status::Passed } else { Status::Failed },
         time,
-        exchange: exchange(case, url, secrets, outcome),
+        // Written out for a failure, or when a report shows passing cases too.
+        exchange: if passed && !keep_passing { String::new() } else { exchange(case, url, secrets, outcome) },
         findings: findings(found, secrets),
         ..Record::ignored(case, "")
     }
@@ -155,7 +165,7 @@ pub fn failure(
     outcome: &Result<Response, String>,
     found: &[String],
 ) -> String {
-    record(case, url, secrets, outcome, found, std::time::Duration::ZERO).failure_text()
+    record(case, url, secrets, outcome, found, std::time::Duration::ZERO, true).failure_text()
 }
 
 /// Writes a report file whole: a temporary file beside it, then a rename, so
@@ -235,7 +245,35 @@ mod tests {
     fn transport_errors_and_binary_bodies_are_shown() {
         let text = failure(&case(), "u", &[], &Err("could not connect".into()), &[]);
         assert!(text.contains("no usable response: could not connect"), "{text}");
-        assert!(body_text(&[0xff, 0x00]).starts_with("(not UTF-8)"));
-        assert!(body_text(&vec![b'a'; 5000]).ends_with("(5000 bytes in all)"));
+        assert!(body_text(&[0xff, 0x00], &[]).starts_with("(not UTF-8)"));
+        assert!(body_text(&vec![b'a'; 5000], &[]).ends_with("(5000 bytes in all)"));
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_leaves_no_trace() {
+        let token = Secret::new("straddling-token-7Qx");
+        let secrets = std::slice::from_ref(&token);
+        for at in [BODY_SHOWN - 10, BODY_SHOWN - 1, BODY_SHOWN] {
+            let body = "a".repeat(at) + token.expose() + &"b".repeat(3000);
+            let text = body_text(body.as_bytes(), secrets);
+            assert!(!text.contains("straddl") && text.ends_with(&format!("({} bytes in all)", body.len())), "{at}: …{}", &text[text.len() - 60..]);
+        }
+        assert!(body_text(("a".repeat(BODY_SHOWN - 30) + token.expose()).as_bytes(), secrets).ends_with("[redacted]"));
+        // Not UTF-8: the preview shows the first 200 bytes.
+        for at in [190, 199] {
+            let mut bytes = ("a".repeat(at) + token.expose()).into_bytes();
+            bytes.push(0xff);
+            let text = body_text(&bytes, secrets);
+            assert!(text.starts_with("(not UTF-8)") && !text.contains("straddl"), "{at}: {text}");
+        }
+    }
+
+    #[test]
+    fn passing_exchanges_are_written_only_when_kept() {
+        let resp = Response { status: 201, headers: vec![], body: b"{}".to_vec() };
+        let kept = record(&case(), "u", &[], &Ok(resp.clone()), &[], std::time::Duration::ZERO, true);
+        let dropped = record(&case(), "u", &[], &Ok(resp.clone()), &[], std::time::Duration::ZERO, false);
+        let failed = record(&case(), "u", &[], &Ok(resp), &["status: x".into()], std::time::Duration::ZERO, false);
+        assert!(kept.exchange.contains("POST u") && dropped.exchange.is_empty() && failed.exchange.contains("201"));
     }
 }

@@ -276,6 +276,8 @@ pub fn load(opts: &Options) -> Result<(Vec<Case>, Schemas), String> {
 
 struct Shared {
     client: Client,
+    /// Keep the exchange of passing cases too (for the HTML report).
+    keep_passing: bool,
     schemas: Schemas,
     runtime: tokio::runtime::Handle,
     records: std::sync::Mutex<Vec<Record>>,
@@ -290,19 +292,22 @@ impl Shared {
 }
 
 /// Sends one case and checks the answer.
-pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas) -> Record {
+/// The exchange of a passing case is written out only when `keep_passing` (the
+/// HTML report shows every case); a failure's always is.
+pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas, keep_passing: bool) -> Record {
     let started = std::time::Instant::now();
     let outcome = client.send(&case.request).await;
     let findings = match &outcome {
         Ok(resp) => checks::check(&case.expect, &case.request, resp, schemas),
         Err(_) => Vec::new(),
     };
-    report::record(case, &client.url(&case.request), &client.secrets(), &outcome, &findings, started.elapsed())
+    let url = client.url(&case.request);
+    report::record(case, &url, &client.secrets(), &outcome, &findings, started.elapsed(), keep_passing)
 }
 
 /// Sends one case and checks the answer: `Err` carries the failure report.
 pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<(), String> {
-    let record = run_case(case, client, schemas).await;
+    let record = run_case(case, client, schemas, false).await;
     match record.status {
         Status::Failed => Err(record.failure_text()),
         _ => Ok(()),
@@ -339,7 +344,7 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
         });
     }
     Trial::test(name, move || {
-        let record = shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas));
+        let record = shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing));
         let result = match record.status {
             Status::Failed => Err(Failed::from(record.failure_text())),
             _ => Ok(()),
@@ -469,7 +474,8 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
             return fail(&report::redact(e, &client.secrets()));
         }
     }
-    let shared = Arc::new(Shared { client, schemas, runtime: runtime.handle().clone(), records: Default::default() });
+    let keep_passing = opts.html.is_some();
+    let shared = Arc::new(Shared { client, keep_passing, schemas, runtime: runtime.handle().clone(), records: Default::default() });
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
     let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared), guard_real_calls)).collect();
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();

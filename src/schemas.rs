@@ -1,9 +1,10 @@
-//! Schemas: the JSON Schemas under `schemas/`, embedded, compiled once, and
+//! Schemas: the JSON Schemas under `schemas/`, embedded, compiled once on first use, and
 //! applied to response bodies (and, in tests, to requests and case files).
 //!
 //! Draft 2020-12, formats checked, nothing fetched: every schema is self-contained.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -15,25 +16,26 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("case", include_str!("../schemas/case.schema.json")),
 ];
 
-/// The compiled schemas.
+/// The shipped schemas, each compiled on first use (a run against the
+/// endpoint needs two of the four), then kept.
 pub struct Schemas {
-    validators: BTreeMap<&'static str, jsonschema::Validator>,
+    validators: BTreeMap<&'static str, (&'static str, OnceLock<Result<jsonschema::Validator, String>>)>,
+}
+
+fn compile_one(name: &str, text: &str) -> Result<jsonschema::Validator, String> {
+    let schema: Value = serde_json::from_str(text).map_err(|e| format!("schemas/{name}.schema.json: {e}"))?;
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| format!("schemas/{name}.schema.json: {e}"))
 }
 
 impl Schemas {
-    /// Compiles every shipped schema.
+    /// The shipped schemas, ready to compile on first use. (`every_schema_compiles`
+    /// proves that each does.)
     pub fn compile() -> Result<Schemas, String> {
-        let mut validators = BTreeMap::new();
-        for (name, text) in SHIPPED {
-            let schema: Value =
-                serde_json::from_str(text).map_err(|e| format!("schemas/{name}.schema.json: {e}"))?;
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft202012)
-                .should_validate_formats(true)
-                .build(&schema)
-                .map_err(|e| format!("schemas/{name}.schema.json: {e}"))?;
-            validators.insert(*name, validator);
-        }
+        let validators = SHIPPED.iter().map(|&(name, text)| (name, (text, OnceLock::new()))).collect();
         Ok(Schemas { validators })
     }
 
@@ -44,9 +46,10 @@ impl Schemas {
 
     /// Validates `instance`; each error reads `at <instance path>: <what>`.
     pub fn validate(&self, name: &str, instance: &Value) -> Result<(), Vec<String>> {
-        let Some(validator) = self.validators.get(name) else {
+        let Some((text, compiled)) = self.validators.get(name) else {
             return Err(vec![format!("no schema named `{name}`")]);
         };
+        let validator = compiled.get_or_init(|| compile_one(name, text)).as_ref().map_err(|e| vec![e.clone()])?;
         let errors: Vec<String> = validator
             .iter_errors(instance)
             .map(|e| {
@@ -82,6 +85,10 @@ mod tests {
     fn every_schema_compiles() {
         let s = Schemas::compile().unwrap();
         assert_eq!(s.names(), vec!["call-created", "case", "error", "request"]);
+        for (name, text) in SHIPPED {
+            compile_one(name, text).unwrap();
+        }
+        assert!(compile_one("broken", r#"{"type": 12}"#).unwrap_err().starts_with("schemas/broken.schema.json: "));
     }
 
     #[test]

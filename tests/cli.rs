@@ -100,6 +100,16 @@ fn a_served_faithful_server_passes_and_a_faulty_one_fails_without_leaking_the_to
 }
 
 #[test]
+fn the_server_passes_on_several_threads_and_refuses_zero() {
+    let threaded = Served::start(&["--threads", "3"]);
+    let out = run(&["--base-url", &threaded.1, "--token", "t", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = Command::new(BIN).args(["serve", "--threads", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--threads"), "{}", text(&out));
+}
+
+#[test]
 fn a_broken_case_file_stops_the_run_with_its_place_and_status_2() {
     let dir = temp_dir("broken");
     std::fs::write(
