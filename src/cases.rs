@@ -693,7 +693,6 @@ pub fn load_vars(source: &Source) -> Result<Vars, LoadError> {
 /// Loads and resolves every case of every source. `schemas` names the schemas a
 /// case may refer to. Names must be unique per file, and file stems across sources.
 pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>, LoadError> {
-    let mut cases = Vec::new();
     let mut stems = BTreeMap::new();
     for source in sources {
         if let Some(first) = stems.insert(source.stem().to_owned(), source.path.clone()) {
@@ -702,7 +701,32 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
                 format!("another case file has the same name: {first} (test names are <file>::<case>)"),
             ));
         }
-        cases.extend(load_one(source, vars, schemas)?);
+    }
+    // Parsing YAML is most of a run's start-up: the files are parsed on every
+    // core, and the first error in file order is the one reported.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(sources.len()).max(1);
+    let mut parsed: Vec<Option<Result<Vec<Case>, LoadError>>> = sources.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|first| {
+                scope.spawn(move || {
+                    (first..sources.len())
+                        .step_by(threads)
+                        .map(|i| (i, load_one(&sources[i], vars, schemas)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A worker that panicked leaves its files unparsed: they are parsed below.
+            for (i, result) in worker.join().unwrap_or_default() {
+                parsed[i] = Some(result);
+            }
+        }
+    });
+    let mut cases = Vec::new();
+    for (source, result) in sources.iter().zip(parsed) {
+        cases.extend(result.unwrap_or_else(|| load_one(source, vars, schemas))?);
     }
     Ok(cases)
 }

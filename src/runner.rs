@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use tokio::sync::oneshot;
 
 use crate::cases::{self, Case, Source};
 use crate::checks;
@@ -334,7 +335,35 @@ pub fn is_loopback(base: &str) -> bool {
     }
 }
 
-fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
+/// Starts sending, on the runtime, every case for which `runs` holds, at most
+/// `width` at a time and in order; each trial then only waits for its record.
+/// (Sending from a test thread through the runtime's handle costs a request
+/// several wake-ups across threads; this costs one.)
+fn send_ahead(
+    shared: &Arc<Shared>,
+    cases: &[Case],
+    runs: impl Fn(&Case) -> bool,
+    width: usize,
+) -> Vec<Option<oneshot::Receiver<Record>>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(width.max(1)));
+    cases
+        .iter()
+        .map(|case| {
+            if !runs(case) {
+                return None;
+            }
+            let (tx, rx) = oneshot::channel();
+            let (shared, case, permits) = (Arc::clone(shared), case.clone(), Arc::clone(&permits));
+            shared.runtime.clone().spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else { return };
+                let _ = tx.send(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing).await);
+            });
+            Some(rx)
+        })
+        .collect()
+}
+
+fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool, pending: Option<oneshot::Receiver<Record>>) -> Trial {
     let name = case.test_name();
     if guard_real_calls && case.may_place_call() {
         let reason = real_call_reason(&case);
@@ -344,7 +373,11 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool) -> Trial {
         });
     }
     Trial::test(name, move || {
-        let record = shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing));
+        // Sent ahead; or, should that task have died, sent now.
+        let record = match pending.and_then(|rx| rx.blocking_recv().ok()) {
+            Some(record) => record,
+            None => shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing)),
+        };
         let result = match record.status {
             Status::Failed => Err(Failed::from(record.failure_text())),
             _ => Ok(()),
@@ -477,7 +510,13 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let keep_passing = opts.html.is_some();
     let shared = Arc::new(Shared { client, keep_passing, schemas, runtime: runtime.handle().clone(), records: Default::default() });
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
-    let trials: Vec<Trial> = cases.into_iter().map(|c| trial(c, Arc::clone(&shared), guard_real_calls)).collect();
+    let guarded = |c: &Case| guard_real_calls && c.may_place_call();
+    let runs = |c: &Case| {
+        !libtest.list && !libtest.ignored && !guarded(c) && !libtest.is_filtered_out(&Trial::test(c.test_name(), || Ok(())))
+    };
+    let pending = send_ahead(&shared, &cases, runs, libtest.test_threads.unwrap_or(DEFAULT_TEST_THREADS));
+    let trials: Vec<Trial> =
+        cases.into_iter().zip(pending).map(|(c, p)| trial(c, Arc::clone(&shared), guard_real_calls, p)).collect();
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
     if selected == 0 && !libtest.list {
         let filter = libtest.filter.as_deref().unwrap_or("");
@@ -488,7 +527,9 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         eprintln!("warning: {message}");
     }
     let started = std::time::Instant::now();
-    let conclusion = libtest_mimic::run(&libtest, trials);
+    // The cases are already in flight (send_ahead); the trials only collect
+    // their records, in order, on one thread.
+    let conclusion = libtest_mimic::run(&Arguments { test_threads: Some(1), ..libtest }, trials);
     let records = shared.records.lock().map(|r| r.clone()).unwrap_or_default();
     let total = started.elapsed();
     if let Some(path) = &opts.junit {
