@@ -271,8 +271,13 @@ impl Options {
 pub fn load(opts: &Options) -> Result<(Vec<Case>, Schemas), String> {
     let vars = opts.vars()?;
     let schemas = Schemas::compile()?;
-    let cases = cases::load(&opts.sources()?, &vars, &schemas.names()).map_err(|e| e.to_string())?;
-    Ok((cases, schemas))
+    let sources = opts.sources()?;
+    // The response schemas compile beside the parsing, not in the first cases' way.
+    let cases = std::thread::scope(|scope| {
+        scope.spawn(|| schemas.warm(&["call-created", "error"]));
+        cases::load(&sources, &vars, &schemas.names())
+    });
+    Ok((cases.map_err(|e| e.to_string())?, schemas))
 }
 
 struct Shared {
@@ -532,6 +537,9 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let conclusion = libtest_mimic::run(&Arguments { test_threads: Some(1), ..libtest }, trials);
     let records = shared.records.lock().map(|r| r.clone()).unwrap_or_default();
     let total = started.elapsed();
+    // Every case has its record: what is left (the embedded server, idle
+    // connections) is not waited for.
+    runtime.shutdown_background();
     if let Some(path) = &opts.junit {
         if let Err(e) = crate::junit::write(path, &records, total) {
             eprintln!("error: could not write the JUnit report {}: {e}", path.display());

@@ -44,6 +44,15 @@ impl Schemas {
         self.validators.keys().copied().collect()
     }
 
+    /// Compiles these schemas now (unknown names are left for `validate` to report).
+    pub fn warm(&self, names: &[&str]) {
+        for name in names {
+            if let Some((text, compiled)) = self.validators.get(name) {
+                compiled.get_or_init(|| compile_one(name, text));
+            }
+        }
+    }
+
     /// Validates `instance`; each error reads `at <instance path>: <what>`.
     pub fn validate(&self, name: &str, instance: &Value) -> Result<(), Vec<String>> {
         let Some((text, compiled)) = self.validators.get(name) else {
