@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Measures vcc-conformance beside its peers and prints one table.
+
+Run through `benches/run`, which installs the peers (Hurl, wrk, Prism) and builds
+the release binary first. Every figure is measured here, in this run, on this
+machine; nothing is copied from an earlier run.
+
+  suite      the whole suite against the embedded server, one process from start
+             to exit: the median of many runs.
+  per request  the same requests from vcc-conformance and from Hurl
+             (`hurl --test`, status checks only) against one `vcc-conformance
+             serve`, runs alternating; wall time divided by requests. Hurl runs
+             them twice: as one file (in order) and as one file per request
+             (`--test` runs files in parallel); the faster counts.
+  server     wrk (2 threads, 64 connections, 10 s) placing calls (201) on
+             `vcc-conformance serve`, then on Prism's mock of schemas/openapi.yaml.
+  memory     the server's resident memory after warm-up and after a million calls.
+  build      a fresh clone's first `cargo test`, with its own target folder.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "vcc-conformance")
+LUA = os.path.join(ROOT, "benches", "place-call.lua")
+TOKEN = "bench-token"
+
+
+def fail(message):
+    print(f"bench: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def timed(cmd, timeout=120, **kw):
+    """Wall seconds of one run; the command must succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, **kw)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).decode(errors="replace")[-2000:]
+        fail(f"{' '.join(cmd[:3])} ... exited {done.returncode}:\n{tail}")
+    return took
+
+
+class Server:
+    """A background server, stopped on exit; `url` once it listens."""
+
+    def __init__(self, cmd, ready, timeout=60, cwd=None):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.log.seek(0)
+            text = self.log.read().decode(errors="replace")
+            found = re.search(ready, text)
+            if found:
+                self.url = found.group(1)
+                return
+            if self.proc.poll() is not None:
+                fail(f"{cmd[0]} stopped before it listened:\n{text[-2000:]}")
+            time.sleep(0.1)
+        self.stop()
+        fail(f"{cmd[0]} did not listen within {timeout} s")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def serve():
+    return Server([BIN, "serve", "--listen", "127.0.0.1:0"], r"(http://127\.0\.0\.1:\d+)")
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+# --- the suite, one process ---------------------------------------------------
+
+def bench_suite(runs):
+    cmd = [BIN, "run", "-q"]
+    for _ in range(5):
+        timed(cmd)
+    return median_ms([timed(cmd) for _ in range(runs)])
+
+
+# --- per request, against Hurl -------------------------------------------------
+
+def replicate_cases(folder, copies):
+    """The shipped case files `copies - 1` more times, renamed, under `folder`
+    (the run loads the shipped ones itself): the same requests, `copies` times."""
+    for name in sorted(os.listdir(os.path.join(ROOT, "cases"))):
+        if not name.endswith(".yaml") or name == "vars.yaml":
+            continue
+        with open(os.path.join(ROOT, "cases", name)) as f:
+            text = f.read()
+        for k in range(2, copies + 1):
+            with open(os.path.join(folder, f"{name[:-5]}-copy{k}.yaml"), "w") as f:
+                f.write(text)
+
+
+def split_hurl(path, folder):
+    """One Hurl file per entry (entries are separated by a blank line)."""
+    with open(path) as f:
+        entries = [e for e in f.read().split("\n\n") if e.strip()]
+    for i, entry in enumerate(entries):
+        with open(os.path.join(folder, f"{i:05}.hurl"), "w") as f:
+            f.write(entry + "\n")
+    return len(entries)
+
+
+def bench_hurl(hurl, copies, rounds):
+    server = serve()
+    work = tempfile.mkdtemp(prefix="vcc-bench-")
+    try:
+        cases = os.path.join(work, "cases")
+        os.mkdir(cases)
+        replicate_cases(cases, copies)
+        ours = [BIN, "run", "-q", "--base-url", server.url, "--token", TOKEN]
+        if copies > 1:
+            ours += ["--cases", cases]
+        one_file = os.path.join(work, "suite.hurl")
+        timed(ours + ["--export-hurl", one_file])
+        files = os.path.join(work, "files")
+        os.mkdir(files)
+        requests = split_hurl(one_file, files)
+        hurl_one = [hurl, "--test", "--variable", f"token={TOKEN}", one_file]
+        hurl_many = [hurl, "--test", "--variable", f"token={TOKEN}"] + sorted(
+            os.path.join(files, f) for f in os.listdir(files))
+        commands = {"ours": ours, "hurl-one-file": hurl_one, "hurl-parallel": hurl_many}
+        for cmd in commands.values():
+            timed(cmd, timeout=300)
+        samples = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, cmd in commands.items():
+                samples[name].append(timed(cmd, timeout=300))
+        per = {name: median_ms(s) * 1000 / requests for name, s in samples.items()}
+        return requests, per
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- the server under wrk -------------------------------------------------------
+
+def wrk(url, seconds):
+    out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", LUA, url],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=seconds + 60)
+    text = out.stdout.decode(errors="replace")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", text)
+    count = re.search(r"(\d+) requests in", text)
+    if out.returncode != 0 or not (rps and p99 and count):
+        fail(f"wrk against {url} gave no figures:\n{text}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    return {
+        "rps": float(rps.group(1)),
+        "p99_ms": float(p99.group(1)) * scale,
+        "requests": int(count.group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def bench_server(seconds, million):
+    server = serve()
+    try:
+        wrk(server.url, 2)
+        rss_warm = server.rss_kib()
+        result = wrk(server.url, seconds)
+        placed = result["requests"]
+        while placed < million:
+            extra = wrk(server.url, 10)
+            placed += extra["requests"]
+            result["non_2xx"] += extra["non_2xx"]
+        result["placed"] = placed
+        result["rss_warm_kib"] = rss_warm
+        result["rss_end_kib"] = server.rss_kib()
+        return result
+    finally:
+        server.stop()
+
+
+def bench_prism(prism, seconds):
+    with socket.socket() as probe:  # Prism takes no port 0: ask the system for a free one
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    server = Server([prism, "mock", os.path.join(ROOT, "schemas", "openapi.yaml"), "-h", "127.0.0.1", "-p", port],
+                    r"Prism is listening on (http://127\.0\.0\.1:\d+)", timeout=120)
+    try:
+        wrk(server.url, 2)
+        return wrk(server.url, seconds)
+    finally:
+        server.stop()
+
+
+# --- a new user's first cargo test ----------------------------------------------
+
+def bench_build():
+    work = tempfile.mkdtemp(prefix="vcc-build-")
+    try:
+        clone = os.path.join(work, "clone")
+        subprocess.run(["git", "clone", "-q", ROOT, clone], check=True, timeout=300)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET_DIR", "VCC_", "CI"))}
+        env["CARGO_TARGET_DIR"] = os.path.join(clone, "target")
+        return timed(["cargo", "test", "-q"], timeout=3600, cwd=clone, env=env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- the table ------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hurl", required=True)
+    parser.add_argument("--prism", required=True)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration (default 10)")
+    parser.add_argument("--runs", type=int, default=30, help="runs of the suite (default 30)")
+    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds against Hurl (default 15)")
+    parser.add_argument("--copies", type=int, default=20, help="the suite this many times per Hurl round (default 20)")
+    parser.add_argument("--calls", type=int, default=1_000_000, help="calls placed before memory is read again")
+    parser.add_argument("--skip-build", action="store_true", help="leave out the fresh clone's first cargo test")
+    parser.add_argument("--json", help="also write the figures there")
+    args = parser.parse_args()
+
+    rows, figures = [], {}
+
+    def row(figure, ours, peer, ratio, target, met):
+        rows.append((figure, ours, peer, ratio, target, "yes" if met else "NO"))
+
+    print("bench: the suite, one process ...", file=sys.stderr)
+    suite = bench_suite(args.runs)
+    figures["suite_ms"] = suite
+    row("suite, start to exit (median)", f"{suite:.1f} ms", "", "", "<= 50 ms", suite <= 50)
+
+    print("bench: per request, beside Hurl ...", file=sys.stderr)
+    for copies in (1, args.copies):
+        requests, per = bench_hurl(args.hurl, copies, args.rounds)
+        peer_name = min(("hurl-one-file", "hurl-parallel"), key=per.get)
+        ratio = per[peer_name] / per["ours"]
+        figures[f"per_request_us_{requests}"] = per
+        row(f"per request, {requests} requests (median)", f"{per['ours']:.0f} us",
+            f"{per[peer_name]:.0f} us ({peer_name})", f"{ratio:.1f}x", ">= 3x less", ratio >= 3)
+
+    print("bench: the server under wrk ...", file=sys.stderr)
+    ours = bench_server(args.seconds, args.calls)
+    prism = bench_prism(args.prism, args.seconds)
+    figures["server"], figures["prism"] = ours, prism
+    if ours["non_2xx"] or prism["non_2xx"]:
+        fail(f"not every answer was a 201: ours {ours['non_2xx']}, Prism {prism['non_2xx']}")
+    ratio = ours["rps"] / prism["rps"]
+    row("server: 201s per second (wrk -t2 -c64)", f"{ours['rps']:,.0f}/s", f"{prism['rps']:,.0f}/s (Prism)",
+        f"{ratio:.0f}x", ">= 30x", ratio >= 30)
+    row("server: p99 latency", f"{ours['p99_ms']:.2f} ms", f"{prism['p99_ms']:.2f} ms (Prism)", "", "<= 2 ms",
+        ours["p99_ms"] <= 2)
+    growth = (ours["rss_end_kib"] - ours["rss_warm_kib"]) / 1024
+    row(f"server: memory growth over {ours['placed']:,} calls",
+        f"{growth:+.1f} MiB ({ours['rss_warm_kib'] // 1024} -> {ours['rss_end_kib'] // 1024} MiB)", "", "",
+        "flat (<= 4 MiB)", growth <= 4)
+
+    if not args.skip_build:
+        print("bench: a fresh clone's first cargo test ...", file=sys.stderr)
+        build = bench_build()
+        figures["first_cargo_test_s"] = build
+        row("fresh clone: first `cargo test`", f"{build / 60:.1f} min", "", "", "<= 5 min", build <= 300)
+
+    head = ("figure", "ours", "peer", "ratio", "target", "met")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+    print(line(head))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2)
+    return 0 if all(r[5] == "yes" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
