@@ -32,13 +32,17 @@ pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas)
     }
     let mut findings = Vec::new();
     findings.extend(status(expect, resp));
+    let wrong_status = !findings.is_empty();
     findings.extend(media_type(expect, resp));
     findings.extend(headers(expect, resp));
-    let needs_body = expect.schema.is_some()
-        || expect.message.is_some()
-        || expect.not_message.is_some()
-        || expect.echo
-        || expect.self_link;
+    // A body meant for another status says nothing about this expectation's
+    // schema or message; the report shows it whole.
+    let needs_body = !wrong_status
+        && (expect.schema.is_some()
+            || expect.message.is_some()
+            || expect.not_message.is_some()
+            || expect.echo
+            || expect.self_link);
     if !needs_body {
         return findings;
     }
@@ -271,6 +275,18 @@ mod tests {
             message: Some(message.into()),
             ..Expect::default()
         }
+    }
+
+    #[test]
+    fn a_wrong_status_is_one_finding_not_a_schema_report() {
+        let schemas = Schemas::compile().unwrap();
+        let expect = Expect { status: Some(OneOrMany::One(201)), schema: Some("call-created".into()), echo: true, self_link: true, ..Expect::default() };
+        let resp = Response {
+            status: 401,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"message":"Authorization has been denied for this request."}"#.to_vec(),
+        };
+        assert_eq!(check(&expect, &request(), &resp, &schemas), vec!["status: expected 201, got 401".to_owned()]);
     }
 
     #[test]

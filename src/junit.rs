@@ -83,6 +83,8 @@ mod tests {
         assert!(xml.contains(r#"<failure message="status: expected 201, got 400""#), "{xml}");
         assert!(xml.contains("POST u"), "{xml}");
         assert!(xml.contains(r#"<skipped message="places a real call"/>"#), "{xml}");
+        assert!(xml.contains(r#"<testcase name="f::a" classname="f" time="0.005""#), "{xml}");
+        assert!(xml.contains(r#"time="0.020""#), "the run's time: {xml}");
     }
 
     #[test]
