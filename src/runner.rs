@@ -393,6 +393,11 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool, pending: Optio
 }
 
 
+/// Whether the filter (`FILTER`, `--exact`, `--skip`) selects this case.
+fn selected_by(libtest: &Arguments, case: &Case) -> bool {
+    !libtest.is_filtered_out(&Trial::test(case.test_name(), || Ok(())))
+}
+
 /// Cases in flight at once unless `--test-threads` says otherwise. A case mostly
 /// waits on the network, so more than the cores; pacing (`--max-rps`) still
 /// bounds what a deployment sees.
@@ -451,7 +456,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
             Err(e) => return fail(&e),
         };
         let selected: Vec<&Case> =
-            cases.iter().filter(|c| !libtest.is_filtered_out(&Trial::test(c.test_name(), || Ok(())))).collect();
+            cases.iter().filter(|c| selected_by(&libtest, c)).collect();
         if let Some(path) = &opts.export_hurl {
             let hurl: String = selected.iter().map(|c| crate::export::hurl(c, &base)).collect();
             if let Err(e) = report::write_whole(path, &hurl) {
@@ -517,7 +522,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
     let guarded = |c: &Case| guard_real_calls && c.may_place_call();
     let runs = |c: &Case| {
-        !libtest.list && !libtest.ignored && !guarded(c) && !libtest.is_filtered_out(&Trial::test(c.test_name(), || Ok(())))
+        !libtest.list && !libtest.ignored && !guarded(c) && selected_by(&libtest, c)
     };
     let pending = send_ahead(&shared, &cases, runs, libtest.test_threads.unwrap_or(DEFAULT_TEST_THREADS));
     let trials: Vec<Trial> =

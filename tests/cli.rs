@@ -186,6 +186,52 @@ fn read_request(stream: &mut std::net::TcpStream) {
     let _ = stream.read(&mut buf);
 }
 
+/// A server that answers every request with a 400 on kept-alive connections,
+/// counting the requests it was sent.
+fn counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&count);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let counted = std::sync::Arc::clone(&counted);
+            std::thread::spawn(move || {
+                while read_whole_request(&mut stream).is_some() {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"message":"counted"}"#;
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if stream.write_all((head + body).as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[test]
+fn only_the_selected_cases_are_sent() {
+    use std::sync::atomic::Ordering;
+    let listed = run(&["--list"]);
+    let in_file = text(&listed).lines().filter(|l| l.starts_with("errors-request::")).count();
+    assert!(in_file > 5, "{}", text(&listed));
+    for (args, sent) in [
+        (&["--list"][..], 0),
+        (&["--ignored"][..], 0),
+        (ONE_CASE, 1),
+        (&["errors-request::"][..], in_file),
+        (&["--skip", "::"][..], 0),
+    ] {
+        let (base, count) = counting();
+        let out = run(&[&["--base-url", &base, "--token", "t", "--timeout", "2"][..], args].concat());
+        assert!(!text(&out).contains("panicked"), "{args:?}: {}", text(&out));
+        assert_eq!(count.load(Ordering::SeqCst), sent, "{args:?}: {}", text(&out));
+    }
+}
+
 #[test]
 fn hostile_servers_fail_cases_with_a_reason_within_the_timeout() {
     let servers: [(&str, fn(std::net::TcpStream), &str); 5] = [
