@@ -284,6 +284,16 @@ impl Case {
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
+
+    /// Whether sending this case may place a real phone call: it is tagged
+    /// `places-call`, or its expectation accepts an answer that means a call was
+    /// placed (a 201, or any 2xx; directly, in a list, in any `any_of`
+    /// alternative, or because no status is given at all). The tag alone is not
+    /// trusted: a user's own case file may allow a 201 and forget it. Every guard
+    /// that keeps calls off a deployment that is not on loopback asks this.
+    pub fn may_place_call(&self) -> bool {
+        self.has_tag("places-call") || accepts_a_placed_call(&self.expect)
+    }
 }
 
 /// 1-based line and column of a byte offset (an offset inside a character
@@ -965,18 +975,6 @@ fn resolve_expect(raw: Expect, vars: &Vars, schemas: &[&str]) -> Result<Expect, 
         headers,
         ..raw
     })
-}
-
-impl Case {
-    /// Whether sending this case may place a real phone call: it is tagged
-    /// `places-call`, or its expectation accepts an answer that means a call was
-    /// placed (a 201, or any 2xx; directly, in a list, in any `any_of`
-    /// alternative, or because no status is given at all). The tag alone is not
-    /// trusted: a user's own case file may allow a 201 and forget it. Every guard
-    /// that keeps calls off a deployment that is not on loopback asks this.
-    pub fn may_place_call(&self) -> bool {
-        self.has_tag("places-call") || accepts_a_placed_call(&self.expect)
-    }
 }
 
 /// Whether `expect` is met by an answer that means a call was placed.

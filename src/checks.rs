@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_wrong_status_is_one_finding_not_a_schema_report() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let expect = Expect { status: Some(OneOrMany::One(201)), schema: Some("call-created".into()), echo: true, self_link: true, ..Expect::default() };
         let resp = Response {
             status: 401,
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn a_documented_201_passes_with_harmless_variation() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let mut body = created();
         body["extra"] = json!({"nested": true});
         let resp = response(201, "application/json; charset=utf-8", &body);
@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn each_201_deviation_is_found() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let deviations: Vec<(&str, Box<dyn Fn(&mut Value) -> u16>)> = vec![
             ("status", Box::new(|_| 200)),
             ("echo", Box::new(|b| { b["from"]["presentedCLID"] = b["from"]["presentedClid"].take(); b["from"].as_object_mut().unwrap().remove("presentedClid"); 201 })),
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn messages_are_exact_and_show_a_diff() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let want = "Agent Id exceeds 11 digits";
         let ok = response(400, "application/json", &json!({"message": want}));
         assert!(check(&expect_error(want), &request(), &ok, &schemas).is_empty());
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn garbage_bodies_are_findings_not_panics() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let resp = Response { status: 400, headers: vec![], body: vec![0xff, 0xfe, b'{'] };
         let findings = check(&expect_error("x"), &request(), &resp, &schemas);
         assert!(findings.iter().any(|f| f.starts_with("body: not JSON")), "{findings:?}");
@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn any_of_passes_on_one_match_and_reports_all_otherwise() {
-        let schemas = Schemas::compile().unwrap();
+        let schemas = Schemas::shipped();
         let either = Expect { any_of: vec![expect_created(), expect_error("Unable to place call - number is invalid")], ..Expect::default() };
         let invalid = response(400, "application/json", &json!({"message": "Unable to place call - number is invalid"}));
         assert!(check(&either, &request(), &invalid, &schemas).is_empty());

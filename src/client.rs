@@ -239,6 +239,7 @@ fn describe(e: &reqwest::Error, base: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn tls_roots_are_for_https_only() {
@@ -246,8 +247,6 @@ mod tests {
         assert!(!is_https("http://127.0.0.1:8080") && !is_https("http"));
         assert!(http_client(Duration::from_secs(1), false).is_ok());
     }
-
-    use super::*;
 
     #[test]
     fn secret_never_shows() {

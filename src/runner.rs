@@ -270,7 +270,7 @@ impl Options {
 /// Loads everything a run needs before the first request.
 pub fn load(opts: &Options) -> Result<(Vec<Case>, Schemas), String> {
     let vars = opts.vars()?;
-    let schemas = Schemas::compile()?;
+    let schemas = Schemas::shipped();
     let sources = opts.sources()?;
     // The response schemas compile beside the parsing, not in the first cases' way.
     let cases = std::thread::scope(|scope| {
@@ -403,9 +403,9 @@ fn selected_by(libtest: &Arguments, case: &Case) -> bool {
 /// bounds what a deployment sees.
 pub const DEFAULT_TEST_THREADS: usize = 8;
 
-fn with_default_threads(mut libtest: Arguments) -> Arguments {
-    libtest.test_threads.get_or_insert(DEFAULT_TEST_THREADS);
-    libtest
+/// How many cases are in flight at once.
+fn in_flight(libtest: &Arguments) -> usize {
+    libtest.test_threads.unwrap_or(DEFAULT_TEST_THREADS)
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -438,7 +438,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
-        Ok(a) => with_default_threads(a),
+        Ok(a) => a,
         Err(e) => {
             let text = e.to_string();
             return fail(&format!("{}\n{USAGE}", text.trim_start_matches("error: ").trim_end()));
@@ -524,7 +524,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
     let runs = |c: &Case| {
         !libtest.list && !libtest.ignored && !guarded(c) && selected_by(&libtest, c)
     };
-    let pending = send_ahead(&shared, &cases, runs, libtest.test_threads.unwrap_or(DEFAULT_TEST_THREADS));
+    let pending = send_ahead(&shared, &cases, runs, in_flight(&libtest));
     let trials: Vec<Trial> =
         cases.into_iter().zip(pending).map(|(c, p)| trial(c, Arc::clone(&shared), guard_real_calls, p)).collect();
     let selected = trials.iter().filter(|t| !libtest.is_filtered_out(t)).count();
@@ -644,8 +644,8 @@ mod tests {
     #[test]
     fn cases_run_eight_at_a_time_unless_told() {
         let parse = |args: &[&str]| Arguments::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
-        assert_eq!(with_default_threads(parse(&[])).test_threads, Some(DEFAULT_TEST_THREADS));
-        assert_eq!(with_default_threads(parse(&["--test-threads", "1"])).test_threads, Some(1));
+        assert_eq!(in_flight(&parse(&[])), DEFAULT_TEST_THREADS);
+        assert_eq!(in_flight(&parse(&["--test-threads", "1"])), 1);
     }
 
     #[test]
