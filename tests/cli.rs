@@ -4,11 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::read_whole_request;
+use common::{Served, read_whole_request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
@@ -41,42 +41,6 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// `vcc-conformance serve` on an ephemeral port; killed on drop.
-struct Served(Child, String);
-
-impl Served {
-    fn start(extra: &[&str]) -> Served {
-        Served::start_on("127.0.0.1:0", extra)
-    }
-
-    /// The same, listening on `listen` (an address of this machine).
-    fn start_on(listen: &str, extra: &[&str]) -> Served {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", listen])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = Vec::new();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut byte = [0u8];
-        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let line = String::from_utf8(line).unwrap();
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL");
-        let base = url.split("/v0/").next().unwrap().to_owned();
-        Served(child, base)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_suite_passes_against_the_embedded_server() {
     let out = run(&["-q"]);
@@ -86,11 +50,11 @@ fn the_suite_passes_against_the_embedded_server() {
 
 #[test]
 fn a_served_faithful_server_passes_and_a_faulty_one_fails_without_leaking_the_token() {
-    let faithful = Served::start(&[]);
+    let faithful = Served::start(BIN, &[]);
     let out = run(&["--base-url", &faithful.1, "--token", "canary-Zx81-secret", "-q"]);
     assert!(out.status.success(), "{}", text(&out));
 
-    let typo = Served::start(&["--fault", "message-typo"]);
+    let typo = Served::start(BIN, &["--fault", "message-typo"]);
     let out = run(&["--base-url", &typo.1, "--token", "canary-Zx81-secret"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(101), "{all}");
@@ -101,7 +65,7 @@ fn a_served_faithful_server_passes_and_a_faulty_one_fails_without_leaking_the_to
 
 #[test]
 fn the_server_passes_on_several_threads_and_refuses_zero() {
-    let threaded = Served::start(&["--threads", "3"]);
+    let threaded = Served::start(BIN, &["--threads", "3"]);
     let out = run(&["--base-url", &threaded.1, "--token", "t", "-q"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = Command::new(BIN).args(["serve", "--threads", "0"]).output().unwrap();
@@ -425,7 +389,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     let (shipped, _) = vcc_conformance::runner::load(&vcc_conformance::runner::Options::default()).unwrap();
     let tagged = shipped.iter().filter(|c| c.has_tag("places-call")).count();
     assert!(tagged >= 8 && tagged < shipped.len(), "{tagged} of {}", shipped.len());
-    let remote = Served::start_on(&format!("{ip}:0"), &[]);
+    let remote = Served::start_on(BIN, &format!("{ip}:0"), &[]);
     assert!(remote.1.starts_with(&format!("http://{ip}:")), "{}", remote.1);
     assert!(!vcc_conformance::runner::is_loopback(&remote.1), "{}", remote.1);
     // (b) Without --allow-real-calls, every case that cannot place a call runs there
@@ -457,7 +421,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     assert_eq!(counts(&out), (4, 0, 0), "{}", text(&out));
 
     // The differential run keeps the same guard when either side is off loopback.
-    let home = Served::start(&[]);
+    let home = Served::start(BIN, &[]);
     let diff = |extra: &[&str]| {
         Command::new(BIN)
             .args(["diff", "--base-url", &home.1, "--against", &remote.1, "--token", "abcdefghij", "--cases", mine])
@@ -484,7 +448,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
 
 #[test]
 fn json_lines_and_junit_are_written_also_when_cases_fail() {
-    let faulty = Served::start(&["--fault", "message-typo"]);
+    let faulty = Served::start(BIN, &["--fault", "message-typo"]);
     let dir = temp_dir("reports");
     let junit = dir.join("junit.xml");
     let out = run(&["--base-url", &faulty.1, "--token", "canary-json-token", "--format", "json", "--junit", junit.to_str().unwrap()]);
@@ -553,8 +517,8 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
     let fixture = dir.join("fixture.yaml");
     let builtin = vcc_conformance::server::fixture::BUILTIN.replace("vcc-conformance: reference-client-secret", "qa: canary-Secret-7Hq2");
     std::fs::write(&fixture, builtin).unwrap();
-    let faulty = Served::start(&["--fixture", fixture.to_str().unwrap(), "--fault", "message-typo"]);
-    let faithful = Served::start(&[]);
+    let faulty = Served::start(BIN, &["--fixture", fixture.to_str().unwrap(), "--fault", "message-typo"]);
+    let faithful = Served::start(BIN, &[]);
     let (junit, html, hurl) = (dir.join("junit.xml"), dir.join("report.html"), dir.join("cases.hurl"));
     let files = |produced: &mut Vec<u8>| {
         for file in [&junit, &html, &hurl] {
@@ -640,14 +604,14 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
 
 #[test]
 fn diff_reports_where_two_deployments_answer_differently() {
-    let one = Served::start(&[]);
-    let two = Served::start(&[]);
+    let one = Served::start(BIN, &[]);
+    let two = Served::start(BIN, &[]);
     let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &two.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
     let all = text(&out);
     assert!(out.status.success(), "ids and hosts differ by nature:\n{all}");
     assert!(all.contains(&format!("0 of {} cases answered differently", shipped_count())), "{all}");
 
-    let swapped = Served::start(&["--fault", "swapped-to-messages"]);
+    let swapped = Served::start(BIN, &["--fault", "swapped-to-messages"]);
     let out = Command::new(BIN).args(["diff", "--base-url", &one.1, "--against", &swapped.1, "--token", "t0k3n-abcdefgh"]).output().unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");

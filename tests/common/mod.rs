@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that play an HTTP server by hand.
+//! Helpers shared by the integration tests: an HTTP server played by hand, and
+//! the reference server run as a process. (Each test file uses some of them.)
+#![allow(dead_code)]
 
 use std::io::Read;
 use std::time::Duration;
@@ -30,4 +32,46 @@ pub fn read_whole_request(stream: &mut std::net::TcpStream) -> Option<(String, S
         data.extend_from_slice(&buf[..n]);
     }
     Some((head, String::from_utf8_lossy(&data[head_end..]).into_owned()))
+}
+
+/// `vcc-conformance serve` (the binary at `bin`) on an ephemeral loopback port;
+/// killed on drop.
+pub struct Served(pub std::process::Child, pub String);
+
+impl Served {
+    pub fn start(bin: &str, extra: &[&str]) -> Served {
+        Served::start_on(bin, "127.0.0.1:0", extra)
+    }
+
+    /// The same, listening on `listen` (a loopback address).
+    pub fn start_on(bin: &str, listen: &str, extra: &[&str]) -> Served {
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--listen", listen])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut line = Vec::new();
+        let mut stdout = child.stdout.take().expect("piped");
+        let mut byte = [0u8];
+        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL");
+        let base = url.split("/v0/").next().unwrap_or(url).to_owned();
+        Served(child, base)
+    }
+
+    /// The server's base URL, `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.1
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
