@@ -6,10 +6,10 @@
 //! `charset`, chunked encoding (the client has already de-chunked the body).
 
 use serde_json::Value;
-use similar::TextDiff;
 
 use crate::cases::{Expect, Request};
 use crate::client::Response;
+use crate::result::Finding;
 use crate::schemas::Schemas;
 
 /// Request field → where the 201 body echoes it. Note the documented casing
@@ -26,7 +26,7 @@ pub const ECHOES: &[(&str, &str)] = &[
 ];
 
 /// Every way `resp` falls short of `expect`; empty when it meets it.
-pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<String> {
+pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
     if !expect.any_of.is_empty() {
         return check_any_of(&expect.any_of, req, resp, schemas);
     }
@@ -49,14 +49,17 @@ pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas)
     let body = match serde_json::from_slice::<Value>(&resp.body) {
         Ok(body) => body,
         Err(e) => {
-            findings.push(format!("body: not JSON ({e}); it begins {}", preview(&resp.body)));
+            findings.push(Finding::NotJson { error: e.to_string(), body: resp.body.clone() });
             return findings;
         }
     };
     if let Some(name) = &expect.schema {
-        if let Err(errors) = schemas.validate(name, &body) {
-            findings.extend(errors.into_iter().map(|e| format!("schema {name}: {e}")));
-        }
+        findings.extend(
+            schemas
+                .errors(name, &body)
+                .into_iter()
+                .map(|(path, message)| Finding::Schema { schema: name.clone(), path, message }),
+        );
     }
     findings.extend(message(expect, &body));
     if expect.echo {
@@ -68,17 +71,16 @@ pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas)
     findings
 }
 
-fn check_any_of(alternatives: &[Expect], req: &Request, resp: &Response, schemas: &Schemas) -> Vec<String> {
-    let mut report = vec![format!("matched none of the {} allowed answers:", alternatives.len())];
-    for (i, alt) in alternatives.iter().enumerate() {
+fn check_any_of(alternatives: &[Expect], req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
+    let mut report = Vec::new();
+    for alt in alternatives {
         let findings = check(alt, req, resp, schemas);
         if findings.is_empty() {
             return Vec::new();
         }
-        report.push(format!("  answer {} ({}):", i + 1, summary(alt)));
-        report.extend(findings.iter().map(|f| indent(f, "    ")));
+        report.push((summary(alt), findings));
     }
-    vec![report.join("\n")]
+    vec![Finding::NoAlternative { alternatives: report }]
 }
 
 fn summary(expect: &Expect) -> String {
@@ -90,36 +92,9 @@ fn summary(expect: &Expect) -> String {
     }
 }
 
-fn indent(text: &str, by: &str) -> String {
-    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
-}
-
-/// The first bytes of a body, printable.
-pub fn preview(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
-    let more = if body.len() > MAX { format!("… ({} bytes)", body.len()) } else { String::new() };
-    format!("{text:?}{more}")
-}
-
-/// A unified diff of two texts, one line per line of text.
-pub fn diff(expected: &str, actual: &str) -> String {
-    let expected = format!("{expected}\n");
-    let actual = format!("{actual}\n");
-    TextDiff::from_lines(&expected, &actual)
-        .unified_diff()
-        .context_radius(3)
-        .header("expected", "actual")
-        .to_string()
-}
-
-pub fn status(expect: &Expect, resp: &Response) -> Option<String> {
+pub fn status(expect: &Expect, resp: &Response) -> Option<Finding> {
     let allowed = expect.status.as_ref()?.to_vec();
-    if allowed.contains(&resp.status) {
-        return None;
-    }
-    let allowed: Vec<String> = allowed.iter().map(u16::to_string).collect();
-    Some(format!("status: expected {}, got {}", allowed.join(" or "), resp.status))
+    (!allowed.contains(&resp.status)).then(|| Finding::Status { expected: allowed, actual: resp.status })
 }
 
 /// The media type of a `Content-Type` value: lowercase, parameters dropped.
@@ -127,49 +102,52 @@ pub fn essence(content_type: &str) -> String {
     content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-pub fn media_type(expect: &Expect, resp: &Response) -> Option<String> {
+pub fn media_type(expect: &Expect, resp: &Response) -> Option<Finding> {
     let want = expect.media_type()?;
-    match resp.header("content-type") {
-        None => Some(format!("Content-Type: missing, expected {want}")),
-        Some(got) if essence(got) == want.to_ascii_lowercase() => None,
-        Some(got) => Some(format!("Content-Type: expected {want}, got {got:?}")),
+    let got = resp.header("content-type");
+    if got.is_some_and(|got| essence(got) == want.to_ascii_lowercase()) {
+        return None;
     }
+    Some(Finding::MediaType { expected: want.to_owned(), actual: got.map(str::to_owned) })
 }
 
-pub fn headers(expect: &Expect, resp: &Response) -> Vec<String> {
+pub fn headers(expect: &Expect, resp: &Response) -> Vec<Finding> {
     expect
         .headers
         .iter()
-        .filter_map(|(name, want)| match resp.header(name) {
-            None => Some(format!("header {name}: missing, expected {want:?}")),
-            Some(got) if got.trim() == want.trim() => None,
-            Some(got) => Some(format!("header {name}: expected {want:?}, got {got:?}")),
+        .filter_map(|(name, want)| {
+            let got = resp.header(name);
+            (got.map(str::trim) != Some(want.trim())).then(|| Finding::Header {
+                name: name.clone(),
+                expected: want.clone(),
+                actual: got.map(str::to_owned),
+            })
         })
         .collect()
 }
 
-pub fn message(expect: &Expect, body: &Value) -> Vec<String> {
+pub fn message(expect: &Expect, body: &Value) -> Vec<Finding> {
     let got = body.get("message").and_then(Value::as_str);
     let mut findings = Vec::new();
     if let Some(want) = &expect.message {
         match got {
-            None => findings.push(format!("message: the body has no string `message`; expected {want:?}")),
+            None => findings.push(Finding::NoMessage { expected: want.clone() }),
             Some(got) if got == want => {}
-            Some(got) => findings.push(format!("message differs:\n{}", diff(want, got))),
+            Some(got) => findings.push(Finding::Message { expected: want.clone(), actual: got.to_owned() }),
         }
     }
     if let (Some(banned), Some(got)) = (&expect.not_message, got) {
         if got == banned {
-            findings.push(format!("message: got {got:?}, which this case rules out (a limit applied too early?)"));
+            findings.push(Finding::RuledOutMessage { message: got.to_owned() });
         }
     }
     findings
 }
 
 /// The sent fields the 201 must echo, and what it echoed.
-pub fn echo(sent: Option<&Value>, body: &Value) -> Vec<String> {
+pub fn echo(sent: Option<&Value>, body: &Value) -> Vec<Finding> {
     let Some(sent) = sent else {
-        return vec!["echo: the request body is not JSON, so there is nothing to echo".into()];
+        return vec![Finding::NothingToEcho];
     };
     let mut expected = serde_json::Map::new();
     let mut actual = serde_json::Map::new();
@@ -182,10 +160,7 @@ pub fn echo(sent: Option<&Value>, body: &Value) -> Vec<String> {
     if expected == actual {
         return Vec::new();
     }
-    let pretty = |m: serde_json::Map<String, Value>| {
-        serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default()
-    };
-    vec![format!("echo: the 201 body does not echo what was sent (pointer: value):\n{}", diff(&pretty(expected), &pretty(actual)))]
+    vec![Finding::Echo { expected: Value::Object(expected), actual: Value::Object(actual) }]
 }
 
 /// The account key a request path addresses: the segment after `v0`.
@@ -195,9 +170,9 @@ pub fn account_of(path: &str) -> Option<&str> {
     segments.next()
 }
 
-pub fn self_link(path: &str, body: &Value) -> Vec<String> {
+pub fn self_link(path: &str, body: &Value) -> Vec<Finding> {
     let Some(id) = body.get("id").and_then(Value::as_str) else {
-        return vec!["self link: the body has no string `id` to link to".into()];
+        return vec![Finding::NoId];
     };
     let account = account_of(path).unwrap_or("");
     let want = format!("/V0/{account}/Calls/{id}");
@@ -211,8 +186,8 @@ pub fn self_link(path: &str, body: &Value) -> Vec<String> {
         return Vec::new();
     }
     match hrefs.first() {
-        None => vec!["self link: no link with rel \"_self\" and a string href".into()],
-        Some(href) => vec![format!("self link: href {href:?} does not end in {want:?}")],
+        None => vec![Finding::NoSelfLink],
+        Some(href) => vec![Finding::SelfLink { href: (*href).to_owned(), expected_end: want }],
     }
 }
 
@@ -286,7 +261,7 @@ mod tests {
             headers: vec![("content-type".into(), "application/json".into())],
             body: br#"{"message":"Authorization has been denied for this request."}"#.to_vec(),
         };
-        assert_eq!(check(&expect, &request(), &resp, &schemas), vec!["status: expected 201, got 401".to_owned()]);
+        assert_eq!(check(&expect, &request(), &resp, &schemas), vec![Finding::Status { expected: vec![201], actual: 401 }]);
     }
 
     #[test]
@@ -295,7 +270,7 @@ mod tests {
         let mut body = created();
         body["extra"] = json!({"nested": true});
         let resp = response(201, "application/json; charset=utf-8", &body);
-        assert_eq!(check(&expect_created(), &request(), &resp, &schemas), Vec::<String>::new());
+        assert_eq!(check(&expect_created(), &request(), &resp, &schemas), Vec::<Finding>::new());
     }
 
     #[test]
@@ -314,7 +289,7 @@ mod tests {
             let mut body = created();
             let status = mutate(&mut body);
             let findings = check(&expect_created(), &request(), &response(status, "application/json", &body), &schemas);
-            assert!(findings.iter().any(|f| f.starts_with(kind)), "{kind}: {findings:?}");
+            assert!(findings.iter().any(|f| f.to_string().starts_with(kind)), "{kind}: {findings:?}");
         }
     }
 
@@ -327,7 +302,7 @@ mod tests {
         let off = response(400, "application/json", &json!({"message": "Agent Id exceeds 11 digit"}));
         let findings = check(&expect_error(want), &request(), &off, &schemas);
         assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].contains("-Agent Id exceeds 11 digits\n+Agent Id exceeds 11 digit\n"), "{}", findings[0]);
+        assert!(findings[0].to_string().contains("-Agent Id exceeds 11 digits\n+Agent Id exceeds 11 digit\n"), "{}", findings[0]);
         let renamed = response(400, "application/json", &json!({"error": want}));
         assert!(check(&expect_error(want), &request(), &renamed, &schemas).len() >= 2);
     }
@@ -339,7 +314,7 @@ mod tests {
         assert_eq!(media_type(&e, &response(400, "Application/JSON; charset=utf-8", &body)), None);
         assert!(media_type(&e, &response(400, "text/plain", &body)).is_some());
         let none = Response { headers: vec![], ..response(400, "", &body) };
-        assert!(media_type(&e, &none).unwrap().contains("missing"));
+        assert!(media_type(&e, &none).unwrap().to_string().contains("missing"));
         let any = Expect { media_type: Some("any".into()), ..e };
         assert_eq!(media_type(&any, &none), None);
     }
@@ -349,7 +324,7 @@ mod tests {
         let schemas = Schemas::shipped();
         let resp = Response { status: 400, headers: vec![], body: vec![0xff, 0xfe, b'{'] };
         let findings = check(&expect_error("x"), &request(), &resp, &schemas);
-        assert!(findings.iter().any(|f| f.starts_with("body: not JSON")), "{findings:?}");
+        assert!(findings.iter().any(|f| f.to_string().starts_with("body: not JSON")), "{findings:?}");
     }
 
     #[test]
@@ -369,7 +344,7 @@ mod tests {
         let early = response(400, "application/json", &json!({"message": "Telephone number exceeds 30 characters"}));
         let findings = check(&either, &request(), &early, &schemas);
         assert_eq!(findings.len(), 1);
-        assert!(findings[0].contains("answer 1") && findings[0].contains("answer 2"), "{}", findings[0]);
+        assert!(findings[0].to_string().contains("answer 1") && findings[0].to_string().contains("answer 2"), "{}", findings[0]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::auth::{Auth, Credentials, TokenSource};
 use crate::cases::Request;
+use crate::result::{TransportError, TransportKind};
 
 /// The most of a response body that is read.
 pub const MAX_BODY: usize = 1 << 20;
@@ -96,6 +97,11 @@ fn is_https(url: &str) -> bool {
 /// platform's TLS roots are loaded only when `tls` (reading them is most of the
 /// start-up time of a run against plain http, such as the embedded server).
 fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, String> {
+    http_client_resolving(timeout, tls, &[])
+}
+
+/// The same, with host names sent to fixed addresses (curl's `--resolve`).
+fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, String> {
     install_crypto();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -106,13 +112,26 @@ fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, String> 
     if !tls {
         builder = builder.tls_certs_only(std::iter::empty());
     }
+    for (host, addr) in resolve {
+        builder = builder.resolve(host, *addr);
+    }
     builder.build().map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))
 }
 
 impl Client {
     pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, String> {
+        Client::resolving(base_url, token, timeout, &[])
+    }
+
+    /// A client whose requests to the named hosts go to the given addresses.
+    pub fn resolving(
+        base_url: &str,
+        token: Option<Secret>,
+        timeout: Duration,
+        resolve: &[(String, std::net::SocketAddr)],
+    ) -> Result<Client, String> {
         let base = parse_base_url(base_url)?;
-        let http = http_client(timeout, is_https(&base))?;
+        let http = http_client_resolving(timeout, is_https(&base), resolve)?;
         let auth = token.map_or(Auth::None, Auth::Static);
         Ok(Client { http, base, auth, timeout, pacing: None })
     }
@@ -171,25 +190,30 @@ impl Client {
 
     /// Sends one request (in its turn, when paced) and reads the whole answer,
     /// within the timeout.
-    pub async fn send(&self, req: &Request) -> Result<Response, String> {
+    pub async fn send(&self, req: &Request) -> Result<Response, TransportError> {
         self.wait_for_turn().await;
         match tokio::time::timeout(self.timeout, self.exchange(req)).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no complete answer within {} s (timeout)", self.timeout.as_secs_f64())),
+            Err(_) => Err(TransportError::new(
+                TransportKind::Timeout,
+                format!("no complete answer within {} s (timeout)", self.timeout.as_secs_f64()),
+            )),
         }
     }
 
-    async fn exchange(&self, req: &Request) -> Result<Response, String> {
+    async fn exchange(&self, req: &Request) -> Result<Response, TransportError> {
+        let unsendable = |what: String| TransportError::new(TransportKind::Request, what);
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| format!("`{}` is not an HTTP method", req.method))?;
+            .map_err(|_| unsendable(format!("`{}` is not an HTTP method", req.method)))?;
         let mut builder = self.http.request(method, self.url(req));
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
         if req.auth {
-            if let Some(token) = self.auth.bearer().await? {
+            let token = self.auth.bearer().await.map_err(|e| TransportError::new(TransportKind::Token, e))?;
+            if let Some(token) = token {
                 let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| "the token has characters a header cannot carry".to_owned())?;
+                    .map_err(|_| unsendable("the token has characters a header cannot carry".to_owned()))?;
                 value.set_sensitive(true);
                 builder = builder.header(reqwest::header::AUTHORIZATION, value);
             }
@@ -204,7 +228,10 @@ impl Client {
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e, &self.base))? {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err(format!("the response body is over {MAX_BODY} bytes; stopped reading"));
+                return Err(TransportError::new(
+                    TransportKind::TooLarge,
+                    format!("the response body is over {MAX_BODY} bytes; stopped reading"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -224,7 +251,45 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-fn describe(e: &reqwest::Error, base: &str) -> String {
+/// What kind of failure a reqwest error is, from the error and its causes.
+fn kind_of(e: &reqwest::Error) -> TransportKind {
+    if e.is_timeout() {
+        return TransportKind::Timeout;
+    }
+    if !e.is_connect() {
+        return TransportKind::Protocol;
+    }
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return TransportKind::Refused,
+                std::io::ErrorKind::TimedOut => return TransportKind::Timeout,
+                _ => {}
+            }
+            // An io::Error's source skips the error it wraps: ask that directly.
+            if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+                return TransportKind::Tls;
+            }
+        }
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return TransportKind::Tls;
+        }
+        // The resolver's error has no type of its own to ask, and rustls's may
+        // come wrapped where it cannot be downcast: their words tell.
+        let text = err.to_string();
+        if text.starts_with("dns error") || text.contains("failed to lookup address") {
+            return TransportKind::Dns;
+        }
+        if text.contains("corrupt message") || text.contains("InvalidContentType") || text.contains("invalid peer certificate") {
+            return TransportKind::Tls;
+        }
+        source = err.source();
+    }
+    TransportKind::Connect
+}
+
+fn describe(e: &reqwest::Error, base: &str) -> TransportError {
     let what = if e.is_timeout() {
         "no answer in time (timeout)"
     } else if e.is_connect() {
@@ -234,7 +299,7 @@ fn describe(e: &reqwest::Error, base: &str) -> String {
     } else {
         "the exchange failed (connection dropped, or the answer was not HTTP)"
     };
-    format!("{what} ({base}): {}", chain(e))
+    TransportError::new(kind_of(e), format!("{what} ({base}): {}", chain(e)))
 }
 
 #[cfg(test)]

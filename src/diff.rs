@@ -2,14 +2,11 @@
 //! case, where they answer differently (status, message, body), ignoring what
 //! differs by nature: the call `id` and the host of the self link.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
-use crate::cases::Case;
-use crate::checks::diff as text_diff;
-use crate::client::{Client, Response};
-use crate::report;
+use crate::client::Secret;
+use crate::report::redact;
+use crate::result::{CaseResult, Verdict, text_diff};
 
 /// How one deployment answered, reduced to what is compared.
 #[derive(Debug, PartialEq)]
@@ -46,15 +43,16 @@ pub fn normalise(body: &Value) -> Value {
     walk(body, id.as_deref(), None)
 }
 
-/// The answer as compared.
-pub fn answer(outcome: &Result<Response, String>) -> Answer {
-    match outcome {
-        Err(reason) => Answer::NoResponse(reason.split(':').next().unwrap_or(reason).to_owned()),
-        Ok(resp) => {
+/// The answer as compared: what came back, or the kind of failure.
+pub fn answer(result: &CaseResult) -> Answer {
+    match (&result.response, &result.verdict) {
+        (Some(resp), _) => {
             let body = serde_json::from_slice(&resp.body)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&resp.body).into_owned()));
             Answer::Http { status: resp.status, body: normalise(&body) }
         }
+        (None, Verdict::Broken(e)) => Answer::NoResponse(e.kind.label().to_owned()),
+        (None, _) => Answer::NoResponse("not sent".into()),
     }
 }
 
@@ -67,10 +65,28 @@ fn shown(answer: &Answer) -> String {
     }
 }
 
-/// `None` when both answered alike; otherwise what differs.
-pub fn compare(a: &Answer, b: &Answer) -> Option<String> {
+/// How one case compared.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Comparison {
+    /// Both answered, alike.
+    Same,
+    /// Both answered, differently: the headline and the diff (A then B).
+    Differs { headline: String, diff: String },
+    /// A side gave no answer, so nothing was compared.
+    Unanswered { a: Option<String>, b: Option<String> },
+}
+
+/// How two answers compare.
+pub fn compare(a: &Answer, b: &Answer) -> Comparison {
+    let why = |x: &Answer| match x {
+        Answer::NoResponse(why) => Some(why.clone()),
+        Answer::Http { .. } => None,
+    };
+    if matches!(a, Answer::NoResponse(_)) || matches!(b, Answer::NoResponse(_)) {
+        return Comparison::Unanswered { a: why(a), b: why(b) };
+    }
     if a == b {
-        return None;
+        return Comparison::Same;
     }
     let headline = match (a, b) {
         (Answer::Http { status: sa, .. }, Answer::Http { status: sb, .. }) if sa != sb => {
@@ -79,54 +95,64 @@ pub fn compare(a: &Answer, b: &Answer) -> Option<String> {
         (Answer::Http { body: ba, .. }, Answer::Http { body: bb, .. }) if ba.get("message") != bb.get("message") => {
             "message differs".to_owned()
         }
-        (Answer::Http { .. }, Answer::Http { .. }) => "body differs".to_owned(),
-        _ => "one of them gave no response".to_owned(),
+        _ => "body differs".to_owned(),
     };
-    Some(format!("{headline}\n{}", text_diff(&shown(a), &shown(b))))
+    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b)) }
 }
 
 /// One case's comparison.
 pub struct Row {
     pub name: String,
-    pub difference: Option<String>,
+    pub comparison: Comparison,
+    /// Both sides answered 401 (or 403): what was compared is the auth, not the contract.
+    pub both_refused: bool,
 }
 
-/// Sends every case to both deployments, concurrently, and compares.
-pub async fn run(cases: Arc<Vec<Case>>, a: Arc<Client>, b: Arc<Client>) -> Result<Vec<Row>, String> {
-    let mut tasks = Vec::with_capacity(cases.len());
-    for i in 0..cases.len() {
-        let (cases, a, b) = (Arc::clone(&cases), Arc::clone(&a), Arc::clone(&b));
-        tasks.push(tokio::spawn(async move {
-            let case = &cases[i];
-            let (ra, rb) = tokio::join!(a.send(&case.request), b.send(&case.request));
-            let mut secrets = a.secrets();
-            secrets.extend(b.secrets());
-            let difference = compare(&answer(&ra), &answer(&rb)).map(|d| report::redact(d, &secrets));
-            Row { name: case.test_name(), difference }
-        }));
-    }
-    let mut rows = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        rows.push(task.await.map_err(|e| format!("a case task failed: {e}"))?);
-    }
-    Ok(rows)
+/// Compares the two sides' results, case by case (both in plan order).
+pub fn rows(a: &[CaseResult], b: &[CaseResult]) -> Vec<Row> {
+    a.iter()
+        .zip(b)
+        .filter(|(ra, _)| !ra.is_ignored())
+        .map(|(ra, rb)| {
+            let refused = |r: &CaseResult| r.response.as_ref().is_some_and(|x| x.status == 401 || x.status == 403);
+            Row {
+                name: ra.case.name.clone(),
+                comparison: compare(&answer(ra), &answer(rb)),
+                both_refused: refused(ra) && refused(rb),
+            }
+        })
+        .collect()
 }
 
 /// The report: one line per case, the differences in full after.
-pub fn table(rows: &[Row], a: &str, b: &str) -> String {
-    let mut out = format!("differential run: A = {a}, B = {b}\n");
+pub fn table(rows: &[Row], a: &str, b: &str, secrets: &[Secret]) -> String {
+    let mut out = format!("differential run:\n  A = {a}\n  B = {b}\n");
     for row in rows {
-        let verdict = match &row.difference {
-            None => "same".to_owned(),
-            Some(d) => format!("DIFFERS: {}", d.lines().next().unwrap_or("")),
+        let verdict = match &row.comparison {
+            Comparison::Same => "same".to_owned(),
+            Comparison::Differs { headline, .. } => format!("DIFFERS: {headline}"),
+            Comparison::Unanswered { a, b } => {
+                let side = |label: &str, why: &Option<String>| why.as_ref().map(|w| format!("{label}: {w}"));
+                let whys: Vec<String> = [side("A", a), side("B", b)].into_iter().flatten().collect();
+                format!("NOT COMPARED (no answer from {})", whys.join(", "))
+            }
         };
         out.push_str(&format!("{:<58} {verdict}\n", row.name));
     }
-    for row in rows.iter().filter(|r| r.difference.is_some()) {
-        out.push_str(&format!("\n---- {} (A then B) ----\n{}", row.name, row.difference.as_deref().unwrap_or("")));
+    for row in rows {
+        if let Comparison::Differs { headline, diff } = &row.comparison {
+            let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
+            out.push_str(&crate::report::text::capped(redact(text, secrets), 20 * crate::report::text::FINDING_SHOWN));
+        }
     }
-    let differing = rows.iter().filter(|r| r.difference.is_some()).count();
-    out.push_str(&format!("\n{differing} of {} cases answered differently\n", rows.len()));
+    let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();
+    let differing = count(|c| matches!(c, Comparison::Differs { .. }));
+    let unanswered = count(|c| matches!(c, Comparison::Unanswered { .. }));
+    out.push_str(&format!("\n{differing} of {} cases answered differently", rows.len()));
+    if unanswered > 0 {
+        out.push_str(&format!("; {unanswered} not compared (a side gave no answer)"));
+    }
+    out.push('\n');
     out
 }
 
@@ -142,19 +168,25 @@ mod tests {
 
     #[test]
     fn ids_and_hosts_differ_by_nature() {
-        assert_eq!(compare(&created("1111", "a:1"), &created("2222", "b:2")), None);
+        assert_eq!(compare(&created("1111", "a:1"), &created("2222", "b:2")), Comparison::Same);
     }
 
     #[test]
     fn status_message_and_shape_differences_are_reported() {
         let err = |m: &str| Answer::Http { status: 400, body: json!({"message": m}) };
-        assert!(compare(&err("x"), &err("y")).unwrap().starts_with("message differs"));
-        assert!(compare(&created("1", "h"), &err("x")).unwrap().starts_with("status 201 vs 400"));
+        let headline = |c: Comparison| match c {
+            Comparison::Differs { headline, .. } => headline,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(headline(compare(&err("x"), &err("y"))), "message differs");
+        assert_eq!(headline(compare(&created("1", "h"), &err("x"))), "status 201 vs 400");
         let mut lower = created("1", "h");
         if let Answer::Http { body, .. } = &mut lower {
             body["links"][0]["href"] = json!("/v0/a/calls/<id>");
         }
-        assert!(compare(&created("1", "h"), &lower).unwrap().starts_with("body differs"));
-        assert!(compare(&created("1", "h"), &Answer::NoResponse("timeout".into())).is_some());
+        assert_eq!(headline(compare(&created("1", "h"), &lower)), "body differs");
+        let none = Answer::NoResponse("timeout".into());
+        assert_eq!(compare(&created("1", "h"), &none), Comparison::Unanswered { a: None, b: Some("timeout".into()) });
+        assert!(matches!(compare(&none, &none), Comparison::Unanswered { .. }), "two dead sides are not the same");
     }
 }

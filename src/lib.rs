@@ -23,14 +23,13 @@
 pub mod auth;
 pub mod cases;
 pub mod checks;
+pub mod cli;
 pub mod client;
 pub mod coverage;
 pub mod diff;
-pub mod export;
-pub mod html;
-pub mod junit;
+pub mod exec;
 pub mod report;
-pub mod runner;
+pub mod result;
 pub mod schemas;
 pub mod selftest;
 pub mod server;

@@ -54,19 +54,27 @@ impl Schemas {
 
     /// Validates `instance`; each error reads `at <instance path>: <what>`.
     pub fn validate(&self, name: &str, instance: &Value) -> Result<(), Vec<String>> {
-        let Some((text, compiled)) = self.validators.get(name) else {
-            return Err(vec![format!("no schema named `{name}`")]);
-        };
-        let validator = compiled.get_or_init(|| compile_one(name, text)).as_ref().map_err(|e| vec![e.clone()])?;
-        let errors: Vec<String> = validator
-            .iter_errors(instance)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let path = if path.is_empty() { "/".to_owned() } else { path };
-                format!("at {path}: {e}")
-            })
-            .collect();
+        let errors: Vec<String> =
+            self.errors(name, instance).into_iter().map(|(path, what)| format!("at {path}: {what}")).collect();
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Every way `instance` breaks the schema: (instance path, what). An unknown
+    /// schema or one that does not compile is one error at `/`.
+    pub fn errors(&self, name: &str, instance: &Value) -> Vec<(String, String)> {
+        let Some((text, compiled)) = self.validators.get(name) else {
+            return vec![("/".into(), format!("no schema named `{name}`"))];
+        };
+        match compiled.get_or_init(|| compile_one(name, text)) {
+            Err(e) => vec![("/".into(), e.clone())],
+            Ok(validator) => validator
+                .iter_errors(instance)
+                .map(|e| {
+                    let path = e.instance_path().to_string();
+                    (if path.is_empty() { "/".to_owned() } else { path }, e.to_string())
+                })
+                .collect(),
+        }
     }
 }
 

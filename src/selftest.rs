@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::cases::Case;
 use crate::client::{Client, Secret};
-use crate::runner::{self, EMBEDDED_TOKEN};
+use crate::exec::executor::{Executor, Stop};
+use crate::exec::plan::{Plan, Selection};
+use crate::exec::target::EMBEDDED_TOKEN;
 use crate::schemas::Schemas;
 use crate::server::{self, faults::Fault, fixture::Fixture};
 
@@ -34,24 +36,11 @@ pub async fn run_against(
     timeout: Duration,
 ) -> Result<Verdict, String> {
     let addr = server::start_embedded(Fixture::builtin(), fault).await.map_err(|e| e.to_string())?;
-    let client =
-        Arc::new(Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?);
-    let mut tasks = Vec::with_capacity(cases.len());
-    for i in 0..cases.len() {
-        let (cases, schemas, client) = (Arc::clone(&cases), Arc::clone(&schemas), Arc::clone(&client));
-        tasks.push(tokio::spawn(async move {
-            let case = &cases[i];
-            runner::execute(case, &client, &schemas).await.err().map(|_| case.test_name())
-        }));
-    }
-    let mut failed = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(Some(name)) => failed.push(name),
-            Ok(None) => {}
-            Err(e) => return Err(format!("a case task failed: {e}")),
-        }
-    }
+    let client = Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?;
+    let executor = Arc::new(Executor { client: Arc::new(client), schemas, keep_passing: false, stop: Stop::default() });
+    let plan = Plan::new(cases.to_vec(), &Selection::default(), false);
+    let results = executor.run_all(&plan, cases.len()).await;
+    let mut failed: Vec<String> = results.iter().filter(|r| r.failed()).map(|r| r.case.name.clone()).collect();
     failed.sort();
     Ok(Verdict { fault, failed, total: cases.len() })
 }

@@ -25,7 +25,7 @@ fn run(args: &[&str]) -> Output {
 
 /// How many cases ship (every selected case of a full run).
 fn shipped_count() -> usize {
-    let (cases, _) = vcc_conformance::runner::load(&vcc_conformance::runner::Options::default()).unwrap();
+    let (cases, _) = vcc_conformance::exec::load_shipped().unwrap();
     assert!(cases.len() >= 40, "{}", cases.len());
     cases.len()
 }
@@ -134,10 +134,24 @@ fn a_filter_that_selects_nothing_fails_loudly() {
 
 /// A TCP server that treats every connection with `answer`; serves until dropped.
 fn hostile(answer: fn(std::net::TcpStream)) -> String {
+    hostile_from(0, answer)
+}
+
+/// The same, but the first `honest` connections get one plain 400 (and are
+/// closed): the pre-flight passes, the cases meet `answer`.
+fn hostile_from(honest: usize, answer: fn(std::net::TcpStream)) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
+        for (i, stream) in listener.incoming().flatten().enumerate() {
+            if i < honest {
+                let mut stream = stream;
+                read_request(&mut stream);
+                let body = r#"{"message":"fine"}"#;
+                let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
+                let _ = stream.write_all((head + body).as_bytes());
+                continue;
+            }
             std::thread::spawn(move || answer(stream));
         }
     });
@@ -185,8 +199,9 @@ fn only_the_selected_cases_are_sent() {
     for (args, sent) in [
         (&["--list"][..], 0),
         (&["--ignored"][..], 0),
-        (ONE_CASE, 1),
-        (&["errors-request::"][..], in_file),
+        // One pre-flight request, then the cases.
+        (ONE_CASE, 1 + 1),
+        (&["errors-request::"][..], 1 + in_file),
         (&["--skip", "::"][..], 0),
     ] {
         let (base, count) = counting();
@@ -214,7 +229,7 @@ fn hostile_servers_fail_cases_with_a_reason_within_the_timeout() {
         }, "over 1048576 bytes"),
     ];
     for (name, answer, reason) in servers {
-        let base = hostile(answer);
+        let base = hostile_from(1, answer);
         let started = Instant::now();
         let out = run(&[&["--base-url", &base, "--token", "t", "--timeout", "2"][..], ONE_CASE].concat());
         let all = text(&out);
@@ -223,6 +238,44 @@ fn hostile_servers_fail_cases_with_a_reason_within_the_timeout() {
         assert!(!all.contains("panicked"), "{name}: {all}");
         assert!(started.elapsed() < Duration::from_secs(10), "{name} took {:?}", started.elapsed());
     }
+}
+
+#[test]
+fn a_target_that_cannot_be_tested_stops_the_run_with_its_cause() {
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let plain = Served::start(BIN, &[]);
+    let tls_to_plain = plain.base().replace("http://", "https://");
+    let cases: [(&str, String, &str); 5] = [
+        ("refused", refused, "connection refused"),
+        ("unknown host", "http://deployment.invalid:9".into(), "host not found (DNS)"),
+        ("https to plain http", tls_to_plain, "try http://"),
+        ("not HTTP", hostile(|mut s| { read_request(&mut s); let _ = s.write_all(b"SSH-2.0-OpenSSH\r\n"); }), "not HTTP"),
+        ("hangs", hostile(|s| { std::thread::sleep(Duration::from_secs(30)); drop(s) }), "timeout"),
+    ];
+    for (name, base, cause) in cases {
+        let started = Instant::now();
+        let out = run(&["--base-url", &base, "--token", "abcdefghij", "--timeout", "2", "--allow-real-calls"]);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+        assert!(all.contains("cannot be tested") && all.contains(cause), "{name}: expected {cause:?} in\n{all}");
+        assert!(!all.contains("test result"), "{name}: no case ran: {all}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{name} took {:?}", started.elapsed());
+    }
+    // A refused token, and no token at all, against a server that wants one.
+    let wants_token = hostile(|mut s| {
+        read_request(&mut s);
+        let body = r#"{"message":"Authorization has been denied for this request."}"#;
+        let head = format!("HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+        let _ = s.write_all((head + body).as_bytes());
+    });
+    let out = run(&["--base-url", &wants_token, "--token", "abcdefghij"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("refused the token"), "{}", text(&out));
+    let out = run(&["--base-url", &wants_token]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("without a token"), "{}", text(&out));
 }
 
 static SAW_TOKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -386,12 +439,12 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
         eprintln!("SKIPPED the off-loopback half: this machine has no IPv4 address but loopback");
         return;
     };
-    let (shipped, _) = vcc_conformance::runner::load(&vcc_conformance::runner::Options::default()).unwrap();
+    let (shipped, _) = vcc_conformance::exec::load_shipped().unwrap();
     let tagged = shipped.iter().filter(|c| c.has_tag("places-call")).count();
     assert!(tagged >= 8 && tagged < shipped.len(), "{tagged} of {}", shipped.len());
     let remote = Served::start_on(BIN, &format!("{ip}:0"), &[]);
     assert!(remote.1.starts_with(&format!("http://{ip}:")), "{}", remote.1);
-    assert!(!vcc_conformance::runner::is_loopback(&remote.1), "{}", remote.1);
+    assert!(!vcc_conformance::exec::plan::is_loopback(&remote.1), "{}", remote.1);
     // (b) Without --allow-real-calls, every case that cannot place a call runs there
     // and passes; every one that may is ignored.
     let out = run(&["--base-url", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0"]);

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use vcc_conformance::cases::{self, Case};
-use vcc_conformance::runner::{Options, load};
+use vcc_conformance::exec::load_shipped;
 use vcc_conformance::schemas::Schemas;
 
 /// The 18 documented 400 messages, typed from the page (not from our server).
@@ -34,7 +34,7 @@ const DOCUMENTED_400: &[&str] = &[
 ];
 
 fn shipped() -> (Vec<Case>, Schemas) {
-    load(&Options::default()).expect("the shipped cases load")
+    load_shipped().expect("the shipped cases load")
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use vcc_conformance::cases::{self, Source};
-use vcc_conformance::runner::Options;
+use vcc_conformance::exec::SuiteSettings;
 use vcc_conformance::schemas::Schemas;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
@@ -24,7 +24,7 @@ struct Expected {
 
 /// Loads `text` as `cases/bad.<ext>` and checks the error against `want`.
 fn check_load(ext: &str, text: &str, want: &Expected) {
-    let vars = Options::default().vars().unwrap();
+    let vars = SuiteSettings::default().vars(&[]).unwrap();
     let schemas = Schemas::shipped();
     let path = format!("cases/bad.{ext}");
     let source = Source { path: path.clone(), text: text.to_owned() };

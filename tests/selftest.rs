@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use vcc_conformance::runner::{Options, load};
+use vcc_conformance::exec::load_shipped;
 use vcc_conformance::selftest::{self, Verdict};
 
 fn verdicts() -> Vec<Verdict> {
-    let (cases, schemas) = load(&Options::default()).expect("the shipped cases load");
+    let (cases, schemas) = load_shipped().expect("the shipped cases load");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     // A short timeout: one fault never answers.
     runtime.block_on(selftest::run_all(cases, schemas, Duration::from_secs(2))).expect("the self-test runs")

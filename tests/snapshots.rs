@@ -41,6 +41,7 @@ fn settings() -> insta::Settings {
         (r"(?i)date: [A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT", "date: [date]"),
         (r#"time="[0-9.]+""#, r#"time="[t]""#),
         (r#"timestamp="[^"]+""#, r#"timestamp="[ts]""#),
+        (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "[date] UTC"),
         (r"finished in [0-9.]+s", "finished in [t]s"),
         (r#""exec_time": [0-9.e-]+"#, r#""exec_time": [t]"#),
         (r"\b\d+\.\d{3} s\b", "[t] s"),

@@ -48,10 +48,8 @@ pub fn hurl(case: &Case, base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{Options, load};
-
     fn case(name: &str) -> Case {
-        let (cases, _) = load(&Options::default()).unwrap();
+        let (cases, _) = crate::exec::load_shipped().unwrap();
         cases.into_iter().find(|c| c.name == name).unwrap()
     }
 

@@ -1,0 +1,99 @@
+//! The environment: every `VCC_*` variable the command line reads is named by
+//! the option that reads it (clap's `env`), so the list here is derived from
+//! the command definition. A variable that is set but empty is an error (an
+//! undefined CI variable expands to empty, and must not quietly mean "the
+//! embedded server"); an unknown `VCC_*` name gets a did-you-mean.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+
+/// Every `VCC_*` name an option of `cmd` (or its subcommands) reads.
+pub fn known(cmd: &clap::Command) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> =
+        cmd.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect();
+    for sub in cmd.get_subcommands() {
+        names.extend(known(sub));
+    }
+    names
+}
+
+/// Names the server reads from the environment itself, and ours that no option names.
+const OTHERS: &[&str] = &["VCC_TOKEN_KEY"];
+
+/// Checks the environment: an error for a known variable set but empty, and
+/// a warning for each unknown `VCC_*` name.
+pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTreeSet<String>) -> Result<Vec<String>, String> {
+    let mut warnings = Vec::new();
+    for (name, value) in vars {
+        let name = name.to_string_lossy();
+        if !name.starts_with("VCC_") {
+            continue;
+        }
+        if known.contains(name.as_ref()) || OTHERS.contains(&name.as_ref()) {
+            if value.is_empty() {
+                return Err(format!(
+                    "{name} is set but empty: give it a value or unset it (an empty setting is not taken as absent)"
+                ));
+            }
+        } else {
+            let hint = closest(&name, known.iter().map(String::as_str)).map(|c| format!("; did you mean {c}?")).unwrap_or_default();
+            warnings.push(format!("{name} is not a setting of vcc-conformance and is ignored{hint}"));
+        }
+    }
+    Ok(warnings)
+}
+
+/// The candidate nearest to `name` (case-insensitive edit distance), if near enough.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (distance(&name, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> BTreeSet<String> {
+        ["VCC_BASE_URL", "VCC_TOKEN", "VCC_JUNIT"].iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs.iter().map(|(n, v)| (OsString::from(n), OsString::from(v))).collect()
+    }
+
+    #[test]
+    fn an_empty_setting_is_an_error_that_names_it() {
+        let err = check(env(&[("PATH", ""), ("VCC_BASE_URL", "")]), &known()).unwrap_err();
+        assert!(err.starts_with("VCC_BASE_URL is set but empty"), "{err}");
+        assert!(check(env(&[("VCC_BASE_URL", "http://h"), ("OTHER", "")]), &known()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_settings_get_a_did_you_mean() {
+        let warnings = check(env(&[("VCC_BASEURL", "x"), ("VCC_ZZZZZZZZZZZZZ", "y")]), &known()).unwrap();
+        assert!(warnings[0].contains("did you mean VCC_BASE_URL?"), "{warnings:?}");
+        assert!(!warnings[1].contains("did you mean"), "{warnings:?}");
+        assert_eq!(closest("busyAgentID", ["busyAgentId", "agentId"]), Some("busyAgentId"));
+        assert_eq!(closest("nothing", ["busyAgentId"]), None);
+    }
+}

@@ -1,0 +1,201 @@
+//! Options: the groups of command-line options that commands share, each
+//! option also read from its `VCC_*` environment variable (flag > environment >
+//! default). [`TargetArgs`] says what to test and how to reach it, [`SuiteArgs`]
+//! which cases and variables, [`ReportArgs`] which files to write.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::parser::ValueSource;
+
+use crate::client::Secret;
+use crate::exec::SuiteSettings;
+use crate::exec::target::{AuthChoice, TargetSettings};
+
+/// What to test and how to reach it.
+#[derive(Args, Clone, Debug, Default)]
+pub struct TargetArgs {
+    /// The deployment to test; absent: the embedded reference server
+    #[arg(long, env = "VCC_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Bearer token, never printed (the environment keeps it out of the process list)
+    #[arg(long, env = "VCC_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// OAuth2 client credentials instead of a token: the client ID
+    #[arg(long, env = "VCC_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// OAuth2 client credentials: the client secret, never printed
+    #[arg(long, env = "VCC_CLIENT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// The token endpoint (default: the base URL's host + /Auth/connect/token)
+    #[arg(long, env = "VCC_TOKEN_URL", value_name = "URL")]
+    pub token_url: Option<String>,
+    /// The scope to ask the token endpoint for
+    #[arg(long, env = "VCC_SCOPE", value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Send requests for HOST:PORT to ADDR instead of what DNS says, as curl's --resolve (repeatable)
+    #[arg(long, env = "VCC_RESOLVE", value_name = "HOST:PORT:ADDR", value_parser = parse_resolve, value_delimiter = ',')]
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// Per-request timeout in seconds
+    #[arg(long, env = "VCC_TIMEOUT", value_name = "SECS", value_parser = parse_timeout, default_value = "10")]
+    pub timeout: Duration,
+    /// Send at most N requests a second (0: no pacing) [default: none on loopback, 5 elsewhere]
+    #[arg(long, env = "VCC_MAX_RPS", value_name = "N", value_parser = parse_rps)]
+    pub max_rps: Option<f64>,
+    /// Also run, off loopback, the cases that may place a real phone call
+    #[arg(long, env = "VCC_ALLOW_REAL_CALLS", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
+    pub allow_real_calls: bool,
+}
+
+/// Which cases and variables.
+#[derive(Args, Clone, Debug, Default)]
+pub struct SuiteArgs {
+    /// Set one variable, NAME=VALUE (repeatable; wins over --vars); env: separated by `;`
+    #[arg(long = "var", env = "VCC_VAR", value_name = "NAME=VALUE", value_parser = parse_var, value_delimiter = ';')]
+    pub vars: Vec<(String, String)>,
+    /// A YAML or JSON map of variables (repeatable, later files win); env: separated by `:`
+    #[arg(long = "vars", env = "VCC_VARS", value_name = "FILE", value_delimiter = ':')]
+    pub vars_files: Vec<PathBuf>,
+    /// Also run the case files in PATH, a folder or one file (repeatable); env: separated by `:`
+    #[arg(long = "cases", env = "VCC_CASES", value_name = "PATH", value_delimiter = ':')]
+    pub cases: Vec<PathBuf>,
+}
+
+/// Which report files to write.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ReportArgs {
+    /// Also write a JUnit XML report there (written whole, also when cases fail)
+    #[arg(long, env = "VCC_JUNIT", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a self-contained HTML report there
+    #[arg(long, env = "VCC_HTML", value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print each selected case as a curl command (the token as $VCC_TOKEN) and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the selected cases as a Hurl file (the token as {{token}}; status checks only) and send nothing
+    #[arg(long, value_name = "FILE")]
+    pub export_hurl: Option<PathBuf>,
+}
+
+/// Seconds, more than 0 and at most an hour.
+pub fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value.parse().map_err(|_| format!("takes seconds, not `{value}`"))?;
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("must be more than 0 and at most 3600 seconds, not {value}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Requests per second, 0 (no pacing) to 100000.
+pub fn parse_rps(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rps) if (0.0..=100_000.0).contains(&rps) => Ok(rps),
+        _ => Err(format!("takes a number of requests per second from 0 (no pacing) to 100000, not `{value}`")),
+    }
+}
+
+/// `NAME=VALUE`.
+pub fn parse_var(value: &str) -> Result<(String, String), String> {
+    let (name, v) = value.split_once('=').ok_or_else(|| format!("takes NAME=VALUE, not `{value}`"))?;
+    Ok((name.trim().to_owned(), v.to_owned()))
+}
+
+/// `HOST:PORT:ADDR`, as curl's `--resolve` (an IPv6 address in brackets).
+pub fn parse_resolve(value: &str) -> Result<(String, SocketAddr), String> {
+    let bad = || format!("takes HOST:PORT:ADDR (for example deployment.test:443:127.0.0.1), not `{value}`");
+    let (host, rest) = value.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok((host.to_ascii_lowercase(), (ip, port).to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)?))
+}
+
+impl SuiteArgs {
+    pub fn settings(&self) -> SuiteSettings {
+        SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone() }
+    }
+}
+
+impl TargetArgs {
+    /// The settings these options give. `sources` tells, for the token and the
+    /// client credentials, whether each came from a flag or the environment: a
+    /// flag wins over the environment here too, and both from the same place
+    /// is a mistake to report.
+    pub fn settings(&self, from_flag: impl Fn(&str) -> bool) -> Result<TargetSettings, String> {
+        let token = self.token.as_ref().map(|t| (from_flag("token"), t));
+        let client = self.client_id.as_ref().map(|id| (from_flag("client_id"), id));
+        let auth = match (token, client) {
+            (Some((token_flag, _)), Some((client_flag, _))) if token_flag == client_flag => {
+                return Err(format!(
+                    "give either a token or client credentials, not both (both come from {})",
+                    if token_flag { "flags" } else { "the environment: VCC_TOKEN and VCC_CLIENT_ID" }
+                ));
+            }
+            (Some((token_flag, token)), Some((client_flag, _))) if token_flag && !client_flag => {
+                AuthChoice::Token(Secret::new(token.clone()))
+            }
+            (Some((_, token)), None) => AuthChoice::Token(Secret::new(token.clone())),
+            (_, Some((_, id))) => {
+                let secret = self
+                    .client_secret
+                    .clone()
+                    .ok_or("client credentials need both --client-id and --client-secret (VCC_CLIENT_SECRET)")?;
+                AuthChoice::ClientCredentials {
+                    id: id.clone(),
+                    secret: Secret::new(secret),
+                    token_url: self.token_url.clone(),
+                    scope: self.scope.clone(),
+                }
+            }
+            (None, None) if self.client_secret.is_some() => {
+                return Err("client credentials need both --client-id (VCC_CLIENT_ID) and --client-secret".into());
+            }
+            (None, None) => AuthChoice::None,
+        };
+        Ok(TargetSettings {
+            base_url: self.base_url.clone(),
+            auth,
+            timeout: self.timeout,
+            max_rps: self.max_rps,
+            resolve: self.resolve.clone(),
+            allow_real_calls: self.allow_real_calls,
+        })
+    }
+}
+
+/// Whether the option with this id was given on the command line (not taken
+/// from the environment or a default).
+pub fn given_as_flag(matches: &clap::ArgMatches, id: &str) -> bool {
+    matches!(matches.try_get_raw(id), Ok(Some(_))) && matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_takes_curl_s_form() {
+        assert_eq!(parse_resolve("Deploy.test:443:127.0.0.1").unwrap(), ("deploy.test".into(), "127.0.0.1:443".parse().unwrap()));
+        assert_eq!(parse_resolve("h:80:[::1]").unwrap().1, "[::1]:80".parse().unwrap());
+        for bad in ["h", "h:80", "h:x:127.0.0.1", ":80:127.0.0.1", "h:80:nothost"] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(parse_timeout("0").is_err() && parse_timeout("NaN").is_err() && parse_timeout("abc").is_err());
+        assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
+        assert!(parse_rps("-1").is_err() && parse_rps("fast").is_err());
+        assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_var("novalue").is_err());
+    }
+}

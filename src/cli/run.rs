@@ -1,0 +1,306 @@
+//! `run`: the suite against a target, reported like `cargo test`. Everything
+//! that can be checked before a request is (the environment, the report paths,
+//! the case files, the variables); then the target is opened and proven by a
+//! pre-flight request; then the cases run; then the reports are written, also
+//! when the run is interrupted.
+//!
+//! Exit status: 0 every selected case passed; 101 a case failed (or, with
+//! `--require-complete`, a documented item went unverified); 2 the run could
+//! not start; 130 interrupted.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{ArgMatches, Args, Parser};
+use libtest_mimic::{Arguments, FormatSetting};
+
+use crate::cli::fail;
+use crate::cli::options::{ReportArgs, SuiteArgs, TargetArgs, given_as_flag};
+use crate::exec::executor::{Executor, Stop};
+use crate::exec::libtest::{self, Collected};
+use crate::exec::plan::{Plan, Selection};
+use crate::exec::target::Target;
+use crate::exec;
+use crate::report::{self, matrix};
+use crate::result::{CaseResult, RunInfo, TransportKind, Verdict};
+
+/// Cases in flight at once unless `--test-threads` says otherwise. A case mostly
+/// waits on the network, so more than the cores; pacing (`--max-rps`) still
+/// bounds what a deployment sees.
+pub const DEFAULT_TEST_THREADS: usize = 8;
+
+pub const AFTER_HELP: &str = "\
+Every option can also come from its VCC_* environment variable (flags win); a variable that is set
+but empty is an error. Under cargo nextest, use nextest's own JUnit output (the `ci` profile in
+.config/nextest.toml) rather than --junit.
+
+Exit status: 0 all passed, 101 a case failed (or --require-complete and a documented item was not
+verified), 2 the run could not start, 130 interrupted.";
+
+/// The options of `run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+    /// Fail the run when a documented item of the contract was not verified (held back or filtered out)
+    #[arg(long, env = "VCC_REQUIRE_COMPLETE", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
+    pub require_complete: bool,
+    /// libtest's options, as with `cargo test`
+    #[command(flatten)]
+    pub libtest: Arguments,
+    /// More filters: a case runs when its name contains any of them (with --exact: equals one)
+    #[arg(value_name = "FILTERS", num_args = 0..)]
+    pub filters: Vec<String>,
+}
+
+/// The `cargo test` target's command line: `run`'s options alone.
+#[derive(Parser, Debug)]
+#[command(name = "conformance", args_override_self = true)]
+pub struct TestTarget {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What to do when the filter selects no case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptySelection {
+    /// Fail with status 2 (the `run` command: a typo in a filter must not pass).
+    Fail,
+    /// Warn and pass (the `cargo test` target: `cargo test NAME` hands NAME to
+    /// every test target, and most of them will not have it).
+    Warn,
+}
+
+impl RunArgs {
+    /// The selection: the positional filters, `--exact`, `--skip`.
+    pub fn selection(&self) -> Selection {
+        let filters = self.libtest.filter.iter().chain(&self.filters).cloned().collect();
+        Selection { filters, exact: self.libtest.exact, skip: self.libtest.skip.clone() }
+    }
+
+    fn width(&self) -> Result<usize, String> {
+        match self.libtest.test_threads {
+            Some(0) => Err("--test-threads must be at least 1".into()),
+            Some(n) => Ok(n),
+            None => Ok(DEFAULT_TEST_THREADS),
+        }
+    }
+
+    fn verbose(&self) -> bool {
+        self.libtest.nocapture || self.libtest.show_output
+    }
+}
+
+/// Report files are refused under nextest: each test process would overwrite
+/// the file of the one before.
+fn refuse_reports_under_nextest(reports: &ReportArgs) -> Result<(), String> {
+    if std::env::var_os("NEXTEST").is_none() && std::env::var_os("NEXTEST_RUN_ID").is_none() {
+        return Ok(());
+    }
+    if reports.junit.is_some() || reports.html.is_some() {
+        return Err("under cargo nextest every case runs in its own process, so --junit/--html (VCC_JUNIT, \
+                    VCC_HTML) would be overwritten case by case: use nextest's JUnit output instead \
+                    (`cargo nextest run --profile ci --test conformance`, see .config/nextest.toml)"
+            .into());
+    }
+    Ok(())
+}
+
+/// Checks every report path before anything is sent.
+fn check_report_paths(reports: &ReportArgs) -> Result<(), String> {
+    for (flag, path) in [("--junit", &reports.junit), ("--html", &reports.html), ("--export-hurl", &reports.export_hurl)] {
+        if let Some(path) = path {
+            report::check_writable(path).map_err(|e| format!("{flag} {}: cannot write there: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the suite with these options; `matches` tells which came from flags.
+pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitCode {
+    let width = match args.width() {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
+    };
+    let settings = match args.target.settings(|id| given_as_flag(matches, id)) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = refuse_reports_under_nextest(&args.reports).and_then(|()| check_report_paths(&args.reports)) {
+        return fail(&e);
+    }
+    let (cases, schemas) = match exec::load(&args.suite.settings()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e),
+    };
+    let account_key = cases
+        .iter()
+        .find_map(|c| crate::checks::account_of(&c.request.path).map(str::to_owned))
+        .unwrap_or_else(|| "a1b2c3d4e5".into());
+    let selection = args.selection();
+    if args.reports.dry_run || args.reports.export_hurl.is_some() {
+        return export(args, &cases, &selection, settings.base_url.as_deref());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    };
+    let listing = args.libtest.list;
+    let target = match runtime.block_on(Target::open(&settings)) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let plan = Plan::new(cases, &selection, target.guard_real_calls);
+    if plan.selected().next().is_none() && !listing {
+        let message = format!("no case matches the filter `{}` (try --list)", selection.filters.join(" "));
+        if empty == EmptySelection::Fail {
+            return fail(&message);
+        }
+        eprintln!("warning: {message}");
+    }
+    let sends = !listing && !args.libtest.ignored && plan.to_send().next().is_some();
+    if sends {
+        if let Err(e) = runtime.block_on(target.preflight(&account_key)) {
+            return fail(&crate::report::redact(e, &target.client.secrets()));
+        }
+    }
+    let describe = target.describe();
+    let json = args.libtest.format == Some(FormatSetting::Json);
+    if !listing {
+        if json {
+            println!("{}", serde_json::json!({"type": "target", "target": describe, "tool": RunInfo::TOOL}));
+        } else {
+            println!("target: {describe}");
+        }
+    }
+    let stop = Stop::default();
+    let executor = Arc::new(Executor {
+        client: Arc::new(target.client),
+        schemas: Arc::new(schemas),
+        keep_passing: args.reports.html.is_some() || args.verbose(),
+        stop: stop.clone(),
+    });
+    runtime.spawn(stop_on_signal(stop.clone()));
+    let collected = Collected::default();
+    let started = chrono::Utc::now();
+    let clock = std::time::Instant::now();
+    let trials =
+        libtest::trials(&plan, &executor, runtime.handle(), width, executor.client.secrets(), &collected, sends);
+    let conclusion = libtest_mimic::run(&libtest::libtest_arguments(&args.libtest, &plan), trials);
+    if listing {
+        runtime.shutdown_background();
+        return conclusion.exit_code();
+    }
+    let mut results: Vec<CaseResult> = collected.lock().map(|r| r.clone()).unwrap_or_default();
+    let order = |r: &CaseResult| plan.items.iter().position(|p| p.case.test_name() == r.case.name);
+    results.sort_by_key(order);
+    let run = RunInfo { target: describe, started, total: clock.elapsed(), interrupted: stop.is_stopped() };
+    let secrets = executor.client.secrets();
+    runtime.shutdown_background();
+
+    if args.verbose() {
+        print_successes(&results, &secrets);
+    }
+    print_transport_groups(&results);
+    let items = crate::coverage::items().unwrap_or_default();
+    let rows = matrix::rows(&items, &plan, &results);
+    let incomplete = !matrix::unverified(&rows).is_empty();
+    if json {
+        println!("{}", serde_json::json!({"type": "contract", "items": matrix::to_json(&rows)}));
+    } else {
+        println!("{}", matrix::summary(&rows));
+    }
+    let _ = std::io::stdout().flush();
+    if let Some(path) = &args.reports.junit {
+        if let Err(e) = report::junit::write(path, &results, &run, &secrets) {
+            return fail(&format!("could not write the JUnit report {}: {e}", path.display()));
+        }
+    }
+    if let Some(path) = &args.reports.html {
+        let page = report::html::render(&results, &run, &rows, &secrets);
+        if let Err(e) = report::write_whole(path, &page) {
+            return fail(&format!("could not write the HTML report {}: {e}", path.display()));
+        }
+    }
+    if run.interrupted {
+        eprintln!("interrupted: the reports hold what ran before");
+        return ExitCode::from(130);
+    }
+    if args.require_complete && incomplete && conclusion.num_failed == 0 {
+        eprintln!("error: --require-complete: documented items were not verified (see the `contract:` line)");
+        return ExitCode::from(101);
+    }
+    conclusion.exit_code()
+}
+
+/// Stops the run on Ctrl-C or SIGTERM.
+async fn stop_on_signal(stop: Stop) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    stop.stop();
+}
+
+/// `--nocapture`/`--show-output`: the exchange of each passing case, as cargo
+/// prints a passing test's output.
+fn print_successes(results: &[CaseResult], secrets: &[crate::client::Secret]) {
+    let passed: Vec<&CaseResult> = results.iter().filter(|r| r.passed()).collect();
+    if passed.is_empty() {
+        return;
+    }
+    println!("successes:\n");
+    for r in &passed {
+        println!("---- {} stdout ----\n{}", r.case.name, report::text::case_text(r, secrets));
+    }
+}
+
+/// Many cases that got no answer for the same reason say so once.
+fn print_transport_groups(results: &[CaseResult]) {
+    let mut groups: Vec<(TransportKind, Vec<&str>)> = Vec::new();
+    for r in results {
+        if let Verdict::Broken(e) = &r.verdict {
+            match groups.iter_mut().find(|(k, _)| *k == e.kind) {
+                Some((_, names)) => names.push(&r.case.name),
+                None => groups.push((e.kind, vec![&r.case.name])),
+            }
+        }
+    }
+    for (kind, names) in groups.iter().filter(|(_, n)| n.len() > 1) {
+        let hint = kind.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+        println!("{} cases got no usable response: {}{hint}", names.len(), kind.label());
+    }
+}
+
+/// `--dry-run` and `--export-hurl`: the selected cases for another tool; nothing sent.
+fn export(args: &RunArgs, cases: &[crate::cases::Case], selection: &Selection, base: Option<&str>) -> ExitCode {
+    let base = match crate::client::parse_base_url(base.unwrap_or("http://127.0.0.1:8080")) {
+        Ok(b) => b,
+        Err(e) => return fail(&e),
+    };
+    let selected: Vec<&crate::cases::Case> = cases.iter().filter(|c| selection.selects(&c.test_name())).collect();
+    if let Some(path) = &args.reports.export_hurl {
+        let hurl: String = selected.iter().map(|c| report::export::hurl(c, &base)).collect();
+        if let Err(e) = report::write_whole(path, &hurl) {
+            return fail(&format!("could not write {}: {e}", path.display()));
+        }
+    }
+    if args.reports.dry_run {
+        for case in selected {
+            println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, report::export::curl(case, &base));
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,143 @@
+//! Executor: sends the planned cases and turns each exchange into a
+//! [`CaseResult`]. Cases are sent ahead on the runtime, at most `width` at a time
+//! and in plan order; whoever reports (the libtest adapter, `diff`, `selftest`)
+//! then waits for each result in turn. An interruption stops what is still
+//! waiting: those cases end as interrupted, the ones already answered keep
+//! their result.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{Semaphore, oneshot, watch};
+
+use crate::cases::Case;
+use crate::checks;
+use crate::client::Client;
+use crate::exec::plan::{Action, Plan};
+use crate::result::{CaseInfo, CaseResult, SentRequest, TransportError, TransportKind, Verdict};
+use crate::schemas::Schemas;
+
+/// A switch that stops a run: flipped once (Ctrl-C, SIGTERM), seen by every task.
+#[derive(Clone, Debug)]
+pub struct Stop(Arc<watch::Sender<bool>>);
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once stopped.
+    pub async fn stopped(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// Everything sending a case needs.
+pub struct Executor {
+    pub client: Arc<Client>,
+    pub schemas: Arc<Schemas>,
+    /// Keep the exchange of passing cases too (the HTML report, the verbose mode).
+    pub keep_passing: bool,
+    pub stop: Stop,
+}
+
+/// The result of a case that was not answered because the run stopped.
+fn interrupted(case: &Case) -> CaseResult {
+    CaseResult {
+        case: CaseInfo::of(case),
+        request: None,
+        response: None,
+        verdict: Verdict::Broken(TransportError::new(TransportKind::Interrupted, "the run was interrupted before the answer came")),
+        time: std::time::Duration::ZERO,
+    }
+}
+
+impl Executor {
+    /// Sends one case and checks the answer.
+    pub async fn run_case(&self, case: &Case) -> CaseResult {
+        let started = Instant::now();
+        let outcome = self.client.send(&case.request).await;
+        let time = started.elapsed();
+        let request = SentRequest {
+            method: case.request.method.clone(),
+            url: self.client.url(&case.request),
+            headers: case.request.headers.clone(),
+            auth: case.request.auth && self.client.auth().is_some(),
+            body: case.request.body.clone(),
+        };
+        let (verdict, response) = match outcome {
+            Err(e) => (Verdict::Broken(e), None),
+            Ok(resp) => {
+                let findings = checks::check(&case.expect, &case.request, &resp, &self.schemas);
+                (if findings.is_empty() { Verdict::Passed } else { Verdict::Failed(findings) }, Some(resp))
+            }
+        };
+        let keep = verdict != Verdict::Passed || self.keep_passing;
+        CaseResult {
+            case: CaseInfo::of(case),
+            request: keep.then_some(request),
+            response: if keep { response } else { None },
+            verdict,
+            time,
+        }
+    }
+
+    /// Starts sending every case the plan sends, at most `width` at a time, in
+    /// plan order; one receiver per plan item (`None` for those not sent).
+    pub fn send_ahead(
+        self: &Arc<Self>,
+        plan: &Plan,
+        width: usize,
+        runtime: &tokio::runtime::Handle,
+    ) -> Vec<Option<oneshot::Receiver<CaseResult>>> {
+        let permits = Arc::new(Semaphore::new(width.max(1)));
+        plan.items
+            .iter()
+            .map(|item| {
+                if item.action != Action::Send {
+                    return None;
+                }
+                let (tx, rx) = oneshot::channel();
+                let (this, case, permits) = (Arc::clone(self), item.case.clone(), Arc::clone(&permits));
+                runtime.spawn(async move {
+                    let result = tokio::select! {
+                        biased;
+                        () = this.stop.stopped() => interrupted(&case),
+                        result = async {
+                            let _permit = permits.acquire_owned().await;
+                            this.run_case(&case).await
+                        } => result,
+                    };
+                    let _ = tx.send(result);
+                });
+                Some(rx)
+            })
+            .collect()
+    }
+
+    /// Sends the plan's cases and returns their results in plan order (held
+    /// cases as ignored, filtered-out ones left out).
+    pub async fn run_all(self: &Arc<Self>, plan: &Plan, width: usize) -> Vec<CaseResult> {
+        let pending = self.send_ahead(plan, width, &tokio::runtime::Handle::current());
+        let mut results = Vec::new();
+        for (item, rx) in plan.items.iter().zip(pending) {
+            match (&item.action, rx) {
+                (Action::Hold(reason), _) => results.push(CaseResult::ignored(&item.case, reason)),
+                (_, Some(rx)) => results.push(rx.await.unwrap_or_else(|_| interrupted(&item.case))),
+                _ => {}
+            }
+        }
+        results
+    }
+}

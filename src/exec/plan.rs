@@ -1,0 +1,151 @@
+//! Plan: which cases a run sends, in which order, and why the others are not
+//! sent. Selection (filters, `--exact`, `--skip`), the one real-call guard (a
+//! case that may place a call is not sent off loopback unless allowed), and the
+//! pacing that keeps the run a gentle guest. `run`, `diff` and `selftest` all
+//! plan this way.
+
+use std::time::Duration;
+
+use crate::cases::Case;
+
+/// Which cases a user asked for, as `cargo test` takes it: any of several
+/// filters (substrings, or whole names with `exact`), minus the `skip`s.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub filters: Vec<String>,
+    pub exact: bool,
+    pub skip: Vec<String>,
+}
+
+impl Selection {
+    /// Whether the case named `name` is selected.
+    pub fn selects(&self, name: &str) -> bool {
+        let matches = |pattern: &String| if self.exact { name == pattern } else { name.contains(pattern.as_str()) };
+        (self.filters.is_empty() || self.filters.iter().any(matches)) && !self.skip.iter().any(matches)
+    }
+}
+
+/// Why a selected case is not sent.
+pub fn real_call_reason(case: &Case) -> &'static str {
+    if case.has_tag("places-call") {
+        "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it"
+    } else {
+        "its expectation accepts a 201 (or another 2xx), so it may place a real call on a deployment that is \
+         not on loopback; pass --allow-real-calls to run it"
+    }
+}
+
+/// What the run does with one case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Send,
+    /// Selected, but not sent: the reason.
+    Hold(&'static str),
+    /// Not selected.
+    FilteredOut,
+}
+
+/// A case and what the run does with it.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub case: Case,
+    pub action: Action,
+}
+
+/// The whole plan, in the order of the case files.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub items: Vec<Planned>,
+}
+
+impl Plan {
+    /// Plans `cases`: `selection` picks, and when `guard` holds (a deployment off
+    /// loopback, no opt-in), the cases that may place a call are held back.
+    pub fn new(cases: Vec<Case>, selection: &Selection, guard: bool) -> Plan {
+        let items = cases
+            .into_iter()
+            .map(|case| {
+                let action = if !selection.selects(&case.test_name()) {
+                    Action::FilteredOut
+                } else if guard && case.may_place_call() {
+                    Action::Hold(real_call_reason(&case))
+                } else {
+                    Action::Send
+                };
+                Planned { case, action }
+            })
+            .collect();
+        Plan { items }
+    }
+
+    /// The cases sent.
+    pub fn to_send(&self) -> impl Iterator<Item = &Case> {
+        self.items.iter().filter(|p| p.action == Action::Send).map(|p| &p.case)
+    }
+
+    /// The selected cases (sent or held).
+    pub fn selected(&self) -> impl Iterator<Item = &Planned> {
+        self.items.iter().filter(|p| p.action != Action::FilteredOut)
+    }
+
+    /// The selected cases held back, with the reason.
+    pub fn held(&self) -> impl Iterator<Item = (&Case, &'static str)> {
+        self.items.iter().filter_map(|p| match p.action {
+            Action::Hold(reason) => Some((&p.case, reason)),
+            _ => None,
+        })
+    }
+}
+
+/// Whether a base URL points at this machine (where placing a "call" is harmless).
+/// Only the URL's host counts: a name that a `--resolve` sends to loopback is
+/// still a deployment's name.
+pub fn is_loopback(base: &str) -> bool {
+    match url::Url::parse(base).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The pacing for a run: the given rate, or none on loopback and a gentle 5
+/// requests per second elsewhere.
+pub fn pacing(max_rps: Option<f64>, base: &str) -> Option<Duration> {
+    let rps = max_rps.unwrap_or(if is_loopback(base) { 0.0 } else { 5.0 });
+    (rps > 0.0).then(|| Duration::from_secs_f64(1.0 / rps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_filters_select_any_and_skips_win() {
+        let s = Selection { filters: vec!["examples::".into(), "boundaries::".into()], ..Selection::default() };
+        assert!(s.selects("examples::example-1") && s.selects("boundaries::x") && !s.selects("media-type::x"));
+        let exact = Selection { filters: vec!["a::b".into(), "c::d".into()], exact: true, ..Selection::default() };
+        assert!(exact.selects("a::b") && exact.selects("c::d") && !exact.selects("a::bc"));
+        let skip = Selection { skip: vec!["::b".into()], ..Selection::default() };
+        assert!(!skip.selects("a::b") && skip.selects("a::c"));
+        assert!(Selection::default().selects("anything"));
+    }
+
+    #[test]
+    fn pacing_is_gentle_off_loopback_only() {
+        assert_eq!(pacing(None, "http://127.0.0.1:1"), None);
+        assert_eq!(pacing(None, "https://emea.example"), Some(Duration::from_millis(200)));
+        assert_eq!(pacing(Some(0.0), "https://emea.example"), None);
+        assert_eq!(pacing(Some(100.0), "http://127.0.0.1:1"), Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn loopback_is_recognised_by_the_url_alone() {
+        for yes in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.9.9.9"] {
+            assert!(is_loopback(yes), "{yes}");
+        }
+        for no in ["https://emea.newvoicemedia.com", "http://10.0.0.1", "http://localhost.example", "nonsense", "http://deployment.test:80"] {
+            assert!(!is_loopback(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Results: the one structured outcome of a case, which every output renders
+//! (the pretty and terse text, JSON, JUnit, HTML, the diff table). Nothing here is
+//! pre-rendered text: a [`Finding`] says what differed with the values
+//! themselves, a [`TransportError`] what kind of failure stopped the exchange.
+//! Secrets are hidden when rendering, not here.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cases::Case;
+use crate::client::Response;
+
+/// One way a response fell short of its expectation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finding {
+    /// The status is none of those allowed.
+    Status { expected: Vec<u16>, actual: u16 },
+    /// The `Content-Type` media type differs (`actual` is the whole header value).
+    MediaType { expected: String, actual: Option<String> },
+    /// A header the case names has another value.
+    Header { name: String, expected: String, actual: Option<String> },
+    /// The body should be JSON and is not.
+    NotJson { error: String, body: Vec<u8> },
+    /// The body breaks its schema at `path` (a JSON pointer into the body).
+    Schema { schema: String, path: String, message: String },
+    /// The body has no string `message`.
+    NoMessage { expected: String },
+    /// The `message` differs from the documented one.
+    Message { expected: String, actual: String },
+    /// The `message` is one this case rules out.
+    RuledOutMessage { message: String },
+    /// The request had no JSON body to echo.
+    NothingToEcho,
+    /// The 201 does not echo what was sent: pointer → value, sent and echoed.
+    Echo { expected: Value, actual: Value },
+    /// The 201 has no string `id`.
+    NoId,
+    /// No link with rel `_self` and a string href.
+    NoSelfLink,
+    /// The self link does not end as it must.
+    SelfLink { href: String, expected_end: String },
+    /// No alternative of an `any_of` matched; each with its own findings.
+    NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
+}
+
+impl Finding {
+    /// The first line of the finding: what a one-line summary (JUnit's failure
+    /// message, a table cell) shows.
+    pub fn headline(&self) -> String {
+        self.to_string().lines().next().unwrap_or_default().to_owned()
+    }
+}
+
+/// A unified diff of two texts, one line per line of text.
+pub fn text_diff(expected: &str, actual: &str) -> String {
+    let expected = format!("{expected}\n");
+    let actual = format!("{actual}\n");
+    similar::TextDiff::from_lines(&expected, &actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string()
+}
+
+/// The first bytes of a body, printable.
+pub fn preview(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+    let more = if body.len() > MAX { format!("… ({} bytes)", body.len()) } else { String::new() };
+    format!("{text:?}{more}")
+}
+
+fn indented(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Status { expected, actual } => {
+                let allowed: Vec<String> = expected.iter().map(u16::to_string).collect();
+                write!(f, "status: expected {}, got {actual}", allowed.join(" or "))
+            }
+            Finding::MediaType { expected, actual: None } => write!(f, "Content-Type: missing, expected {expected}"),
+            Finding::MediaType { expected, actual: Some(got) } => {
+                write!(f, "Content-Type: expected {expected}, got {got:?}")
+            }
+            Finding::Header { name, expected, actual: None } => write!(f, "header {name}: missing, expected {expected:?}"),
+            Finding::Header { name, expected, actual: Some(got) } => {
+                write!(f, "header {name}: expected {expected:?}, got {got:?}")
+            }
+            Finding::NotJson { error, body } => write!(f, "body: not JSON ({error}); it begins {}", preview(body)),
+            Finding::Schema { schema, path, message } => write!(f, "schema {schema}: at {path}: {message}"),
+            Finding::NoMessage { expected } => {
+                write!(f, "message: the body has no string `message`; expected {expected:?}")
+            }
+            Finding::Message { expected, actual } => write!(f, "message differs:\n{}", text_diff(expected, actual)),
+            Finding::RuledOutMessage { message } => {
+                write!(f, "message: got {message:?}, which this case rules out (a limit applied too early?)")
+            }
+            Finding::NothingToEcho => f.write_str("echo: the request body is not JSON, so there is nothing to echo"),
+            Finding::Echo { expected, actual } => {
+                let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+                write!(
+                    f,
+                    "echo: the 201 body does not echo what was sent (pointer: value):\n{}",
+                    text_diff(&pretty(expected), &pretty(actual))
+                )
+            }
+            Finding::NoId => f.write_str("self link: the body has no string `id` to link to"),
+            Finding::NoSelfLink => f.write_str("self link: no link with rel \"_self\" and a string href"),
+            Finding::SelfLink { href, expected_end } => {
+                write!(f, "self link: href {href:?} does not end in {expected_end:?}")
+            }
+            Finding::NoAlternative { alternatives } => {
+                write!(f, "matched none of the {} allowed answers:", alternatives.len())?;
+                for (i, (summary, findings)) in alternatives.iter().enumerate() {
+                    write!(f, "\n  answer {} ({summary}):", i + 1)?;
+                    for finding in findings {
+                        write!(f, "\n{}", indented(&finding.to_string(), "    "))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why an exchange gave no usable response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// Nothing listens there.
+    Refused,
+    /// The host name does not resolve.
+    Dns,
+    /// The TLS handshake failed (https to a plain-HTTP server, a bad certificate).
+    Tls,
+    /// No complete answer within the timeout.
+    Timeout,
+    /// Connecting failed in another way.
+    Connect,
+    /// The connection broke, or the answer was not HTTP.
+    Protocol,
+    /// The body was over the cap.
+    TooLarge,
+    /// No bearer token could be had (the token endpoint failed).
+    Token,
+    /// The request could not be built (a method or header no HTTP allows).
+    Request,
+    /// The run was interrupted before the answer came.
+    Interrupted,
+}
+
+impl TransportKind {
+    /// A short name, for grouping and for machines.
+    pub fn label(self) -> &'static str {
+        match self {
+            TransportKind::Refused => "connection refused",
+            TransportKind::Dns => "host not found (DNS)",
+            TransportKind::Tls => "TLS handshake failed",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Connect => "could not connect",
+            TransportKind::Protocol => "connection broken or not HTTP",
+            TransportKind::TooLarge => "response too large",
+            TransportKind::Token => "no bearer token",
+            TransportKind::Request => "request not sendable",
+            TransportKind::Interrupted => "interrupted",
+        }
+    }
+
+    /// What a user can do about it, where there is something to say.
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            TransportKind::Refused => Some("is the deployment up, and is the port right?"),
+            TransportKind::Dns => Some("check the host name in the base URL"),
+            TransportKind::Tls => Some("an https URL to a plain-HTTP server fails like this: try http://"),
+            TransportKind::Timeout => Some("the deployment did not answer in time: raise --timeout, or check it is up"),
+            TransportKind::Protocol => Some("is it an HTTP server? (an http URL to a TLS port, or another protocol, fails like this)"),
+            _ => None,
+        }
+    }
+}
+
+/// A failed exchange: its kind and the underlying detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    pub kind: TransportKind,
+    pub detail: String,
+}
+
+impl TransportError {
+    pub fn new(kind: TransportKind, detail: impl Into<String>) -> TransportError {
+        TransportError { kind, detail: detail.into() }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// The request as it was sent (the bearer token is not part of it: `auth` says
+/// whether one went along).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub auth: bool,
+    pub body: Vec<u8>,
+}
+
+/// How a case ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Passed,
+    /// The response fell short; the findings say how.
+    Failed(Vec<Finding>),
+    /// No usable response came.
+    Broken(TransportError),
+    /// Not sent; the reason says why.
+    Ignored(String),
+}
+
+/// Where a case comes from and what it covers: what every report names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseInfo {
+    pub name: String,
+    pub file: String,
+    pub source: String,
+    pub line: usize,
+    pub covers: Vec<String>,
+    pub documented: bool,
+    pub note: Option<String>,
+}
+
+impl CaseInfo {
+    pub fn of(case: &Case) -> CaseInfo {
+        CaseInfo {
+            name: case.test_name(),
+            file: case.file.clone(),
+            source: case.source.clone(),
+            line: case.line,
+            covers: case.covers.clone(),
+            documented: case.documented,
+            note: case.note.clone(),
+        }
+    }
+}
+
+/// One case's result: what was sent, what came back, what differed, how long it took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseResult {
+    pub case: CaseInfo,
+    /// `None` when the case was not sent.
+    pub request: Option<SentRequest>,
+    pub response: Option<Response>,
+    pub verdict: Verdict,
+    pub time: Duration,
+}
+
+impl CaseResult {
+    /// A case that was not sent.
+    pub fn ignored(case: &Case, reason: &str) -> CaseResult {
+        CaseResult {
+            case: CaseInfo::of(case),
+            request: None,
+            response: None,
+            verdict: Verdict::Ignored(reason.to_owned()),
+            time: Duration::ZERO,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.verdict == Verdict::Passed
+    }
+
+    /// Failed or broken: the case did not pass although it was sent.
+    pub fn failed(&self) -> bool {
+        matches!(self.verdict, Verdict::Failed(_) | Verdict::Broken(_))
+    }
+
+    pub fn is_ignored(&self) -> bool {
+        matches!(self.verdict, Verdict::Ignored(_))
+    }
+
+    /// The first line of what went wrong, if anything did.
+    pub fn headline(&self) -> Option<String> {
+        match &self.verdict {
+            Verdict::Failed(findings) => findings.first().map(Finding::headline),
+            Verdict::Broken(e) => Some(format!("no usable response: {}", e.kind.label())),
+            _ => None,
+        }
+    }
+}
+
+/// What a run was about, for the reports' headings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    /// What was tested: `https://… (deployment)` or `embedded reference server (…)`.
+    pub target: String,
+    /// When the run started.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// How long it took.
+    pub total: Duration,
+    /// Whether it was interrupted (Ctrl-C or SIGTERM) before every case ran.
+    pub interrupted: bool,
+}
+
+impl RunInfo {
+    /// The tool and its version, as reports name it.
+    pub const TOOL: &'static str = concat!("vcc-conformance ", env!("CARGO_PKG_VERSION"));
+}
