@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::cases::Case;
+use crate::suite::Case;
 use crate::checks::diff as text_diff;
 use crate::client::{Client, Response};
 use crate::report;

@@ -12,16 +12,16 @@
 //! ```
 //!
 //! Where things go:
-//! - a new case: a YAML or JSON file under `cases/` ([`cases`] loads it;
-//!   add it to [`cases::SHIPPED`]);
-//! - a new variable: `cases/vars.yaml` ([`vars`]);
+//! - a new case: a YAML or JSON file under `cases/` ([`suite`] loads it;
+//!   `build.rs` embeds every file there);
+//! - a new variable: `cases/vars.yaml` ([`suite::vars`]);
+//! - parsing YAML or JSON with errors at file:line:column: [`located`];
 //! - a new check on responses: [`checks`];
 //! - how a failure reads: [`report`];
 //! - sending requests: [`client`]; the command line and the libtest wiring: [`runner`];
 //! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
 
 pub mod auth;
-pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod coverage;
@@ -29,9 +29,9 @@ pub mod diff;
 pub mod export;
 pub mod html;
 pub mod junit;
+pub mod located;
 pub mod report;
 pub mod runner;
-pub mod schemas;
 pub mod selftest;
 pub mod server;
-pub mod vars;
+pub mod suite;

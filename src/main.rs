@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use vcc_conformance::cases::Source;
+use vcc_conformance::located::Source;
 use vcc_conformance::{runner, selftest};
 use vcc_conformance::server::{self, faults::Fault, fixture::Fixture};
 

@@ -3,7 +3,7 @@
 //! libtest-mimic prints a failure's text under the case's name and does the
 //! `cargo test` style summary; [`Record`]s feed the file reports (`junit`, `html`).
 
-use crate::cases::Case;
+use crate::suite::Case;
 use crate::checks::preview;
 use crate::client::{Response, Secret};
 
@@ -196,7 +196,7 @@ pub fn redact(mut text: String, secrets: &[Secret]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::{Expect, Request};
+    use crate::suite::{Expectation, Request};
 
     fn case() -> Case {
         Case {
@@ -216,7 +216,7 @@ mod tests {
                 body: b"{}".to_vec(),
                 json: None,
             },
-            expect: Expect::default(),
+            expect: Expectation::new(201).into(),
         }
     }
 

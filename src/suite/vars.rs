@@ -141,7 +141,7 @@ impl Vars {
     /// Replaces every `${name}` in `text`.
     ///
     /// ```
-    /// use vcc_conformance::vars::{VarError, Vars};
+    /// use vcc_conformance::suite::vars::{VarError, Vars};
     ///
     /// let mut vars = Vars::default();
     /// vars.set("accountKey", "a1b2c3d4e5").unwrap();
@@ -167,7 +167,7 @@ impl Vars {
     ///
     /// ```
     /// let body = serde_json::json!({"to": {"telephoneNumber": {"repeat": "7", "times": 31}}});
-    /// let sent = vcc_conformance::vars::Vars::default().expand_json(&body).unwrap();
+    /// let sent = vcc_conformance::suite::vars::Vars::default().expand_json(&body).unwrap();
     /// assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 31);
     /// ```
     pub fn expand_json(&self, value: &Value) -> Result<Value, VarError> {
