@@ -13,6 +13,7 @@ mod spots;
 
 use std::fmt;
 
+pub use read::MAX_FILE;
 pub use spots::Spots;
 
 /// A document's text and the name it is reported under.

@@ -3,15 +3,19 @@
 //! variables, unique names, a status), and expands variables and generators.
 //! Every error names the file and, where it concerns a place in it, the line,
 //! column and path of the offending field itself.
+//!
+//! Memory is bounded whatever the files say: each case expands within one
+//! [`Budget`], and the requests of all cases together within [`MAX_SUITE`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
 use super::case::{Case, Expect, Expectation, Request, Statuses, TAGS};
 use super::raw::{self, FileDoc, OneOrMany, RawRequest};
-use super::vars::{self, Vars};
+use super::vars::{self, Budget, Vars};
 use crate::located::{self, LocatedError, Source, Spots};
 
 /// Loads a variables file: a flat map of name to string. A bad name or value is
@@ -28,9 +32,17 @@ pub fn load_vars(source: &Source) -> Result<Vars, LocatedError> {
     })
 }
 
+/// The most bytes the requests of all loaded cases may take together (64 MiB).
+pub const MAX_SUITE: usize = 64 << 20;
+
 /// Loads and resolves every case of every source. `schemas` names the schemas a
 /// case may refer to. Names must be unique per file, and file stems across sources.
 pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>, LocatedError> {
+    load_capped(sources, vars, schemas, MAX_SUITE)
+}
+
+/// [`load`], the requests of all cases together within `max_suite` bytes.
+fn load_capped(sources: &[Source], vars: &Vars, schemas: &[&str], max_suite: usize) -> Result<Vec<Case>, LocatedError> {
     let mut stems = BTreeMap::new();
     for source in sources {
         if let Some(first) = stems.insert(source.stem().to_owned(), source.path.clone()) {
@@ -42,6 +54,8 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
     }
     // Parsing YAML is most of a run's start-up: the files are parsed on every
     // core, and the first error in file order is the one reported.
+    let total = Total { bytes: AtomicUsize::new(0), max: max_suite };
+    let total = &total;
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(sources.len()).max(1);
     let mut parsed: Vec<Option<Result<Vec<Case>, LocatedError>>> = sources.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
@@ -50,7 +64,7 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
                 scope.spawn(move || {
                     (first..sources.len())
                         .step_by(threads)
-                        .map(|i| (i, load_one(&sources[i], vars, schemas)))
+                        .map(|i| (i, load_one(&sources[i], vars, schemas, total)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -64,7 +78,7 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
     });
     let mut cases = Vec::new();
     for (source, result) in sources.iter().zip(parsed) {
-        cases.extend(result.unwrap_or_else(|| load_one(source, vars, schemas))?);
+        cases.extend(result.unwrap_or_else(|| load_one(source, vars, schemas, total))?);
     }
     Ok(cases)
 }
@@ -75,7 +89,20 @@ fn kebab(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn load_one(source: &Source, vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>, LocatedError> {
+/// The bytes a request takes.
+fn size(request: &Request) -> usize {
+    let headers: usize = request.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    request.method.len() + request.path.len() + headers + request.body.len()
+}
+
+/// The bytes of every request loaded so far, and how many may be.
+struct Total {
+    bytes: AtomicUsize,
+    max: usize,
+}
+
+/// Loads one file.
+fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Result<Vec<Case>, LocatedError> {
     check_references(source, vars)?;
     let doc: FileDoc = located::parse(source)?;
     // Reading where every field is written is a second parse: done only when an
@@ -109,8 +136,15 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>,
             let message = format!("unknown tag `{}` (known: {})", raw.tags[at], TAGS.join(", "));
             return Err(fail(&format!("tags[{at}]"), message));
         }
-        let request = resolve_request(raw.request, vars).map_err(|e| error(e.under(&format!("{case}.request."))))?;
-        let expect = resolve_expect(raw.expect, vars, schemas).map_err(|e| error(e.under(&format!("{case}.expect"))))?;
+        let mut budget = Budget::case();
+        let request =
+            resolve_request(raw.request, vars, &mut budget).map_err(|e| error(e.under(&format!("{case}.request."))))?;
+        let expect = resolve_expect(raw.expect, vars, schemas, &mut budget)
+            .map_err(|e| error(e.under(&format!("{case}.expect"))))?;
+        if total.bytes.fetch_add(size(&request), Ordering::Relaxed) + size(&request) > total.max {
+            let message = format!("with this request, the cases' requests together are over the {}-byte limit", total.max);
+            return Err(fail("request", message));
+        }
         cases.push(Case {
             file: source.stem().to_owned(),
             source: source.path.clone(),
@@ -195,36 +229,20 @@ impl FieldError {
     }
 }
 
-/// The path, below a request's `json`, of the innermost value that does not
-/// expand (such as `.from.agentId` or `.to[1]`), so that the error points at it.
-fn failing_json_part(value: &Value, vars: &Vars) -> String {
-    let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
-        Value::Array(items) => Box::new(items.iter().enumerate().map(|(i, v)| (format!("[{i}]"), v))),
-        Value::Object(map) if !vars::is_generator(map) => Box::new(map.iter().map(|(k, v)| (format!(".{k}"), v))),
-        _ => Box::new(std::iter::empty()),
-    };
-    for (path, child) in children {
-        if vars.expand_json(child).is_err() {
-            return format!("{path}{}", failing_json_part(child, vars));
-        }
-    }
-    String::new()
-}
-
-fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> {
+fn resolve_request(raw: RawRequest, vars: &Vars, budget: &mut Budget) -> Result<Request, FieldError> {
     let err = |field: &str, e: &dyn fmt::Display| FieldError::new(field, e.to_string());
     let method = raw.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(FieldError::new("method", format!("`{}` is not an HTTP method", raw.method)));
     }
-    let path = vars.expand(&raw.path).map_err(|e| err("path", &e))?;
+    let path = vars.expand_within(&raw.path, budget).map_err(|e| err("path", &e))?;
     if !path.starts_with('/') {
         return Err(FieldError::new("path", format!("`{path}` must start with /")));
     }
     let mut headers = Vec::with_capacity(raw.headers.len() + 1);
     for (name, value) in &raw.headers {
         let field = format!("headers.{name}");
-        let value = vars.expand(value).map_err(|e| err(&field, &e))?;
+        let value = vars.expand_within(value, budget).map_err(|e| err(&field, &e))?;
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
             let message = format!("`{name}` is not a valid header name");
             return Err(FieldError { at_key: true, ..FieldError::new(field, message) });
@@ -237,19 +255,22 @@ fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> 
     let (body, json) = match (raw.json, raw.raw) {
         (Some(_), Some(_)) => return Err(FieldError::new("raw", "give either `json` or `raw`, not both")),
         (Some(json), None) => {
-            let json = vars
-                .expand_json(&json)
-                .map_err(|e| err(&format!("json{}", failing_json_part(&json, vars)), &e))?;
+            let json = vars.expand_json_within(&json, budget).map_err(|(at, e)| err(&format!("json{at}"), &e))?;
             if !has_content_type {
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
-            (serde_json::to_vec(&json).unwrap_or_default(), Some(json))
+            let body = serde_json::to_vec(&json).unwrap_or_default();
+            if body.len() > vars::MAX_EXPANDED {
+                let message = format!("written as JSON, the body is over the {}-byte limit", vars::MAX_EXPANDED);
+                return Err(FieldError::new("json", message));
+            }
+            (body, Some(json))
         }
         (None, Some(raw)) => {
             if !has_content_type {
                 return Err(FieldError::new("headers", "a `raw` body needs a Content-Type header"));
             }
-            let raw = vars.expand(&raw).map_err(|e| err("raw", &e))?;
+            let raw = vars.expand_within(&raw, budget).map_err(|e| err("raw", &e))?;
             let json = serde_json::from_str(&raw).ok();
             (raw.into_bytes(), json)
         }
@@ -258,9 +279,9 @@ fn resolve_request(raw: RawRequest, vars: &Vars) -> Result<Request, FieldError> 
     Ok(Request { method, path, headers, auth: raw.auth, body, json })
 }
 
-fn resolve_expect(raw: raw::Expect, vars: &Vars, schemas: &[&str]) -> Result<Expect, FieldError> {
+fn resolve_expect(raw: raw::Expect, vars: &Vars, schemas: &[&str], budget: &mut Budget) -> Result<Expect, FieldError> {
     if raw.any_of.is_empty() {
-        return resolve_one(raw, vars, schemas).map(Expect::One);
+        return resolve_one(raw, vars, schemas, budget).map(Expect::One);
     }
     if raw.sets_anything_but_any_of() {
         return Err(FieldError::new("", "with `any_of`, set nothing else in `expect`"));
@@ -271,13 +292,13 @@ fn resolve_expect(raw: raw::Expect, vars: &Vars, schemas: &[&str]) -> Result<Exp
         if !alt.any_of.is_empty() {
             return Err(FieldError::new(format!("{field}.any_of"), "`any_of` cannot nest"));
         }
-        alternatives.push(resolve_one(alt, vars, schemas).map_err(|e| e.under(&field))?);
+        alternatives.push(resolve_one(alt, vars, schemas, budget).map_err(|e| e.under(&field))?);
     }
     Ok(Expect::AnyOf(alternatives))
 }
 
 /// One expectation (without `any_of`), its field paths relative to it.
-fn resolve_one(raw: raw::Expect, vars: &Vars, schemas: &[&str]) -> Result<Expectation, FieldError> {
+fn resolve_one(raw: raw::Expect, vars: &Vars, schemas: &[&str], budget: &mut Budget) -> Result<Expectation, FieldError> {
     let written = raw.status.as_ref().map(OneOrMany::to_vec).unwrap_or_default();
     let Some(status) = Statuses::new(written) else {
         return Err(FieldError::new(".status", "missing: say which status (or statuses) the response must have"));
@@ -292,14 +313,15 @@ fn resolve_one(raw: raw::Expect, vars: &Vars, schemas: &[&str]) -> Result<Expect
         let message = format!("unknown schema `{schema}` (known: {})", schemas.join(", "));
         return Err(FieldError::new(".schema", message));
     }
-    let text = |field: &str, v: &Option<String>| {
-        v.as_deref().map(|s| vars.expand(s)).transpose().map_err(|e| FieldError::new(field, e.to_string()))
-    };
     let mut headers = BTreeMap::new();
     for (name, value) in &raw.headers {
-        let value = vars.expand(value).map_err(|e| FieldError::new(format!(".headers.{name}"), e.to_string()))?;
+        let value =
+            vars.expand_within(value, budget).map_err(|e| FieldError::new(format!(".headers.{name}"), e.to_string()))?;
         headers.insert(name.clone(), value);
     }
+    let mut text = |field: &str, v: &Option<String>| {
+        v.as_deref().map(|s| vars.expand_within(s, budget)).transpose().map_err(|e| FieldError::new(field, e.to_string()))
+    };
     let media_type = match raw.media_type {
         None => Some("application/json".to_owned()),
         Some(any) if any == "any" => None,

@@ -218,3 +218,30 @@ fn the_quick_case_lines_agree_with_the_parser() {
     let source = Source { path: "x.yaml".into(), text: "cases:\n  - covers: a\n    name: b\n".into() };
     assert_eq!(case_lines(&source), Some(vec![]));
 }
+
+#[test]
+fn one_case_expands_within_one_budget_request_and_expectation_together() {
+    let half = "{repeat: \"x\", times: 524280}";
+    let body = GOOD.replace("{repeat: \"7\", times: 3}", half);
+    assert!(load_text(&body).is_ok());
+    let err = load_text(&body.replace("agentId: \"${agentId}\"", &format!("agentId: {half}"))).unwrap_err();
+    assert_eq!(err.field, "cases[0].request.json.to.telephoneNumber", "{err}");
+    assert!(err.message.contains("1048576-byte limit"), "{err}");
+    let long_message = body.replace("schema: call-created", &format!("message: \"{}\"", "m".repeat(600_000)));
+    let err = load_text(&long_message).unwrap_err();
+    assert_eq!(err.field, "cases[0].expect.message", "{err}");
+    assert_eq!((err.line, err.column), (8, 16), "{err}");
+}
+
+#[test]
+fn the_requests_of_all_cases_together_are_capped() {
+    let case = |i: usize| format!("  - name: c{i}\n    covers: x\n    request: {{json: {{a: {{repeat: \"x\", times: 1000}}}}}}\n    expect: {{status: 400}}\n");
+    let text = format!("cases:\n{}", (0..10).map(case).collect::<String>());
+    let sources = [yaml(&text)];
+    let one = load(&sources, &vars(), SCHEMAS).unwrap()[0].request.clone();
+    let size = one.method.len() + one.path.len() + one.body.len() + one.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
+    assert_eq!(load_capped(&sources, &vars(), SCHEMAS, 10 * size).unwrap().len(), 10);
+    let err = load_capped(&sources, &vars(), SCHEMAS, 10 * size - 1).unwrap_err();
+    assert_eq!(err.field, "cases[9].request", "{err}");
+    assert!(err.message.contains("together are over"), "{err}");
+}
