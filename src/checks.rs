@@ -7,10 +7,10 @@
 
 use serde_json::Value;
 
-use crate::cases::{Expect, Request};
+use crate::suite::{Expect, Expectation, Request};
 use crate::client::Response;
 use crate::result::Finding;
-use crate::schemas::Schemas;
+use crate::suite::Schemas;
 
 /// Request field → where the 201 body echoes it. Note the documented casing
 /// change: the request's `presentedCLID` comes back as `presentedClid`.
@@ -27,9 +27,13 @@ pub const ECHOES: &[(&str, &str)] = &[
 
 /// Every way `resp` falls short of `expect`; empty when it meets it.
 pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
-    if !expect.any_of.is_empty() {
-        return check_any_of(&expect.any_of, req, resp, schemas);
+    match expect {
+        Expect::One(one) => check_one(one, req, resp, schemas),
+        Expect::AnyOf(alternatives) => check_any_of(alternatives, req, resp, schemas),
     }
+}
+
+fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(status(expect, resp));
     let wrong_status = !findings.is_empty();
@@ -71,10 +75,10 @@ pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas)
     findings
 }
 
-fn check_any_of(alternatives: &[Expect], req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
+fn check_any_of(alternatives: &[Expectation], req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
     let mut report = Vec::new();
     for alt in alternatives {
-        let findings = check(alt, req, resp, schemas);
+        let findings = check_one(alt, req, resp, schemas);
         if findings.is_empty() {
             return Vec::new();
         }
@@ -83,18 +87,17 @@ fn check_any_of(alternatives: &[Expect], req: &Request, resp: &Response, schemas
     vec![Finding::NoAlternative { alternatives: report }]
 }
 
-fn summary(expect: &Expect) -> String {
-    let statuses = expect.status.as_ref().map(|s| s.to_vec()).unwrap_or_default();
-    let statuses: Vec<String> = statuses.iter().map(u16::to_string).collect();
+fn summary(expect: &Expectation) -> String {
+    let statuses: Vec<String> = expect.status.as_slice().iter().map(u16::to_string).collect();
     match &expect.message {
         Some(m) => format!("{} \"{m}\"", statuses.join("|")),
         None => statuses.join("|"),
     }
 }
 
-pub fn status(expect: &Expect, resp: &Response) -> Option<Finding> {
-    let allowed = expect.status.as_ref()?.to_vec();
-    (!allowed.contains(&resp.status)).then(|| Finding::Status { expected: allowed, actual: resp.status })
+pub fn status(expect: &Expectation, resp: &Response) -> Option<Finding> {
+    (!expect.status.contains(resp.status))
+        .then(|| Finding::Status { expected: expect.status.as_slice().to_vec(), actual: resp.status })
 }
 
 /// The media type of a `Content-Type` value: lowercase, parameters dropped.
@@ -102,8 +105,8 @@ pub fn essence(content_type: &str) -> String {
     content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-pub fn media_type(expect: &Expect, resp: &Response) -> Option<Finding> {
-    let want = expect.media_type()?;
+pub fn media_type(expect: &Expectation, resp: &Response) -> Option<Finding> {
+    let want = expect.media_type.as_deref()?;
     let got = resp.header("content-type");
     if got.is_some_and(|got| essence(got) == want.to_ascii_lowercase()) {
         return None;
@@ -111,7 +114,7 @@ pub fn media_type(expect: &Expect, resp: &Response) -> Option<Finding> {
     Some(Finding::MediaType { expected: want.to_owned(), actual: got.map(str::to_owned) })
 }
 
-pub fn headers(expect: &Expect, resp: &Response) -> Vec<Finding> {
+pub fn headers(expect: &Expectation, resp: &Response) -> Vec<Finding> {
     expect
         .headers
         .iter()
@@ -126,7 +129,7 @@ pub fn headers(expect: &Expect, resp: &Response) -> Vec<Finding> {
         .collect()
 }
 
-pub fn message(expect: &Expect, body: &Value) -> Vec<Finding> {
+pub fn message(expect: &Expectation, body: &Value) -> Vec<Finding> {
     let got = body.get("message").and_then(Value::as_str);
     let mut findings = Vec::new();
     if let Some(want) = &expect.message {
@@ -194,7 +197,6 @@ pub fn self_link(path: &str, body: &Value) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::OneOrMany;
     use serde_json::json;
 
     const ID: &str = "017db4a2-44b5-672e-8b9f-1a805fed07ad";
@@ -233,29 +235,18 @@ mod tests {
         }
     }
 
-    fn expect_created() -> Expect {
-        Expect {
-            status: Some(OneOrMany::One(201)),
-            schema: Some("call-created".into()),
-            echo: true,
-            self_link: true,
-            ..Expect::default()
-        }
+    fn expect_created() -> Expectation {
+        Expectation { schema: Some("call-created".into()), echo: true, self_link: true, ..Expectation::new(201) }
     }
 
-    fn expect_error(message: &str) -> Expect {
-        Expect {
-            status: Some(OneOrMany::One(400)),
-            schema: Some("error".into()),
-            message: Some(message.into()),
-            ..Expect::default()
-        }
+    fn expect_error(message: &str) -> Expectation {
+        Expectation { schema: Some("error".into()), message: Some(message.into()), ..Expectation::new(400) }
     }
 
     #[test]
     fn a_wrong_status_is_one_finding_not_a_schema_report() {
         let schemas = Schemas::shipped();
-        let expect = Expect { status: Some(OneOrMany::One(201)), schema: Some("call-created".into()), echo: true, self_link: true, ..Expect::default() };
+        let expect = expect_created().into();
         let resp = Response {
             status: 401,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -270,7 +261,7 @@ mod tests {
         let mut body = created();
         body["extra"] = json!({"nested": true});
         let resp = response(201, "application/json; charset=utf-8", &body);
-        assert_eq!(check(&expect_created(), &request(), &resp, &schemas), Vec::<Finding>::new());
+        assert_eq!(check(&expect_created().into(), &request(), &resp, &schemas), Vec::<Finding>::new());
     }
 
     #[test]
@@ -288,7 +279,7 @@ mod tests {
         for (kind, mutate) in deviations {
             let mut body = created();
             let status = mutate(&mut body);
-            let findings = check(&expect_created(), &request(), &response(status, "application/json", &body), &schemas);
+            let findings = check(&expect_created().into(), &request(), &response(status, "application/json", &body), &schemas);
             assert!(findings.iter().any(|f| f.to_string().starts_with(kind)), "{kind}: {findings:?}");
         }
     }
@@ -298,13 +289,13 @@ mod tests {
         let schemas = Schemas::shipped();
         let want = "Agent Id exceeds 11 digits";
         let ok = response(400, "application/json", &json!({"message": want}));
-        assert!(check(&expect_error(want), &request(), &ok, &schemas).is_empty());
+        assert!(check(&expect_error(want).into(), &request(), &ok, &schemas).is_empty());
         let off = response(400, "application/json", &json!({"message": "Agent Id exceeds 11 digit"}));
-        let findings = check(&expect_error(want), &request(), &off, &schemas);
+        let findings = check(&expect_error(want).into(), &request(), &off, &schemas);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(findings[0].to_string().contains("-Agent Id exceeds 11 digits\n+Agent Id exceeds 11 digit\n"), "{}", findings[0]);
         let renamed = response(400, "application/json", &json!({"error": want}));
-        assert!(check(&expect_error(want), &request(), &renamed, &schemas).len() >= 2);
+        assert!(check(&expect_error(want).into(), &request(), &renamed, &schemas).len() >= 2);
     }
 
     #[test]
@@ -315,7 +306,7 @@ mod tests {
         assert!(media_type(&e, &response(400, "text/plain", &body)).is_some());
         let none = Response { headers: vec![], ..response(400, "", &body) };
         assert!(media_type(&e, &none).unwrap().to_string().contains("missing"));
-        let any = Expect { media_type: Some("any".into()), ..e };
+        let any = Expectation { media_type: None, ..e };
         assert_eq!(media_type(&any, &none), None);
     }
 
@@ -323,13 +314,13 @@ mod tests {
     fn garbage_bodies_are_findings_not_panics() {
         let schemas = Schemas::shipped();
         let resp = Response { status: 400, headers: vec![], body: vec![0xff, 0xfe, b'{'] };
-        let findings = check(&expect_error("x"), &request(), &resp, &schemas);
+        let findings = check(&expect_error("x").into(), &request(), &resp, &schemas);
         assert!(findings.iter().any(|f| f.to_string().starts_with("body: not JSON")), "{findings:?}");
     }
 
     #[test]
     fn not_message_catches_a_limit_applied_early() {
-        let e = Expect { not_message: Some("Telephone number exceeds 30 characters".into()), ..Expect::default() };
+        let e = Expectation { not_message: Some("Telephone number exceeds 30 characters".into()), ..Expectation::new(400) };
         assert_eq!(message(&e, &json!({"message": "Unable to place call - number is invalid"})).len(), 0);
         assert_eq!(message(&e, &json!({"message": "Telephone number exceeds 30 characters"})).len(), 1);
     }
@@ -337,7 +328,7 @@ mod tests {
     #[test]
     fn any_of_passes_on_one_match_and_reports_all_otherwise() {
         let schemas = Schemas::shipped();
-        let either = Expect { any_of: vec![expect_created(), expect_error("Unable to place call - number is invalid")], ..Expect::default() };
+        let either = Expect::AnyOf(vec![expect_created(), expect_error("Unable to place call - number is invalid")]);
         let invalid = response(400, "application/json", &json!({"message": "Unable to place call - number is invalid"}));
         assert!(check(&either, &request(), &invalid, &schemas).is_empty());
         assert!(check(&either, &request(), &response(201, "application/json", &created()), &schemas).is_empty());

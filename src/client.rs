@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::auth::{Auth, Credentials, TokenSource};
-use crate::cases::Request;
+use crate::suite::Request;
 use crate::result::{TransportError, TransportKind};
 
 /// The most of a response body that is read.

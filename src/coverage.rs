@@ -4,7 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::cases::{Case, LoadError, Source, parse};
+use crate::located::{self, LocatedError, Source};
+use crate::suite::Case;
 
 /// The shipped list of documented items.
 pub const ITEMS: (&str, &str) = ("contract/items.yaml", include_str!("../contract/items.yaml"));
@@ -30,8 +31,8 @@ struct ItemsDoc {
 }
 
 /// The shipped items.
-pub fn items() -> Result<Vec<Item>, LoadError> {
-    let doc: ItemsDoc = parse(&Source { path: ITEMS.0.into(), text: ITEMS.1.into() })?;
+pub fn items() -> Result<Vec<Item>, LocatedError> {
+    let doc: ItemsDoc = located::parse(&Source { path: ITEMS.0.into(), text: ITEMS.1.into() })?;
     Ok(doc.items)
 }
 

@@ -12,25 +12,26 @@
 //! ```
 //!
 //! Where things go:
-//! - a new case: a YAML or JSON file under `cases/` ([`cases`] loads it;
-//!   add it to [`cases::SHIPPED`]);
-//! - a new variable: `cases/vars.yaml` ([`vars`]);
-//! - a new check on responses: [`checks`];
-//! - how a failure reads: [`report`];
-//! - sending requests: [`client`]; the command line and the libtest wiring: [`runner`];
+//! - a new case: a YAML or JSON file under `cases/` ([`suite`] loads it; the
+//!   build lists every file there);
+//! - a new variable: `cases/vars.yaml` ([`suite::vars`]);
+//! - a new flag: [`cli::options`] (or the command's own module under [`cli`]);
+//! - which cases run and how they are sent: [`exec`];
+//! - a new check on responses: [`checks`], its finding: [`result::Finding`];
+//! - a new report, or how one reads: [`report`];
+//! - sending requests: [`client`], tokens: [`auth`];
 //! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
 
 pub mod auth;
-pub mod cases;
 pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod coverage;
 pub mod diff;
 pub mod exec;
+pub mod located;
 pub mod report;
 pub mod result;
-pub mod schemas;
 pub mod selftest;
 pub mod server;
-pub mod vars;
+pub mod suite;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cases::Case;
+use crate::suite::Case;
 use crate::client::Response;
 
 /// One way a response fell short of its expectation.

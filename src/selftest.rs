@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cases::Case;
+use crate::suite::Case;
 use crate::client::{Client, Secret};
 use crate::exec::executor::{Executor, Stop};
 use crate::exec::plan::{Plan, Selection};
 use crate::exec::target::EMBEDDED_TOKEN;
-use crate::schemas::Schemas;
+use crate::suite::Schemas;
 use crate::server::{self, faults::Fault, fixture::Fixture};
 
 /// What one server did to the suite: the names of the cases that failed.

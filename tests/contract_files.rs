@@ -7,9 +7,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use vcc_conformance::cases::{self, Case};
+use vcc_conformance::suite::{self as cases, Case};
 use vcc_conformance::exec::load_shipped;
-use vcc_conformance::schemas::Schemas;
+use vcc_conformance::suite::Schemas;
 
 /// The 18 documented 400 messages, typed from the page (not from our server).
 const DOCUMENTED_400: &[&str] = &[
@@ -74,7 +74,7 @@ fn requests_meant_to_succeed_match_the_request_schema_and_request_only_negatives
     for case in &cases {
         let Some(body) = &case.request.json else { continue };
         let valid = schemas.validate("request", body);
-        let must_succeed = case.expect.status.as_ref().is_some_and(|s| s.to_vec() == [201]);
+        let must_succeed = case.expect.one().is_some_and(|e| e.status.as_slice() == [201]);
         if must_succeed {
             positives += 1;
             assert!(valid.is_ok(), "{} expects 201 but its body breaks the request schema: {valid:?}", case.test_name());
@@ -95,15 +95,14 @@ fn every_documented_example_and_message_has_a_case() {
     }
     for message in DOCUMENTED_400 {
         let asserted = cases.iter().any(|c| {
-            c.expect.message.as_deref() == Some(message)
-                || c.expect.any_of.iter().any(|a| a.message.as_deref() == Some(message))
+            c.expect.alternatives().iter().any(|a| a.message.as_deref() == Some(message))
         });
         assert!(asserted, "no case expects the documented message {message:?}");
         assert!(covered.contains(format!("400: {message}").as_str()), "no case covers \"400: {message}\"");
     }
-    let unsupported: Vec<&Case> = cases.iter().filter(|c| c.expect.status.as_ref().is_some_and(|s| s.to_vec() == [415])).collect();
+    let unsupported: Vec<&Case> = cases.iter().filter(|c| c.expect.one().is_some_and(|e| e.status.as_slice() == [415])).collect();
     assert!(unsupported.len() >= 2, "the 415 needs multipart/form-data and another type");
-    assert!(unsupported.iter().any(|c| c.expect.message.as_deref()
+    assert!(unsupported.iter().any(|c| c.expect.one().and_then(|e| e.message.as_deref())
         == Some("The requested resource does not support content type 'multipart/form-data'.")));
 }
 
@@ -126,14 +125,14 @@ fn negative_cases_say_exactly_what_they_expect() {
     let (cases, _) = shipped();
     for case in &cases {
         let documented_400 = case.covers.iter().any(|c| c.starts_with("400: "));
-        if documented_400 && case.expect.status.as_ref().is_some_and(|s| s.to_vec() == [400]) && case.name != "example-8-all-parameters-is-rejected" {
-            assert!(case.expect.message.is_some(), "{} covers a documented 400 but checks no message", case.test_name());
+        let only_400 = case.expect.one().filter(|e| e.status.as_slice() == [400]);
+        if documented_400 && only_400.is_some() && case.name != "example-8-all-parameters-is-rejected" {
+            assert!(only_400.is_some_and(|e| e.message.is_some()), "{} covers a documented 400 but checks no message", case.test_name());
         }
         if !case.documented {
             assert!(case.has_tag("undocumented"), "{} is not documented but lacks the tag", case.test_name());
         }
-        let may_create = case.expect.status.as_ref().is_some_and(|s| s.to_vec().contains(&201))
-            || case.expect.any_of.iter().any(|a| a.status.as_ref().is_some_and(|s| s.to_vec().contains(&201)));
+        let may_create = case.expect.alternatives().iter().any(|a| a.status.contains(201));
         assert_eq!(may_create, case.has_tag("places-call"), "{}: places-call tag must match a possible 201", case.test_name());
     }
 }
@@ -147,11 +146,33 @@ fn the_embedded_list_matches_the_cases_folder() {
         .filter(|p| p != "cases/vars.yaml")
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<String> = cases::SHIPPED.iter().map(|(p, _)| (*p).to_owned()).collect();
-    embedded.sort();
-    assert_eq!(on_disk, embedded, "add new case files to cases::SHIPPED in src/cases.rs");
+    let embedded: Vec<String> = cases::SHIPPED.iter().map(|(p, _)| (*p).to_owned()).collect();
+    assert_eq!(on_disk, embedded, "build.rs embeds every case file of cases/, sorted");
+    for (path, text) in cases::SHIPPED {
+        let on_disk = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+        assert_eq!(&on_disk, text, "{path} is embedded as it is on disk");
+    }
     let vars = cases::load_vars(&cases::Source { path: "vars".into(), text: cases::SHIPPED_VARS.1.into() }).unwrap();
-    for name in vcc_conformance::vars::REQUIRED {
+    for name in vcc_conformance::suite::vars::REQUIRED {
         assert!(vars.contains(name), "cases/vars.yaml lacks {name}");
     }
+}
+
+#[test]
+fn the_embedded_schemas_are_every_json_file_of_the_schemas_folder() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let mut on_disk: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().trim_end_matches(".json").trim_end_matches(".schema").to_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    on_disk.sort();
+    let embedded: Vec<(String, String)> =
+        vcc_conformance::suite::schemas::SHIPPED.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
+    assert_eq!(on_disk.len(), 4, "call-created, case, error, request");
+    assert_eq!(on_disk, embedded, "build.rs embeds every schemas/*.json, sorted, by its name");
 }

@@ -5,9 +5,9 @@
 
 use std::process::Command;
 
-use vcc_conformance::cases::{self, Source};
+use vcc_conformance::suite::{self as cases, Source};
 use vcc_conformance::exec::SuiteSettings;
-use vcc_conformance::schemas::Schemas;
+use vcc_conformance::suite::Schemas;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

@@ -5,7 +5,7 @@
 //! `tests/load.rs`, alone in its process so that its memory reading is its own.)
 
 use serde_json::{Map, Value, json};
-use vcc_conformance::schemas::Schemas;
+use vcc_conformance::suite::Schemas;
 use vcc_conformance::server::{self, fixture::Fixture, rules};
 
 /// xorshift64*: small, deterministic, good enough to explore inputs.

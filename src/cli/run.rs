@@ -285,12 +285,12 @@ fn print_transport_groups(results: &[CaseResult]) {
 }
 
 /// `--dry-run` and `--export-hurl`: the selected cases for another tool; nothing sent.
-fn export(args: &RunArgs, cases: &[crate::cases::Case], selection: &Selection, base: Option<&str>) -> ExitCode {
+fn export(args: &RunArgs, cases: &[crate::suite::Case], selection: &Selection, base: Option<&str>) -> ExitCode {
     let base = match crate::client::parse_base_url(base.unwrap_or("http://127.0.0.1:8080")) {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
-    let selected: Vec<&crate::cases::Case> = cases.iter().filter(|c| selection.selects(&c.test_name())).collect();
+    let selected: Vec<&crate::suite::Case> = cases.iter().filter(|c| selection.selects(&c.test_name())).collect();
     if let Some(path) = &args.reports.export_hurl {
         let hurl: String = selected.iter().map(|c| report::export::hurl(c, &base)).collect();
         if let Err(e) = report::write_whole(path, &hurl) {

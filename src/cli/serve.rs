@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::cases::Source;
+use crate::suite::Source;
 use crate::server::{self, faults::Fault, fixture::Fixture};
 
 /// The options of `serve`.

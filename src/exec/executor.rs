@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use tokio::sync::{Semaphore, oneshot, watch};
 
-use crate::cases::Case;
+use crate::suite::Case;
 use crate::checks;
 use crate::client::Client;
 use crate::exec::plan::{Action, Plan};
 use crate::result::{CaseInfo, CaseResult, SentRequest, TransportError, TransportKind, Verdict};
-use crate::schemas::Schemas;
+use crate::suite::Schemas;
 
 /// A switch that stops a run: flipped once (Ctrl-C, SIGTERM), seen by every task.
 #[derive(Clone, Debug)]

@@ -11,9 +11,9 @@ pub mod target;
 
 use std::path::PathBuf;
 
-use crate::cases::{self, Case, Source};
-use crate::schemas::Schemas;
-use crate::vars::{self, Vars};
+use crate::suite::{self, Case, Source};
+use crate::suite::Schemas;
+use crate::suite::vars::{self, Vars};
 
 /// Which variables and case files a run uses (beyond the shipped ones).
 #[derive(Clone, Debug, Default)]
@@ -29,8 +29,7 @@ impl SuiteSettings {
     /// that neither the defaults nor any loaded case file uses is refused (a typo
     /// must not be silently dropped).
     pub fn vars(&self, sources: &[Source]) -> Result<Vars, String> {
-        let (path, text) = cases::SHIPPED_VARS;
-        let defaults = cases::load_vars(&Source { path: path.into(), text: text.into() }).map_err(|e| e.to_string())?;
+        let defaults = suite::load_vars(&suite::source::shipped_vars()).map_err(|e| e.to_string())?;
         let mut used: Vec<String> = defaults.names().map(str::to_owned).collect();
         for source in sources {
             if let Ok(refs) = vars::references(&source.text) {
@@ -48,7 +47,7 @@ impl SuiteSettings {
         };
         let mut vars = defaults;
         for file in &self.vars_files {
-            let more = cases::load_vars(&Source::read(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            let more = suite::load_vars(&Source::read(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
             for name in more.names() {
                 known(name, &file.display().to_string())?;
             }
@@ -63,9 +62,9 @@ impl SuiteSettings {
 
     /// The case files: the shipped ones, then each `--cases` path.
     pub fn sources(&self) -> Result<Vec<Source>, String> {
-        let mut sources = Source::shipped();
+        let mut sources = suite::source::shipped();
         for path in &self.cases {
-            let more = if path.is_dir() { Source::read_dir(path) } else { Source::read(path).map(|s| vec![s]) };
+            let more = if path.is_dir() { suite::source::read_dir(path) } else { Source::read(path).map(|s| vec![s]) };
             let more = more.map_err(|e| e.to_string())?;
             if more.is_empty() {
                 return Err(format!("{}: no case files (*.yaml, *.yml, *.json) there", path.display()));
@@ -84,7 +83,7 @@ pub fn load(settings: &SuiteSettings) -> Result<(Vec<Case>, Schemas), String> {
     // The response schemas compile beside the parsing, not in the first cases' way.
     let cases = std::thread::scope(|scope| {
         scope.spawn(|| schemas.warm(&["call-created", "error"]));
-        cases::load(&sources, &vars, &schemas.names())
+        suite::load(&sources, &vars, &schemas.names())
     });
     let cases = cases.map_err(|e| e.to_string())?;
     if cases.is_empty() {

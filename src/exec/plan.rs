@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::cases::Case;
+use crate::suite::Case;
 
 /// Which cases a user asked for, as `cargo test` takes it: any of several
 /// filters (substrings, or whole names with `exact`), minus the `skip`s.

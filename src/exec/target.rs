@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::auth::{self, Credentials};
-use crate::cases::Request;
+use crate::suite::Request;
 use crate::client::{Client, Secret};
 use crate::exec::plan::{is_loopback, pacing};
 use crate::result::TransportKind;

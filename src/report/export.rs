@@ -1,7 +1,7 @@
 //! Export: a case as something another tool runs, a curl command or a Hurl
 //! entry. The token never goes in: curl reads `$VCC_TOKEN`, Hurl `{{token}}`.
 
-use crate::cases::Case;
+use crate::suite::Case;
 
 /// A single-quoted shell word.
 pub fn shell_quote(text: &str) -> String {
@@ -37,10 +37,9 @@ pub fn hurl(case: &Case, base: &str) -> String {
         let body = String::from_utf8_lossy(&case.request.body).replace("{{", "\\{\\{");
         out.push_str(&format!("```\n{body}\n```\n"));
     }
-    let statuses = case.expect.status.as_ref().map(|s| s.to_vec()).unwrap_or_default();
-    match statuses.as_slice() {
-        [one] => out.push_str(&format!("HTTP {one}\n\n")),
-        _ => out.push_str("HTTP *\n\n"),
+    match case.expect.one().and_then(|e| e.status.single()) {
+        Some(one) => out.push_str(&format!("HTTP {one}\n\n")),
+        None => out.push_str("HTTP *\n\n"),
     }
     out
 }

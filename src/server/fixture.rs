@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use crate::cases::{LoadError, Source, parse};
+use crate::located::{self, LocatedError, Source};
 
 /// An account.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -74,8 +74,8 @@ impl Fixture {
             .unwrap_or_else(|e| unreachable!("the built-in fixture is valid: {e}"))
     }
 
-    pub fn parse(source: &Source) -> Result<Fixture, LoadError> {
-        parse(source)
+    pub fn parse(source: &Source) -> Result<Fixture, LocatedError> {
+        located::parse(source)
     }
 }
 
@@ -86,11 +86,7 @@ mod tests {
     #[test]
     fn builtin_fixture_matches_the_shipped_variables() {
         let f = Fixture::builtin();
-        let vars = crate::cases::load_vars(&Source {
-            path: crate::cases::SHIPPED_VARS.0.into(),
-            text: crate::cases::SHIPPED_VARS.1.into(),
-        })
-        .unwrap();
+        let vars = crate::suite::load_vars(&crate::suite::source::shipped_vars()).unwrap();
         let v = |name: &str| vars.get(name).unwrap_or_else(|| panic!("vars.yaml lacks {name}")).to_owned();
         assert!(f.accounts[&v("accountKey")].ccxml);
         assert!(!f.accounts[&v("ccxmlDisabledAccountKey")].ccxml);

@@ -1,6 +1,11 @@
 //! Variables: `${name}` substitution in case paths, headers and bodies, and the
 //! `{repeat: S, times: N}` generator for long values.
 //!
+//! Everything one case expands (its path, headers and body, its expected
+//! headers and message) shares one [`Budget`] of [`MAX_EXPANDED`] bytes, checked
+//! before anything past it is allocated: no number of generators or variable
+//! references can make a case larger.
+//!
 //! Defaults come from the shipped `cases/vars.yaml` (they match the reference
 //! server's built-in fixture); `--vars FILE` and `--var NAME=VALUE` override them,
 //! in that order. An unknown `${name}` is an error, never an empty string.
@@ -26,9 +31,37 @@ pub const REQUIRED: &[&str] = &[
     "invalidNumber",
 ];
 
-/// The largest string a `{repeat, times}` generator may produce (1 MiB): a typo
-/// in `times` must be a load error, not an out-of-memory abort.
-pub const MAX_GENERATED: usize = 1 << 20;
+/// The most bytes one case may expand to, all its strings together (1 MiB): a
+/// typo in `times`, or a file of many generators, must be a load error, not an
+/// out-of-memory abort.
+pub const MAX_EXPANDED: usize = 1 << 20;
+
+/// How many more bytes expansions may produce.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    left: usize,
+    limit: usize,
+}
+
+impl Budget {
+    pub fn new(limit: usize) -> Budget {
+        Budget { left: limit, limit }
+    }
+
+    /// The budget of one case: [`MAX_EXPANDED`].
+    pub fn case() -> Budget {
+        Budget::new(MAX_EXPANDED)
+    }
+
+    /// Takes `bytes` from what is left, or says that they do not fit.
+    fn take(&mut self, bytes: usize) -> Result<(), VarError> {
+        if bytes > self.left {
+            return Err(VarError::TooLarge { limit: self.limit });
+        }
+        self.left -= bytes;
+        Ok(())
+    }
+}
 
 /// A set of variables, name to value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,8 +76,11 @@ pub enum VarError {
     Unknown(String),
     /// `${` without a closing `}`, or an empty or ill-formed name.
     Malformed(String),
-    /// A `{repeat, times}` generator with wrong types or a result over [`MAX_GENERATED`].
+    /// A `{repeat, times}` generator with wrong types or a result over what is
+    /// left of the [`Budget`].
     Generator(String),
+    /// The expansion would take the case over its [`Budget`].
+    TooLarge { limit: usize },
 }
 
 impl fmt::Display for VarError {
@@ -53,6 +89,9 @@ impl fmt::Display for VarError {
             VarError::Unknown(name) => write!(f, "unknown variable `${{{name}}}`"),
             VarError::Malformed(text) => write!(f, "malformed variable reference in `{text}`"),
             VarError::Generator(why) => write!(f, "bad generator: {why}"),
+            VarError::TooLarge { limit } => {
+                write!(f, "expanding this would take the case over the {limit}-byte limit on all its strings together")
+            }
         }
     }
 }
@@ -141,7 +180,7 @@ impl Vars {
     /// Replaces every `${name}` in `text`.
     ///
     /// ```
-    /// use vcc_conformance::vars::{VarError, Vars};
+    /// use vcc_conformance::suite::vars::{VarError, Vars};
     ///
     /// let mut vars = Vars::default();
     /// vars.set("accountKey", "a1b2c3d4e5").unwrap();
@@ -149,11 +188,23 @@ impl Vars {
     /// assert_eq!(vars.expand("${agentId}"), Err(VarError::Unknown("agentId".into())));
     /// ```
     pub fn expand(&self, text: &str) -> Result<String, VarError> {
+        self.expand_within(text, &mut Budget::case())
+    }
+
+    /// Replaces every `${name}` in `text`, taking the result's length from
+    /// `budget` before building it.
+    pub fn expand_within(&self, text: &str, budget: &mut Budget) -> Result<String, VarError> {
         let refs = references(text).map_err(|(_, e)| e)?;
-        let mut out = String::with_capacity(text.len());
+        let mut len = text.len();
+        for r in &refs {
+            let value = self.get(r.name).ok_or_else(|| VarError::Unknown(r.name.to_owned()))?;
+            len = (len - (r.name.len() + 3)).saturating_add(value.len());
+        }
+        budget.take(len)?;
+        let mut out = String::with_capacity(len);
         let mut last = 0;
         for r in refs {
-            let value = self.get(r.name).ok_or_else(|| VarError::Unknown(r.name.to_owned()))?;
+            let value = self.get(r.name).unwrap_or_default();
             out.push_str(&text[last..r.offset]);
             out.push_str(value);
             last = r.offset + r.name.len() + 3;
@@ -167,20 +218,32 @@ impl Vars {
     ///
     /// ```
     /// let body = serde_json::json!({"to": {"telephoneNumber": {"repeat": "7", "times": 31}}});
-    /// let sent = vcc_conformance::vars::Vars::default().expand_json(&body).unwrap();
+    /// let sent = vcc_conformance::suite::vars::Vars::default().expand_json(&body).unwrap();
     /// assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 31);
     /// ```
     pub fn expand_json(&self, value: &Value) -> Result<Value, VarError> {
+        self.expand_json_within(value, &mut Budget::case()).map_err(|(_, e)| e)
+    }
+
+    /// [`Vars::expand_json`] within `budget`; an error comes with the path, below
+    /// `value`, of the part that did not expand (`.from.agentId`, `.to[1]`).
+    pub fn expand_json_within(&self, value: &Value, budget: &mut Budget) -> Result<Value, (String, VarError)> {
+        let at = |path: String| move |e: VarError| (path, e);
         Ok(match value {
-            Value::String(s) => Value::String(self.expand(s)?),
+            Value::String(s) => Value::String(self.expand_within(s, budget).map_err(at(String::new()))?),
             Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.expand_json(v)).collect::<Result<_, _>>()?)
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    out.push(self.expand_json_within(item, budget).map_err(|(p, e)| (format!("[{i}]{p}"), e))?);
+                }
+                Value::Array(out)
             }
-            Value::Object(map) if is_generator(map) => Value::String(self.generate(map)?),
+            Value::Object(map) if is_generator(map) => Value::String(self.generate(map, budget).map_err(at(String::new()))?),
             Value::Object(map) => {
                 let mut out = serde_json::Map::with_capacity(map.len());
                 for (k, v) in map {
-                    out.insert(self.expand(k)?, self.expand_json(v)?);
+                    let key = self.expand_within(k, budget).map_err(at(format!(".{k}")))?;
+                    out.insert(key, self.expand_json_within(v, budget).map_err(|(p, e)| (format!(".{k}{p}"), e))?);
                 }
                 Value::Object(out)
             }
@@ -188,25 +251,24 @@ impl Vars {
         })
     }
 
-    fn generate(&self, map: &serde_json::Map<String, Value>) -> Result<String, VarError> {
+    fn generate(&self, map: &serde_json::Map<String, Value>, budget: &mut Budget) -> Result<String, VarError> {
         let Some(Value::String(unit)) = map.get("repeat") else {
             return Err(VarError::Generator("`repeat` must be a string".into()));
         };
         let Some(times) = map.get("times").and_then(Value::as_u64) else {
             return Err(VarError::Generator("`times` must be a whole number".into()));
         };
-        let unit = self.expand(unit)?;
-        let total = usize::try_from(times)
-            .ok()
-            .and_then(|t| t.checked_mul(unit.len()))
-            .filter(|&n| n <= MAX_GENERATED);
-        if total.is_none() {
-            return Err(VarError::Generator(format!(
-                "{times} × {} bytes is over the {MAX_GENERATED}-byte limit",
-                unit.len()
-            )));
+        let unit = self.expand_within(unit, budget)?;
+        let total = usize::try_from(times).ok().and_then(|t| t.checked_mul(unit.len()));
+        match total.map(|n| budget.take(n)) {
+            Some(Ok(())) => Ok(unit.repeat(times as usize)),
+            _ => Err(VarError::Generator(format!(
+                "{times} × {} bytes is more than the {} bytes left of the case's {}-byte limit",
+                unit.len(),
+                budget.left,
+                budget.limit
+            ))),
         }
-        Ok(unit.repeat(times as usize))
     }
 }
 
@@ -263,10 +325,34 @@ mod tests {
             json!({"repeat": "7", "times": -1}),
             json!({"repeat": "7", "times": "2"}),
             json!({"repeat": "77", "times": u64::MAX}),
-            json!({"repeat": "7", "times": MAX_GENERATED + 1}),
+            json!({"repeat": "7", "times": MAX_EXPANDED + 1}),
         ] {
             assert!(matches!(vars().expand_json(&bad), Err(VarError::Generator(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn one_budget_caps_every_generator_and_reference_together() {
+        let half = json!({"repeat": "7", "times": MAX_EXPANDED / 2 - 1}); // and 1 byte for "7"
+        let mut budget = Budget::case();
+        vars().expand_json_within(&half, &mut budget).unwrap();
+        let over = json!({"a": [1, {"repeat": "7", "times": MAX_EXPANDED / 2 + 1}]});
+        let (path, err) = vars().expand_json_within(&over, &mut budget.clone()).unwrap_err();
+        assert_eq!(path, ".a[1]");
+        assert!(matches!(err, VarError::Generator(ref why) if why.contains("524286 bytes left")), "{err}");
+        vars().expand_json_within(&half, &mut budget).unwrap();
+        let (path, err) = vars().expand_json_within(&json!({"a": [1, "x"]}), &mut budget).unwrap_err();
+        assert_eq!((path.as_str(), err), (".a", VarError::TooLarge { limit: MAX_EXPANDED }));
+        // Thousands of generators, each small, in one body: refused before the total is built.
+        let many: Vec<Value> = (0..3000).map(|_| json!({"repeat": "x", "times": 1000})).collect();
+        let (path, err) = vars().expand_json_within(&json!({"to": many}), &mut Budget::case()).unwrap_err();
+        assert_eq!(path, ".to[1047]", "2 bytes for `to`, then 1,001 for each generator");
+        assert!(matches!(err, VarError::Generator(ref why) if why.contains("1048576-byte limit")), "{err}");
+        // References count too: a long value referenced many times.
+        let mut long = vars();
+        long.set("big", &"b".repeat(1000)).unwrap();
+        assert_eq!(long.expand(&"${big}".repeat(1048)).unwrap().len(), 1_048_000);
+        assert_eq!(long.expand(&"${big}".repeat(1049)), Err(VarError::TooLarge { limit: MAX_EXPANDED }));
     }
 
     #[test]
