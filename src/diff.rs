@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::cases::Case;
 use crate::checks::diff as text_diff;
 use crate::client::{Client, Response};
-use crate::report;
 
 /// How one deployment answered, reduced to what is compared.
 #[derive(Debug, PartialEq)]
@@ -99,9 +98,8 @@ pub async fn run(cases: Arc<Vec<Case>>, a: Arc<Client>, b: Arc<Client>) -> Resul
         tasks.push(tokio::spawn(async move {
             let case = &cases[i];
             let (ra, rb) = tokio::join!(a.send(&case.request), b.send(&case.request));
-            let mut secrets = a.secrets();
-            secrets.extend(b.secrets());
-            let difference = compare(&answer(&ra), &answer(&rb)).map(|d| report::redact(d, &secrets));
+            let redact = |d: String| b.redactor().redact(&a.redactor().redact(&d)).into_owned();
+            let difference = compare(&answer(&ra), &answer(&rb)).map(redact);
             Row { name: case.test_name(), difference }
         }));
     }

@@ -32,6 +32,7 @@ pub mod junit;
 pub mod report;
 pub mod runner;
 pub mod schemas;
+pub mod secrets;
 pub mod selftest;
 pub mod server;
 pub mod vars;

@@ -17,7 +17,8 @@ use tokio::sync::oneshot;
 
 use crate::cases::{self, Case, Source};
 use crate::checks;
-use crate::client::{Client, Secret};
+use crate::client::Client;
+use crate::secrets::Secret;
 use crate::report::{self, Record, Status};
 use crate::schemas::Schemas;
 use crate::server::{self, fixture::Fixture};
@@ -308,7 +309,7 @@ pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas, keep_pass
         Err(_) => Vec::new(),
     };
     let url = client.url(&case.request);
-    report::record(case, &url, &client.secrets(), &outcome, &findings, started.elapsed(), keep_passing)
+    report::record(case, &url, client.redactor(), &outcome, &findings, started.elapsed(), keep_passing)
 }
 
 /// Sends one case and checks the answer: `Err` carries the failure report.
@@ -514,7 +515,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         };
         client = client.with_client_credentials(credentials);
         if let Err(e) = runtime.block_on(client.bearer()) {
-            return fail(&report::redact(e, &client.secrets()));
+            return fail(&client.redactor().redact(&e.to_string()));
         }
     }
     let keep_passing = opts.html.is_some();

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cases::Case;
-use crate::client::{Client, Secret};
+use crate::client::Client;
+use crate::secrets::Secret;
 use crate::runner::{self, EMBEDDED_TOKEN};
 use crate::schemas::Schemas;
 use crate::server::{self, faults::Fault, fixture::Fixture};
