@@ -2,15 +2,17 @@
 //! OAuth2 client-credentials flow (`--client-id`, `--client-secret`,
 //! `--token-url`, `--scope`): the token is fetched once, reused, and fetched
 //! anew shortly before it expires. Every secret and token is kept in a
-//! [`Secret`] and listed by [`Auth::secrets`] so that reports can scrub them.
+//! [`Secret`] and told to the run's [`Redactor`], which hides it from every
+//! output.
 
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::client::Secret;
+use crate::secrets::{Redactor, Secret};
 
 /// The client credentials of an OAuth2 client.
 #[derive(Clone, Debug)]
@@ -31,24 +33,78 @@ pub fn default_token_url(base: &str) -> Result<String, String> {
     Ok(format!("{}://{host}{port}/Auth/connect/token", url.scheme()))
 }
 
+/// Why no token could be had from the token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenError {
+    /// The token endpoint asked.
+    pub url: String,
+    pub kind: TokenErrorKind,
+}
+
+/// What went wrong with the token endpoint. Texts from the endpoint are
+/// already redacted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenErrorKind {
+    /// No answer: could not connect, or the exchange broke.
+    Transport(String),
+    /// An answer other than 2xx, with the start of its body.
+    Refused { status: String, body: String },
+    NotJson,
+    NoAccessToken,
+    NotBearer(String),
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not get a token from {}: ", self.url)?;
+        match &self.kind {
+            TokenErrorKind::Transport(why) => f.write_str(why),
+            TokenErrorKind::Refused { status, body } => write!(f, "it answered {status}: {body}"),
+            TokenErrorKind::NotJson => f.write_str("the answer is not JSON"),
+            TokenErrorKind::NoAccessToken => f.write_str("the answer has no access_token"),
+            TokenErrorKind::NotBearer(kind) => write!(f, "token_type is `{kind}`, not Bearer"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// How much of a refusal's body its error shows.
+const REFUSAL_SHOWN: usize = 200;
+
 /// A token fetched with client credentials, kept until shortly before it expires.
 pub struct TokenSource {
     credentials: Credentials,
     http: reqwest::Client,
     current: tokio::sync::Mutex<Option<(Secret, Instant)>>,
-    issued: Mutex<Vec<Secret>>,
+    fetched: AtomicUsize,
+    /// Told of the client secret and of every token fetched.
+    redactor: Redactor,
 }
 
 /// A token is fetched anew when less than this part of its life is left.
 const REFRESH_WHEN_LEFT: f64 = 0.2;
 
 impl TokenSource {
-    pub fn new(credentials: Credentials, http: reqwest::Client) -> TokenSource {
-        TokenSource { credentials, http, current: Default::default(), issued: Default::default() }
+    /// A source that hides the client secret, and every token it fetches, with
+    /// `redactor`.
+    pub fn new(credentials: Credentials, http: reqwest::Client, redactor: Redactor) -> TokenSource {
+        redactor.hide_basic(&credentials.client_id, &credentials.client_secret);
+        TokenSource { credentials, http, current: Default::default(), fetched: AtomicUsize::new(0), redactor }
+    }
+
+    /// Hides the client secret, and every token fetched so far or from now on,
+    /// with `redactor` too.
+    pub fn share(&mut self, redactor: &Redactor) {
+        redactor.hide_basic(&self.credentials.client_id, &self.credentials.client_secret);
+        if let Some((token, _)) = self.current.get_mut() {
+            redactor.hide(token);
+        }
+        self.redactor = redactor.clone();
     }
 
     /// The current token, fetched or refreshed as needed.
-    pub async fn token(&self) -> Result<Secret, String> {
+    pub async fn token(&self) -> Result<Secret, TokenError> {
         let mut current = self.current.lock().await;
         if let Some((token, refresh_at)) = &*current {
             if Instant::now() < *refresh_at {
@@ -57,19 +113,17 @@ impl TokenSource {
         }
         let (token, lifetime) = self.fetch().await?;
         let refresh_at = Instant::now() + lifetime.mul_f64(1.0 - REFRESH_WHEN_LEFT);
-        if let Ok(mut issued) = self.issued.lock() {
-            issued.push(token.clone());
-        }
+        self.fetched.fetch_add(1, Ordering::Relaxed);
         *current = Some((token.clone(), refresh_at));
         Ok(token)
     }
 
     /// How many tokens have been fetched so far.
     pub fn fetched(&self) -> usize {
-        self.issued.lock().map(|i| i.len()).unwrap_or(0)
+        self.fetched.load(Ordering::Relaxed)
     }
 
-    async fn fetch(&self) -> Result<(Secret, Duration), String> {
+    async fn fetch(&self) -> Result<(Secret, Duration), TokenError> {
         let c = &self.credentials;
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -81,7 +135,8 @@ impl TokenSource {
             }
             form.finish()
         };
-        let failed = |what: String| format!("could not get a token from {}: {what}", c.token_url);
+        let failed = |kind| TokenError { url: c.token_url.clone(), kind };
+        let transport = |e: reqwest::Error| failed(TokenErrorKind::Transport(self.redactor.redact(&e.without_url().to_string()).into_owned()));
         let resp = self
             .http
             .post(&c.token_url)
@@ -90,53 +145,33 @@ impl TokenSource {
             .body(body)
             .send()
             .await
-            .map_err(|e| failed(e.without_url().to_string()))?;
+            .map_err(transport)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| failed(e.without_url().to_string()))?;
+        let body = resp.bytes().await.map_err(transport)?;
         if !status.is_success() {
-            // Scrubbed whole, then shortened: shortening first could cut the secret
+            // Redacted whole, then shortened: shortening first could cut the secret
             // in two and leave its beginning in the message.
-            let text = scrub(&String::from_utf8_lossy(&body), &c.client_secret);
-            let text: String = text.chars().take(200).collect();
-            return Err(failed(format!("it answered {status}: {text}")));
+            let text = self.redactor.redact(&String::from_utf8_lossy(&body)).chars().take(REFUSAL_SHOWN).collect();
+            return Err(failed(TokenErrorKind::Refused { status: status.to_string(), body: text }));
         }
-        let json: Value = serde_json::from_slice(&body).map_err(|_| failed("the answer is not JSON".into()))?;
+        let json: Value = serde_json::from_slice(&body).map_err(|_| failed(TokenErrorKind::NotJson))?;
         let token = json
             .get("access_token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| failed("the answer has no access_token".into()))?;
+            .ok_or_else(|| failed(TokenErrorKind::NoAccessToken))?;
+        // Hidden before anything about the answer can be reported.
+        let token = Secret::new(token);
+        self.redactor.hide(&token);
         if let Some(kind) = json.get("token_type").and_then(Value::as_str) {
             if !kind.eq_ignore_ascii_case("bearer") {
-                return Err(failed(format!("token_type is `{kind}`, not Bearer")));
+                return Err(failed(TokenErrorKind::NotBearer(kind.to_owned())));
             }
         }
         let seconds = json.get("expires_in").and_then(Value::as_f64).unwrap_or(3600.0);
         let lifetime = Duration::from_secs_f64(seconds.clamp(1.0, 86_400.0));
-        Ok((Secret::new(token), lifetime))
+        Ok((token, lifetime))
     }
-}
-
-/// `text` with the client secret removed, also in the forms a token endpoint
-/// that echoes its input would show it: form-encoded (as it was sent, `+` or
-/// `%20` for a space) and escaped as in a JSON string.
-fn scrub(text: &str, secret: &Secret) -> String {
-    let raw = secret.expose();
-    if raw.is_empty() {
-        return text.to_owned();
-    }
-    let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-    let json = serde_json::to_string(raw).unwrap_or_default();
-    let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
-    let mut forms = vec![raw.to_owned(), form.replace('+', "%20"), form, json];
-    forms.retain(|f| !f.is_empty());
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    forms.dedup();
-    let mut text = text.to_owned();
-    for f in &forms {
-        text = text.replace(f.as_str(), "[redacted]");
-    }
-    text
 }
 
 /// Where the bearer token comes from.
@@ -148,25 +183,11 @@ pub enum Auth {
 
 impl Auth {
     /// The token to send now, if any.
-    pub async fn bearer(&self) -> Result<Option<Secret>, String> {
+    pub async fn bearer(&self) -> Result<Option<Secret>, TokenError> {
         match self {
             Auth::None => Ok(None),
             Auth::Static(token) => Ok(Some(token.clone())),
             Auth::ClientCredentials(source) => source.token().await.map(Some),
-        }
-    }
-
-    /// Every secret a report must never show: the token, the client secret, and
-    /// every token fetched so far.
-    pub fn secrets(&self) -> Vec<Secret> {
-        match self {
-            Auth::None => Vec::new(),
-            Auth::Static(token) => vec![token.clone()],
-            Auth::ClientCredentials(source) => {
-                let mut all = vec![source.credentials.client_secret.clone()];
-                all.extend(source.issued.lock().map(|i| i.clone()).unwrap_or_default());
-                all
-            }
         }
     }
 
@@ -185,21 +206,5 @@ mod tests {
         assert_eq!(default_token_url("http://127.0.0.1:8080/api").unwrap(), "http://127.0.0.1:8080/Auth/connect/token");
         assert_eq!(default_token_url("http://[::1]:9").unwrap(), "http://[::1]:9/Auth/connect/token");
         assert!(default_token_url("nonsense").is_err());
-    }
-
-    #[test]
-    fn the_client_secret_is_scrubbed_in_every_form_an_echo_shows() {
-        let secret = Secret::new("s3cr et/+\"&=Q");
-        for echoed in [
-            "client_secret=s3cr et/+\"&=Q",
-            "client_secret=s3cr+et%2F%2B%22%26%3DQ",
-            "client_secret=s3cr%20et%2F%2B%22%26%3DQ",
-            r#"{"client_secret":"s3cr et/+\"&=Q"}"#,
-        ] {
-            let text = scrub(echoed, &secret);
-            assert!(text.contains("[redacted]") && !text.contains("s3cr"), "{echoed} -> {text}");
-        }
-        assert_eq!(scrub("nothing here", &secret), "nothing here");
-        assert_eq!(scrub("nothing here", &Secret::new("")), "nothing here");
     }
 }

@@ -4,43 +4,19 @@
 //! followed, so the token never travels to another host). Every exchange is
 //! bounded by the timeout and the body by [`MAX_BODY`]; a refused, dropped, hung
 //! or oversized answer becomes an error with a reason, never a panic or a hang.
-//! The bearer token lives in a [`Secret`] and is never printed.
+//! The bearer token lives in a [`Secret`] and is never printed; the client's
+//! [`Redactor`] hides it, the client secret and every fetched token from what
+//! the reports show.
 
-use std::fmt;
 use std::time::Duration;
 
-use crate::auth::{Auth, Credentials, TokenSource};
-use crate::suite::Request;
+use crate::auth::{Auth, Credentials, TokenError, TokenSource};
 use crate::result::{TransportError, TransportKind};
+use crate::secrets::{Redactor, Secret};
+use crate::suite::Request;
 
 /// The most of a response body that is read.
 pub const MAX_BODY: usize = 1 << 20;
-
-/// A bearer token: its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(token: impl Into<String>) -> Secret {
-        Secret(token.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// What came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +38,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     auth: Auth,
+    /// Hides every secret of this client (and, when shared, of the run).
+    redactor: Redactor,
     timeout: Duration,
     /// The least time between two requests, and when the next may start.
     pacing: Option<(Duration, tokio::sync::Mutex<tokio::time::Instant>)>,
@@ -132,8 +110,21 @@ impl Client {
     ) -> Result<Client, String> {
         let base = parse_base_url(base_url)?;
         let http = http_client_resolving(timeout, is_https(&base), resolve)?;
+        let redactor = Redactor::of(&token);
         let auth = token.map_or(Auth::None, Auth::Static);
-        Ok(Client { http, base, auth, timeout, pacing: None })
+        Ok(Client { http, base, auth, redactor, timeout, pacing: None })
+    }
+
+    /// Hides this client's secrets (and the tokens it fetches from now on)
+    /// with `redactor` too, so that one redactor serves a run of several clients.
+    pub fn sharing(mut self, redactor: &Redactor) -> Client {
+        match &mut self.auth {
+            Auth::None => {}
+            Auth::Static(token) => redactor.hide(token),
+            Auth::ClientCredentials(source) => source.share(redactor),
+        }
+        self.redactor = redactor.clone();
+        self
     }
 
     /// Spaces requests at least `interval` apart (`None`: no pacing).
@@ -165,19 +156,21 @@ impl Client {
             true => http_client(self.timeout, true).unwrap_or_else(|_| self.http.clone()),
             false => self.http.clone(),
         };
-        self.auth = Auth::ClientCredentials(TokenSource::new(credentials, http));
+        let source = TokenSource::new(credentials, http, self.redactor.clone());
+        self.auth = Auth::ClientCredentials(source);
         self
     }
 
     /// The current bearer token, fetched if need be (so that a bad client
     /// secret is reported once, before any case runs).
-    pub async fn bearer(&self) -> Result<Option<Secret>, String> {
+    pub async fn bearer(&self) -> Result<Option<Secret>, TokenError> {
         self.auth.bearer().await
     }
 
-    /// Every secret a report must not show.
-    pub fn secrets(&self) -> Vec<Secret> {
-        self.auth.secrets()
+    /// Hides every secret this client knows of (the token, the client secret,
+    /// every token fetched so far) from a text to be shown.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     pub fn auth(&self) -> &Auth {
@@ -210,7 +203,7 @@ impl Client {
             builder = builder.header(name, value);
         }
         if req.auth {
-            let token = self.auth.bearer().await.map_err(|e| TransportError::new(TransportKind::Token, e))?;
+            let token = self.auth.bearer().await.map_err(|e| TransportError::new(TransportKind::Token, e.to_string()))?;
             if let Some(token) = token {
                 let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| unsendable("the token has characters a header cannot carry".to_owned()))?;
@@ -314,10 +307,15 @@ mod tests {
     }
 
     #[test]
-    fn secret_never_shows() {
-        let s = Secret::new("tok-123");
-        assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
-        assert_eq!(s.expose(), "tok-123");
+    fn the_static_token_is_hidden_and_shared_redactors_hide_both_clients_tokens() {
+        let timeout = Duration::from_secs(1);
+        let a = Client::new("http://127.0.0.1:9", Some(Secret::new("token-of-a-123")), timeout).unwrap();
+        assert_eq!(a.redactor().redact("token-of-a-123"), "[redacted]");
+        let b = Client::new("http://127.0.0.1:9", Some(Secret::new("token-of-b-456")), timeout).unwrap().sharing(a.redactor());
+        for client in [&a, &b] {
+            assert_eq!(client.redactor().redact("token-of-a-123 token-of-b-456"), "[redacted] [redacted]");
+        }
+        assert!(Client::new("http://127.0.0.1:9", None, timeout).unwrap().redactor().is_empty());
     }
 
     #[test]

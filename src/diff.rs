@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::client::Secret;
-use crate::report::redact;
+use crate::secrets::Redactor;
+
 use crate::result::{CaseResult, Verdict, text_diff};
 
 /// How one deployment answered, reduced to what is compared.
@@ -125,7 +125,7 @@ pub fn rows(a: &[CaseResult], b: &[CaseResult]) -> Vec<Row> {
 }
 
 /// The report: one line per case, the differences in full after.
-pub fn table(rows: &[Row], a: &str, b: &str, secrets: &[Secret]) -> String {
+pub fn table(rows: &[Row], a: &str, b: &str, redactor: &Redactor) -> String {
     let mut out = format!("differential run:\n  A = {a}\n  B = {b}\n");
     for row in rows {
         let verdict = match &row.comparison {
@@ -142,7 +142,7 @@ pub fn table(rows: &[Row], a: &str, b: &str, secrets: &[Secret]) -> String {
     for row in rows {
         if let Comparison::Differs { headline, diff } = &row.comparison {
             let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
-            out.push_str(&crate::report::text::capped(redact(text, secrets), 20 * crate::report::text::FINDING_SHOWN));
+            out.push_str(&crate::report::text::capped(redactor.redact(&text).into_owned(), 20 * crate::report::text::FINDING_SHOWN));
         }
     }
     let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();

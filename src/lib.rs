@@ -32,6 +32,7 @@ pub mod exec;
 pub mod located;
 pub mod report;
 pub mod result;
+pub mod secrets;
 pub mod selftest;
 pub mod server;
 pub mod suite;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::suite::Case;
-use crate::client::{Client, Secret};
+use crate::client::Client;
+use crate::secrets::Secret;
 use crate::exec::executor::{Executor, Stop};
 use crate::exec::plan::{Plan, Selection};
 use crate::exec::target::EMBEDDED_TOKEN;

@@ -14,7 +14,7 @@ use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::cli::fail;
 use crate::cli::options::{SuiteArgs, TargetArgs, given_as_flag};
-use crate::client::Secret;
+use crate::secrets::Redactor;
 use crate::diff::{self, Comparison};
 use crate::exec::executor::{Executor, Stop};
 use crate::exec::plan::{Plan, Selection, is_loopback};
@@ -67,7 +67,10 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
     let mut b = a.clone();
     b.base_url = Some(args.against.clone());
     if let Some(token) = &args.against_token {
-        b.auth = AuthChoice::Token(Secret::new(token.clone()));
+        b.auth = match crate::cli::options::accept(token, "--against-token (VCC_AGAINST_TOKEN)") {
+            Ok(secret) => AuthChoice::Token(secret),
+            Err(e) => return fail(&e),
+        };
     }
     let guard = !a.allow_real_calls && (!is_loopback(&base_a) || !is_loopback(&args.against));
     a.allow_real_calls = !guard;
@@ -116,11 +119,11 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let (label_a, label_b) = (side_a.describe(), side_b.describe());
-    let mut secrets = side_a.client.secrets();
-    secrets.extend(side_b.client.secrets());
+    // One redactor hides both sides' tokens from everything either side echoes.
+    let redactor = Redactor::new();
     let schemas = Arc::new(schemas);
     let executor = |target: Target| {
-        Arc::new(Executor { client: Arc::new(target.client), schemas: Arc::clone(&schemas), keep_passing: true, stop: Stop::default() })
+        Arc::new(Executor { client: Arc::new(target.client.sharing(&redactor)), schemas: Arc::clone(&schemas), keep_passing: true, stop: Stop::default() })
     };
     let (ea, eb) = (executor(side_a), executor(side_b));
     let (ra, rb) = runtime.block_on(async { tokio::join!(ea.run_all(&plan, width), eb.run_all(&plan, width)) });
@@ -142,7 +145,7 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
             println!("{}", serde_json::json!({"type": "diff", "name": row.name, "verdict": verdict, "headline": headline}));
         }
     } else {
-        let table = diff::table(&rows, &label_a, &label_b, &secrets);
+        let table = diff::table(&rows, &label_a, &label_b, &redactor);
         if args.libtest.quiet {
             print!("{}", table.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
         } else {

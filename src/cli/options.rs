@@ -11,7 +11,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use clap::parser::ValueSource;
 
-use crate::client::Secret;
+use crate::secrets::Secret;
 use crate::exec::SuiteSettings;
 use crate::exec::target::{AuthChoice, TargetSettings};
 
@@ -140,9 +140,9 @@ impl TargetArgs {
                 ));
             }
             (Some((token_flag, token)), Some((client_flag, _))) if token_flag && !client_flag => {
-                AuthChoice::Token(Secret::new(token.clone()))
+                AuthChoice::Token(accept(token, "--token (VCC_TOKEN)")?)
             }
-            (Some((_, token)), None) => AuthChoice::Token(Secret::new(token.clone())),
+            (Some((_, token)), None) => AuthChoice::Token(accept(token, "--token (VCC_TOKEN)")?),
             (_, Some((_, id))) => {
                 let secret = self
                     .client_secret
@@ -150,7 +150,7 @@ impl TargetArgs {
                     .ok_or("client credentials need both --client-id and --client-secret (VCC_CLIENT_SECRET)")?;
                 AuthChoice::ClientCredentials {
                     id: id.clone(),
-                    secret: Secret::new(secret),
+                    secret: accept(&secret, "--client-secret (VCC_CLIENT_SECRET)")?,
                     token_url: self.token_url.clone(),
                     scope: self.scope.clone(),
                 }
@@ -169,6 +169,11 @@ impl TargetArgs {
             allow_real_calls: self.allow_real_calls,
         })
     }
+}
+
+/// A secret from the user, refused when too short to be hidden safely.
+pub fn accept(value: &str, setting: &str) -> Result<Secret, String> {
+    Secret::accept(value, setting).map_err(|e| e.to_string())
 }
 
 /// Whether the option with this id was given on the command line (not taken

@@ -16,6 +16,7 @@ use clap::{ArgMatches, Args, Parser};
 use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::cli::fail;
+use crate::secrets::Redactor;
 use crate::cli::options::{ReportArgs, SuiteArgs, TargetArgs, given_as_flag};
 use crate::exec::executor::{Executor, Stop};
 use crate::exec::libtest::{self, Collected};
@@ -166,7 +167,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let sends = !listing && !args.libtest.ignored && plan.to_send().next().is_some();
     if sends {
         if let Err(e) = runtime.block_on(target.preflight(&account_key)) {
-            return fail(&crate::report::redact(e, &target.client.secrets()));
+            return fail(&target.client.redactor().redact(&e));
         }
     }
     let describe = target.describe();
@@ -190,7 +191,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
     let trials =
-        libtest::trials(&plan, &executor, runtime.handle(), width, executor.client.secrets(), &collected, sends);
+        libtest::trials(&plan, &executor, runtime.handle(), width, executor.client.redactor().clone(), &collected, sends);
     let conclusion = libtest_mimic::run(&libtest::libtest_arguments(&args.libtest, &plan), trials);
     if listing {
         runtime.shutdown_background();
@@ -200,11 +201,11 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let order = |r: &CaseResult| plan.items.iter().position(|p| p.case.test_name() == r.case.name);
     results.sort_by_key(order);
     let run = RunInfo { target: describe, started, total: clock.elapsed(), interrupted: stop.is_stopped() };
-    let secrets = executor.client.secrets();
+    let redactor = executor.client.redactor();
     runtime.shutdown_background();
 
     if args.verbose() {
-        print_successes(&results, &secrets);
+        print_successes(&results, &redactor);
     }
     print_transport_groups(&results);
     let items = crate::coverage::items().unwrap_or_default();
@@ -217,12 +218,12 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     }
     let _ = std::io::stdout().flush();
     if let Some(path) = &args.reports.junit {
-        if let Err(e) = report::junit::write(path, &results, &run, &secrets) {
+        if let Err(e) = report::junit::write(path, &results, &run, &redactor) {
             return fail(&format!("could not write the JUnit report {}: {e}", path.display()));
         }
     }
     if let Some(path) = &args.reports.html {
-        let page = report::html::render(&results, &run, &rows, &secrets);
+        let page = report::html::render(&results, &run, &rows, &redactor);
         if let Err(e) = report::write_whole(path, &page) {
             return fail(&format!("could not write the HTML report {}: {e}", path.display()));
         }
@@ -256,14 +257,14 @@ async fn stop_on_signal(stop: Stop) {
 
 /// `--nocapture`/`--show-output`: the exchange of each passing case, as cargo
 /// prints a passing test's output.
-fn print_successes(results: &[CaseResult], secrets: &[crate::client::Secret]) {
+fn print_successes(results: &[CaseResult], redactor: &Redactor) {
     let passed: Vec<&CaseResult> = results.iter().filter(|r| r.passed()).collect();
     if passed.is_empty() {
         return;
     }
     println!("successes:\n");
     for r in &passed {
-        println!("---- {} stdout ----\n{}", r.case.name, report::text::case_text(r, secrets));
+        println!("---- {} stdout ----\n{}", r.case.name, report::text::case_text(r, redactor));
     }
 }
 

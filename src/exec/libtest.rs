@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::client::Secret;
+use crate::secrets::Redactor;
 use crate::exec::executor::Executor;
 use crate::exec::plan::{Action, Plan};
 use crate::report::text;
@@ -31,7 +31,7 @@ pub fn trials(
     executor: &Arc<Executor>,
     runtime: &tokio::runtime::Handle,
     width: usize,
-    secrets: Vec<Secret>,
+    redactor: Redactor,
     collected: &Collected,
     send: bool,
 ) -> Vec<Trial> {
@@ -40,7 +40,7 @@ pub fn trials(
     } else {
         plan.items.iter().map(|_| None).collect()
     };
-    let secrets = Arc::new(secrets);
+    let redactor = Arc::new(redactor);
     plan.items
         .iter()
         .zip(pending)
@@ -52,7 +52,7 @@ pub fn trials(
                     Ok(Completion::ignored_with(reason))
                 }),
                 _ => {
-                    let (executor, secrets, runtime) = (Arc::clone(executor), Arc::clone(&secrets), runtime.clone());
+                    let (executor, redactor, runtime) = (Arc::clone(executor), Arc::clone(&redactor), runtime.clone());
                     Trial::ignorable_test(case.test_name(), move || {
                         // Sent ahead; should that task have died, sent now.
                         let result = match rx.and_then(|rx| rx.blocking_recv().ok()) {
@@ -61,7 +61,7 @@ pub fn trials(
                         };
                         let outcome = match result.verdict {
                             Verdict::Passed | Verdict::Ignored(_) => Ok(Completion::Completed),
-                            _ => Err(Failed::from(text::case_text(&result, &secrets))),
+                            _ => Err(Failed::from(text::case_text(&result, &redactor))),
                         };
                         push(&collected, result);
                         outcome

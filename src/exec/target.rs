@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::auth::{self, Credentials};
 use crate::suite::Request;
-use crate::client::{Client, Secret};
+use crate::client::Client;
+use crate::secrets::Secret;
 use crate::exec::plan::{is_loopback, pacing};
 use crate::result::TransportKind;
 use crate::server::{self, fixture::Fixture};
@@ -112,7 +113,7 @@ impl Target {
     /// absence) is refused.
     pub async fn preflight(&self, account_key: &str) -> Result<(), String> {
         if let Err(e) = self.client.bearer().await {
-            return Err(e);
+            return Err(e.to_string());
         }
         let request = Request {
             method: "POST".into(),

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::client::Secret;
-use crate::report::{redact, text};
+use crate::secrets::Redactor;
+use crate::report::text;
 use crate::report::matrix::{ItemVerdict, Row};
 use crate::result::{CaseResult, Finding, RunInfo, Verdict};
 
@@ -42,8 +42,8 @@ fn diff_lines(expected: &str, actual: &str, out: &mut String) {
 }
 
 /// One finding: its headline, then the diff where it has one, its lines marked.
-fn finding(f: &Finding, secrets: &[Secret], out: &mut String) {
-    let hide = |t: &str| redact(t.to_owned(), secrets);
+fn finding(f: &Finding, redactor: &Redactor, out: &mut String) {
+    let hide = |t: &str| redactor.redact(t).into_owned();
     match f {
         Finding::Message { expected, actual } => {
             out.push_str("message differs:\n");
@@ -59,12 +59,12 @@ fn finding(f: &Finding, secrets: &[Secret], out: &mut String) {
             for (i, (summary, findings)) in alternatives.iter().enumerate() {
                 let _ = writeln!(out, "answer {} ({}):", i + 1, escape(&hide(summary)));
                 for inner in findings {
-                    finding(inner, secrets, out);
+                    finding(inner, redactor, out);
                 }
             }
         }
         other => {
-            let _ = writeln!(out, "{}", escape(&text::finding_text(other, secrets)));
+            let _ = writeln!(out, "{}", escape(&text::finding_text(other, redactor)));
         }
     }
 }
@@ -103,7 +103,7 @@ fn contract_matrix(matrix: &[Row], page: &mut String) {
 }
 
 /// The page.
-pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], secrets: &[Secret]) -> String {
+pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], redactor: &Redactor) -> String {
     let count = |want: fn(&CaseResult) -> bool| results.iter().filter(|r| want(r)).count();
     let passed = count(CaseResult::passed);
     let failed = count(CaseResult::failed);
@@ -146,14 +146,14 @@ pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], secrets: &[
             r.case.line,
             r.time.as_millis()
         );
-        let exchange = text::exchange_of(r, secrets);
+        let exchange = text::exchange_of(r, redactor);
         if !exchange.is_empty() {
             let _ = write!(page, "<pre>{}</pre>\n", escape(&exchange));
         }
         if let Verdict::Failed(found) = &r.verdict {
             let mut shown = String::from("findings:\n");
             for f in found {
-                finding(f, secrets, &mut shown);
+                finding(f, redactor, &mut shown);
             }
             let _ = write!(page, "<pre class=\"findings\">{shown}</pre>\n");
         }
@@ -208,7 +208,7 @@ mod tests {
                 interrupted: false,
             },
             &[],
-            &[],
+            &Redactor::new(),
         );
         assert!(page.contains("<td class=\"passed\" id=\"passed\">1</td>"));
         assert!(page.contains("<td class=\"failed\" id=\"failed\">1</td>"));

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::client::Secret;
+use crate::secrets::Redactor;
 use crate::report::text;
 use crate::result::{CaseResult, RunInfo, Verdict};
 
 /// The report as XML.
-pub fn render(results: &[CaseResult], run: &RunInfo, secrets: &[Secret]) -> Result<String, String> {
+pub fn render(results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Result<String, String> {
     let mut report = Report::new("vcc-conformance");
     report.set_time(run.total);
     report.set_timestamp(run.started);
@@ -41,8 +41,8 @@ pub fn render(results: &[CaseResult], run: &RunInfo, secrets: &[Secret]) -> Resu
                     };
                     let mut status = TestCaseStatus::non_success(kind);
                     let headline = result.headline().unwrap_or_else(|| "failed".into());
-                    status.set_message(crate::report::redact(headline, secrets));
-                    status.set_description(text::case_text(result, secrets));
+                    status.set_message(redactor.redact(&headline).into_owned());
+                    status.set_description(text::case_text(result, redactor));
                     status
                 }
                 Verdict::Ignored(reason) => {
@@ -62,8 +62,8 @@ pub fn render(results: &[CaseResult], run: &RunInfo, secrets: &[Secret]) -> Resu
 }
 
 /// Writes the report to `path` whole: a temporary file, then a rename.
-pub fn write(path: &Path, results: &[CaseResult], run: &RunInfo, secrets: &[Secret]) -> Result<(), String> {
-    crate::report::write_whole(path, &render(results, run, secrets)?)
+pub fn write(path: &Path, results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Result<(), String> {
+    crate::report::write_whole(path, &render(results, run, redactor)?)
 }
 
 #[cfg(test)]
@@ -107,7 +107,7 @@ mod tests {
             result("c", Verdict::Ignored("places a real call".into())),
             result("d", Verdict::Broken(TransportError::new(TransportKind::Refused, "could not connect"))),
         ];
-        let xml = render(&results, &run(), &[]).unwrap();
+        let xml = render(&results, &run(), &Redactor::new()).unwrap();
         assert!(xml.contains(r#"<failure message="status: expected 201, got 400""#), "{xml}");
         assert!(xml.contains(r#"<error message="no usable response: connection refused""#), "{xml}");
         assert!(xml.contains("POST u"), "{xml}");
@@ -124,10 +124,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("report.xml");
         std::fs::write(&path, "old").unwrap();
-        write(&path, &[result("a", Verdict::Passed)], &run(), &[]).unwrap();
+        write(&path, &[result("a", Verdict::Passed)], &run(), &Redactor::new()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("<?xml"), "{text}");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file is left");
-        assert!(write(&dir.join("missing-dir").join("r.xml"), &[], &run(), &[]).is_err());
+        assert!(write(&dir.join("missing-dir").join("r.xml"), &[], &run(), &Redactor::new()).is_err());
     }
 }

@@ -9,7 +9,6 @@ pub mod junit;
 pub mod matrix;
 pub mod text;
 
-use crate::client::Secret;
 
 /// Writes a report file whole: a temporary file beside it, then a rename, so
 /// that a reader never sees half a report.
@@ -36,17 +35,4 @@ pub fn check_writable(path: &std::path::Path) -> Result<(), String> {
     std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
-}
-
-/// Tokens shorter than this are not scrubbed from the text: a real bearer token
-/// is far longer, and scrubbing `t` would mangle every word.
-pub const MIN_SCRUBBED: usize = 8;
-
-/// Removes every secret wherever it appears (a server may echo one back). The
-/// request's own `Authorization` line is never printed with the token at all.
-pub fn redact(mut text: String, secrets: &[Secret]) -> String {
-    for secret in secrets.iter().filter(|s| s.expose().len() >= MIN_SCRUBBED) {
-        text = text.replace(secret.expose(), "[redacted]");
-    }
-    text
 }

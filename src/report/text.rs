@@ -5,8 +5,8 @@
 //! after, so a cut never leaves half a secret showing; bodies and findings are
 //! capped, with a note of what was cut.
 
-use crate::client::{Response, Secret};
-use crate::report::redact;
+use crate::client::Response;
+use crate::secrets::Redactor;
 use crate::result::{CaseResult, Finding, SentRequest, TransportError, Verdict, preview};
 
 /// How much of a body is shown.
@@ -25,15 +25,15 @@ pub fn capped(text: String, max: usize) -> String {
     }
 }
 
-/// A body as shown in a report: secrets scrubbed first, then shortened (the other
+/// A body as shown in a report: redactor scrubbed first, then shortened (the other
 /// way round could cut a secret in two and leave its start showing).
-pub fn body_text(body: &[u8], secrets: &[Secret]) -> String {
+pub fn body_text(body: &[u8], redactor: &Redactor) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
     match std::str::from_utf8(body) {
         Ok(text) => {
-            let text = redact(text.to_owned(), secrets);
+            let text = redactor.redact(text).into_owned();
             if text.chars().count() <= BODY_SHOWN {
                 return text;
             }
@@ -41,7 +41,7 @@ pub fn body_text(body: &[u8], secrets: &[Secret]) -> String {
             format!("{shown}… ({} bytes in all)", body.len())
         }
         Err(_) => {
-            let text = redact(String::from_utf8_lossy(body).into_owned(), secrets);
+            let text = redactor.redact(&String::from_utf8_lossy(body)).into_owned();
             format!("(not UTF-8) {}", preview(text.as_bytes()))
         }
     }
@@ -52,61 +52,61 @@ fn indent(text: &str) -> String {
 }
 
 /// The request as sent, redacted.
-pub fn request_text(req: &SentRequest, secrets: &[Secret]) -> String {
+pub fn request_text(req: &SentRequest, redactor: &Redactor) -> String {
     let mut request = format!("{} {}\n", req.method, req.url);
     for (name, value) in &req.headers {
         request.push_str(&format!("{name}: {value}\n"));
     }
-    if req.auth && !secrets.is_empty() {
+    if req.auth && !redactor.is_empty() {
         request.push_str("Authorization: Bearer [redacted]\n");
     }
     request.push('\n');
-    request.push_str(&body_text(&req.body, secrets));
-    redact(request, secrets)
+    request.push_str(&body_text(&req.body, redactor));
+    redactor.redact(&request).into_owned()
 }
 
 /// The response as received, redacted.
-pub fn response_text(resp: &Response, secrets: &[Secret]) -> String {
+pub fn response_text(resp: &Response, redactor: &Redactor) -> String {
     let mut response = format!("{}\n", resp.status);
     for (name, value) in &resp.headers {
         response.push_str(&format!("{name}: {value}\n"));
     }
     response.push('\n');
-    response.push_str(&body_text(&resp.body, secrets));
-    redact(response, secrets)
+    response.push_str(&body_text(&resp.body, redactor));
+    redactor.redact(&response).into_owned()
 }
 
 /// The exchange: the request, then the response or why there was none.
-pub fn exchange(req: &SentRequest, answer: Result<&Response, &TransportError>, secrets: &[Secret]) -> String {
+pub fn exchange(req: &SentRequest, answer: Result<&Response, &TransportError>, redactor: &Redactor) -> String {
     let mut out = String::from("request:\n");
-    out.push_str(&indent(&request_text(req, secrets)));
+    out.push_str(&indent(&request_text(req, redactor)));
     match answer {
-        Err(e) => out.push_str(&format!("no usable response: {}\n", finding_text_of(&e.to_string(), secrets))),
+        Err(e) => out.push_str(&format!("no usable response: {}\n", finding_text_of(&e.to_string(), redactor))),
         Ok(resp) => {
             out.push_str("response:\n");
-            out.push_str(&indent(&response_text(resp, secrets)));
+            out.push_str(&indent(&response_text(resp, redactor)));
         }
     }
     out
 }
 
-fn finding_text_of(text: &str, secrets: &[Secret]) -> String {
-    capped(redact(text.to_owned(), secrets), FINDING_SHOWN)
+fn finding_text_of(text: &str, redactor: &Redactor) -> String {
+    capped(redactor.redact(text).into_owned(), FINDING_SHOWN)
 }
 
 /// One finding as text, redacted and capped.
-pub fn finding_text(finding: &Finding, secrets: &[Secret]) -> String {
-    finding_text_of(&finding.to_string(), secrets)
+pub fn finding_text(finding: &Finding, redactor: &Redactor) -> String {
+    finding_text_of(&finding.to_string(), redactor)
 }
 
 /// The findings as a list.
-pub fn findings(findings: &[Finding], secrets: &[Secret]) -> String {
+pub fn findings(findings: &[Finding], redactor: &Redactor) -> String {
     if findings.is_empty() {
         return String::new();
     }
     let mut out = String::from("findings:\n");
     for finding in findings {
-        let text = finding_text(finding, secrets);
+        let text = finding_text(finding, redactor);
         let mut lines = text.lines();
         out.push_str(&format!("  - {}\n", lines.next().unwrap_or("")));
         for line in lines {
@@ -127,21 +127,21 @@ pub fn heading(result: &CaseResult) -> String {
 }
 
 /// The exchange of a sent case (empty for one that was not sent).
-pub fn exchange_of(result: &CaseResult, secrets: &[Secret]) -> String {
+pub fn exchange_of(result: &CaseResult, redactor: &Redactor) -> String {
     let Some(req) = &result.request else { return String::new() };
     match (&result.verdict, &result.response) {
-        (Verdict::Broken(e), _) => exchange(req, Err(e), secrets),
-        (_, Some(resp)) => exchange(req, Ok(resp), secrets),
+        (Verdict::Broken(e), _) => exchange(req, Err(e), redactor),
+        (_, Some(resp)) => exchange(req, Ok(resp), redactor),
         (_, None) => String::new(),
     }
 }
 
 /// What a case prints: heading, exchange, findings.
-pub fn case_text(result: &CaseResult, secrets: &[Secret]) -> String {
+pub fn case_text(result: &CaseResult, redactor: &Redactor) -> String {
     let mut out = heading(result);
-    out.push_str(&exchange_of(result, secrets));
+    out.push_str(&exchange_of(result, redactor));
     if let Verdict::Failed(found) = &result.verdict {
-        out.push_str(&findings(found, secrets));
+        out.push_str(&findings(found, redactor));
     }
     out
 }
@@ -150,6 +150,7 @@ pub fn case_text(result: &CaseResult, secrets: &[Secret]) -> String {
 mod tests {
     use super::*;
     use crate::result::{CaseInfo, TransportKind};
+    use crate::secrets::Secret;
     use std::time::Duration;
 
     fn result(verdict: Verdict, response: Option<Response>) -> CaseResult {
@@ -185,7 +186,7 @@ mod tests {
             body: b"{\"message\": \"bad token s3cr3t-token\"}".to_vec(),
         };
         let failed = Verdict::Failed(vec![Finding::Status { expected: vec![201], actual: 400 }]);
-        let text = case_text(&result(failed, Some(resp)), &[token]);
+        let text = case_text(&result(failed, Some(resp)), &Redactor::of([&token]));
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
         assert!(text.contains("examples::one (cases/examples.yaml:4)"), "{text}");
@@ -195,17 +196,17 @@ mod tests {
     #[test]
     fn transport_errors_and_binary_bodies_are_shown() {
         let broken = Verdict::Broken(TransportError::new(TransportKind::Refused, "could not connect"));
-        let text = case_text(&result(broken, None), &[Secret::new("t")]);
+        let text = case_text(&result(broken, None), &Redactor::of([&Secret::new("a-token-123")]));
         assert!(text.contains("no usable response: could not connect"), "{text}");
         assert!(text.contains("Authorization: Bearer [redacted]"), "{text}");
-        assert!(body_text(&[0xff, 0x00], &[]).starts_with("(not UTF-8)"));
-        assert!(body_text(&vec![b'a'; 5000], &[]).ends_with("(5000 bytes in all)"));
+        assert!(body_text(&[0xff, 0x00], &Redactor::new()).starts_with("(not UTF-8)"));
+        assert!(body_text(&vec![b'a'; 5000], &Redactor::new()).ends_with("(5000 bytes in all)"));
     }
 
     #[test]
     fn huge_findings_are_capped_with_a_note() {
         let huge = Finding::Message { expected: "x".into(), actual: "y".repeat(800_000) };
-        let text = finding_text(&huge, &[]);
+        let text = finding_text(&huge, &Redactor::new());
         assert!(text.chars().count() < FINDING_SHOWN + 100, "{}", text.len());
         assert!(text.ends_with("more characters cut)"), "{}", &text[text.len() - 80..]);
         assert_eq!(capped("short".into(), 10), "short");
@@ -214,22 +215,22 @@ mod tests {
     #[test]
     fn a_secret_across_the_cut_leaves_no_trace() {
         let token = Secret::new("straddling-token-7Qx");
-        let secrets = std::slice::from_ref(&token);
+        let redactor = &Redactor::of([&token]);
         for at in [BODY_SHOWN - 10, BODY_SHOWN - 1, BODY_SHOWN] {
             let body = "a".repeat(at) + token.expose() + &"b".repeat(3000);
-            let text = body_text(body.as_bytes(), secrets);
+            let text = body_text(body.as_bytes(), redactor);
             assert!(!text.contains("straddl") && text.ends_with(&format!("({} bytes in all)", body.len())), "{at}: …{}", &text[text.len() - 60..]);
         }
-        assert!(body_text(("a".repeat(BODY_SHOWN - 30) + token.expose()).as_bytes(), secrets).ends_with("[redacted]"));
+        assert!(body_text(("a".repeat(BODY_SHOWN - 30) + token.expose()).as_bytes(), redactor).ends_with("[redacted]"));
         for at in [FINDING_SHOWN - 10, FINDING_SHOWN - 1] {
             let finding = Finding::RuledOutMessage { message: "a".repeat(at) + token.expose() };
-            assert!(!finding_text(&finding, secrets).contains("straddl"), "{at}");
+            assert!(!finding_text(&finding, redactor).contains("straddl"), "{at}");
         }
         // Not UTF-8: the preview shows the first 200 bytes.
         for at in [190, 199] {
             let mut bytes = ("a".repeat(at) + token.expose()).into_bytes();
             bytes.push(0xff);
-            let text = body_text(&bytes, secrets);
+            let text = body_text(&bytes, redactor);
             assert!(text.starts_with("(not UTF-8)") && !text.contains("straddl"), "{at}: {text}");
         }
     }

@@ -1,0 +1,190 @@
+//! Secrets: the bearer token, the client secret and every fetched token, each
+//! kept in a [`Secret`] that never prints itself, and the one [`Redactor`] that
+//! hides every one of them, in every encoding, from every output of a run.
+//!
+//! Nothing here depends on the rest of the crate: `auth` and `client` use it,
+//! and every report renders through [`Redactor::redact`].
+
+mod encoded;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+/// What a hidden secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// The fewest characters a secret may have. A shorter one cannot be told apart
+/// from ordinary text: hiding `ab` would hide it in every word, so it is
+/// refused up front ([`Secret::accept`]) rather than printed or hidden badly.
+/// Real bearer tokens and client secrets are far longer.
+pub const MIN_LEN: usize = 8;
+
+/// A token or a client secret: its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// A secret as given, whatever its length (for values the program chose
+    /// itself, such as the embedded server's token). Values from the user go
+    /// through [`Secret::accept`].
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// A secret from `setting` (how the user gave it, e.g. `--token (or
+    /// VCC_TOKEN)`), refused when it is too short to be hidden safely.
+    pub fn accept(value: impl Into<String>, setting: &str) -> Result<Secret, SecretError> {
+        let secret = Secret(value.into());
+        secret.check(setting)?;
+        Ok(secret)
+    }
+
+    /// `Err` when this secret is shorter than [`MIN_LEN`] characters; `setting`
+    /// names where it came from.
+    pub fn check(&self, setting: &str) -> Result<(), SecretError> {
+        let chars = self.0.chars().count();
+        match chars < MIN_LEN {
+            true => Err(SecretError::TooShort { setting: setting.to_owned(), chars }),
+            false => Ok(()),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// A secret that cannot be used. The run cannot start: exit status 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretError {
+    /// Shorter than [`MIN_LEN`] characters.
+    TooShort { setting: String, chars: usize },
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretError::TooShort { setting, chars } => write!(
+                f,
+                "{setting} is {chars} characters long: a secret shorter than {MIN_LEN} characters cannot be \
+                 hidden from the reports without hiding ordinary text too, so it is refused; give the real one"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+/// The one redactor of a run: every secret it was told of, hidden from any
+/// text in every encoding an echo or a report may give it (see [`encoded`]):
+/// as is or case-changed, JSON-escaped (`\/`, `\uXXXX`, `\"`, `\\`),
+/// percent- or form-encoded, HTML-escaped, and in base64 (alone, inside any
+/// base64 text, and as Basic credentials `user:secret`).
+///
+/// Cheap to clone: clones share the list, so a token fetched later (and told
+/// to one clone) is hidden by all. Redact a text whole, before shortening it:
+/// a secret cut in two cannot be recognised.
+#[derive(Clone, Default)]
+pub struct Redactor(Arc<RwLock<encoded::Needles>>);
+
+impl Redactor {
+    /// A redactor that hides nothing yet.
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// A redactor hiding these secrets.
+    pub fn of<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
+        let redactor = Redactor::new();
+        for secret in secrets {
+            redactor.hide(secret);
+        }
+        redactor
+    }
+
+    /// Hides this secret too, from now on (an empty one hides nothing).
+    pub fn hide(&self, secret: &Secret) {
+        self.write().add(secret.expose(), None);
+    }
+
+    /// Hides this secret, and the Basic credentials `user:secret` (base64).
+    pub fn hide_basic(&self, user: &str, secret: &Secret) {
+        self.write().add(secret.expose(), Some(user));
+    }
+
+    /// Whether no secret is hidden (no token is sent).
+    pub fn is_empty(&self) -> bool {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// `text` with every secret, in every encoding, replaced by [`REDACTED`].
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).redact(text)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, encoded::Needles> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Redactor")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_never_shows_itself() {
+        let s = Secret::new("tok-123");
+        assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
+        assert_eq!(s.expose(), "tok-123");
+    }
+
+    #[test]
+    fn short_secrets_are_refused_naming_the_setting() {
+        let err = Secret::accept("abc1234", "--token (or VCC_TOKEN)").unwrap_err();
+        assert_eq!(err, SecretError::TooShort { setting: "--token (or VCC_TOKEN)".into(), chars: 7 });
+        let text = err.to_string();
+        assert!(text.starts_with("--token (or VCC_TOKEN) is 7 characters long") && text.contains("shorter than 8"), "{text}");
+        assert!(!text.contains("abc1234"), "{text}");
+        // Characters, not bytes: four two-byte characters are still too short.
+        assert!(Secret::accept("éééé", "x").is_err());
+        assert_eq!(Secret::accept("abcd1234", "x").unwrap().expose(), "abcd1234");
+    }
+
+    #[test]
+    fn clones_share_what_they_hide() {
+        let redactor = Redactor::new();
+        assert!(redactor.is_empty());
+        let clone = redactor.clone();
+        clone.hide(&Secret::new("fetched-later-42"));
+        assert!(!redactor.is_empty());
+        assert_eq!(redactor.redact("got fetched-later-42."), "got [redacted].");
+        assert!(matches!(redactor.redact("nothing secret"), Cow::Borrowed("nothing secret")));
+        redactor.hide(&Secret::new(""));
+        assert_eq!(Redactor::new().redact("anything"), "anything");
+    }
+
+    #[test]
+    fn several_secrets_are_hidden_at_once() {
+        let redactor = Redactor::of(&[Secret::new("first-secret-1"), Secret::new("second-secret-2")]);
+        assert_eq!(redactor.redact("first-secret-1 and second-secret-2"), "[redacted] and [redacted]");
+    }
+}

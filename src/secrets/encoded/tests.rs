@@ -1,0 +1,135 @@
+//! Each encoding a secret may take, encoded here independently of the matcher,
+//! and hidden by it.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+use super::Needles;
+
+/// A secret with every character an encoding changes: a slash, a plus, a
+/// quote, a backslash, a space, `&`, `=`, `<`, a two-byte letter and one
+/// outside the Basic Multilingual Plane.
+const SECRET: &str = "Sé/+\"\\ &=<x🦀Tok9";
+
+fn needles(secret: &str, user: Option<&str>) -> Needles {
+    let mut n = Needles::default();
+    n.add(secret, user);
+    n
+}
+
+fn json(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+fn unicode_escaped(text: &str, upper: bool) -> String {
+    text.encode_utf16().map(|u| if upper { format!("\\u{u:04X}") } else { format!("\\u{u:04x}") }).collect()
+}
+
+fn percent(text: &str, upper: bool) -> String {
+    text.bytes().map(|b| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") }).collect()
+}
+
+fn form(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Every encoding of `secret` the brief names, each with its name.
+fn encodings(secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("raw", secret.to_owned()),
+        ("upper-cased", secret.to_uppercase()),
+        ("lower-cased", secret.to_lowercase()),
+        ("ASCII case swapped", secret.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()),
+        ("JSON", json(secret)),
+        ("JSON with \\/", json(secret).replace('/', "\\/")),
+        ("JSON \\u, upper hex", unicode_escaped(secret, true)),
+        ("JSON \\u, lower hex", unicode_escaped(secret, false)),
+        ("JSON escaped twice", json(&json(secret).replace('/', "\\/"))),
+        ("JSON \\u escaped twice", json(&unicode_escaped(secret, true))),
+        ("percent, upper hex", percent(secret, true)),
+        ("percent, lower hex", percent(secret, false)),
+        ("form", form(secret)),
+        ("form with %20", form(secret).replace('+', "%20")),
+        ("form, lower hex", form(secret).to_lowercase()),
+        ("HTML", html(secret)),
+        ("HTML numeric", secret.chars().map(|c| format!("&#{};", c as u32)).collect()),
+        ("base64", STANDARD.encode(secret)),
+        ("base64url", URL_SAFE.encode(secret)),
+        ("base64 in JSON", json(&STANDARD.encode(secret)).replace('/', "\\/")),
+        ("base64, form-encoded", form(&STANDARD.encode(secret))),
+    ]
+}
+
+#[test]
+fn every_encoding_of_a_secret_is_hidden() {
+    let n = needles(SECRET, None);
+    for (name, encoded) in encodings(SECRET) {
+        let text = format!("before {encoded} after");
+        assert_eq!(n.redact(&text), "before [redacted] after", "{name}: {encoded}");
+    }
+}
+
+#[test]
+fn encodings_may_be_mixed_within_one_secret() {
+    let n = needles("mixed/Secret value", None);
+    for mixed in ["mixed\\/SECRET+value", "mixed%2fsecret%20Value", "mixed\\u002FSecret\\u0020value", "MIXED&#47;secret value"] {
+        assert_eq!(n.redact(&format!("<{mixed}>")), "<[redacted]>", "{mixed}");
+    }
+}
+
+#[test]
+fn basic_credentials_and_base64_inside_longer_text_are_hidden() {
+    let n = needles("client-Secret/42?", Some("qa-client"));
+    let basic = STANDARD.encode("qa-client:client-Secret/42?");
+    assert_eq!(n.redact(&format!("Authorization: Basic {basic}")), "Authorization: Basic [redacted]");
+    assert_eq!(n.redact(&format!("{{\"auth\":\"Basic {}\"}}", basic.replace('/', "\\/"))), "{\"auth\":\"Basic [redacted]\"}");
+    // The secret within any base64 text, whatever bytes come before and after it:
+    // at most the three characters on each side that mix its bits with others remain.
+    for before in ["", "a", "ab", "abc", "other-user:"] {
+        for after in ["", "z", "zy"] {
+            let encoded = STANDARD.encode(format!("{before}client-Secret/42?{after}"));
+            let hidden = n.redact(&encoded);
+            let (left, right) = hidden.split_once("[redacted]").unwrap_or_else(|| panic!("{before}|{after}: {hidden}"));
+            // What remains: the neighbours' own characters, plus at most one that mixes.
+            let (left_most, right_most) = (before.len() * 8 / 6 + 1, (after.len() * 8).div_ceil(6) + 1);
+            assert!(left.len() <= left_most && right.trim_end_matches('=').len() <= right_most, "{before}|{after}: {hidden}");
+        }
+    }
+}
+
+#[test]
+fn ordinary_text_and_near_misses_are_left_alone() {
+    let n = needles("near-miss-secret", None);
+    for text in ["near-miss-secre", "near miss secret", "near-miss-secrex", "%zz \\q &bogus; &#xZZ; \\ud800 + %"] {
+        assert_eq!(n.redact(text), text);
+    }
+    assert!(matches!(n.redact("plain"), std::borrow::Cow::Borrowed(_)));
+    // Every occurrence, next to each other too, and the text around them whole.
+    assert_eq!(n.redact("é near-miss-secretNEAR-MISS-SECRET é"), "é [redacted][redacted] é");
+}
+
+#[test]
+fn a_secret_that_looks_like_an_escape_is_still_found_both_ways() {
+    // `%25` spelt literally, and its `%` percent-encoded: the matcher tries both readings.
+    let n = needles("a%25b%25c%25d", None);
+    assert_eq!(n.redact("x a%25b%25c%25d x"), "x [redacted] x");
+    assert_eq!(n.redact("x a%2525b%2525c%2525d x"), "x [redacted] x");
+    let backslashes = needles("back\\\\slash\\u0041", None);
+    assert_eq!(backslashes.redact(&json("back\\\\slash\\u0041")), "[redacted]");
+    // Many ambiguous places in a row stay cheap: each (needle place, text place) is read once.
+    let long = needles(&"%25".repeat(200), None);
+    let text = "%2525".repeat(200);
+    assert_eq!(long.redact(&text), "[redacted]");
+}
+
+#[test]
+fn the_characters_around_a_match_stay_whole() {
+    let n = needles("ünïcode-sécret", None);
+    assert_eq!(n.redact("ÿünïcode-sécretÿ"), "ÿ[redacted]ÿ");
+    assert_eq!(n.redact("ÿÜNÏCODE-SÉCRETÿ"), "ÿ[redacted]ÿ", "Unicode upper case");
+}
