@@ -39,8 +39,17 @@ enum Cli {
         args: Vec<String>,
     },
     /// Print each documented item of the contract and the cases that cover it
-    /// (exit 1 if an item has no case or a case claims an unknown item)
-    Coverage,
+    /// (exit 1 if an item has no case or a case claims an unknown item, or if
+    /// --page states what the items do not list or no longer states an item)
+    Coverage {
+        /// An export of the endpoint's documentation page to check against
+        /// contract/items.yaml (as contract/seed-calls-endpoint-doc.txt)
+        #[arg(long, value_name = "FILE")]
+        page: Option<PathBuf>,
+        /// More case files: a file, or a folder of them (repeatable)
+        #[arg(long, value_name = "PATH")]
+        cases: Vec<PathBuf>,
+    },
     /// Serve the reference server
     Serve {
         /// Address to listen on
@@ -141,25 +150,39 @@ fn selftest(timeout: f64) -> ExitCode {
     }
 }
 
-fn coverage() -> ExitCode {
-    let loaded = runner::load(&runner::Options::default());
-    let (Ok((cases, _)), Ok(items)) = (loaded, vcc_conformance::coverage::items()) else {
-        eprintln!("error: could not load the shipped cases or contract/items.yaml");
-        return ExitCode::from(2);
+fn coverage(page: Option<PathBuf>, cases: Vec<PathBuf>) -> ExitCode {
+    use vcc_conformance::coverage;
+    let loaded = runner::load(&runner::Options { cases, ..runner::Options::default() });
+    let page = page.map(|path| Source::read(&path));
+    let (cases, items, page) = match (loaded, coverage::items(), page.transpose()) {
+        (Ok((cases, _)), Ok(items), Ok(page)) => (cases, items, page),
+        (Err(e), _, _) => return fail(&e),
+        (_, Err(e), _) | (_, _, Err(e)) => return fail(&e.to_string()),
     };
-    print!("{}", vcc_conformance::coverage::table(&items, &cases));
-    let problems = vcc_conformance::coverage::problems(&items, &cases);
+    print!("{}", coverage::table(&items, &cases));
+    let problems = coverage::problems(&items, &cases);
     for p in &problems {
         eprintln!("error: {p}");
     }
-    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let page = page.map(|page| coverage::check_page(&page.text, &items));
+    if let Some(report) = &page {
+        print!("{report}");
+    }
+    println!("{}", coverage::summary(&items, &cases));
+    let page_agrees = page.is_none_or(|r| r.agrees());
+    if problems.is_empty() && page_agrees { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     match Cli::parse() {
         Cli::Run { args } => runner::run(&args, runner::EmptySelection::Fail),
         Cli::Selftest { timeout } => selftest(timeout),
-        Cli::Coverage => coverage(),
+        Cli::Coverage { page, cases } => coverage(page, cases),
         Cli::Diff { args } => runner::diff(&args),
         Cli::Serve { listen, fixture, fault, threads } => serve(listen, fixture, fault, threads),
     }
