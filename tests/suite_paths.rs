@@ -128,7 +128,8 @@ fn a_file_over_the_read_cap_is_refused_and_the_cap_named() {
 
 #[test]
 fn broken_links_and_links_to_folders_or_devices_in_a_case_folder_are_errors() {
-    let kinds: [(&str, &str, fn(&Path, &Path)); 4] = [
+    type Make = fn(&Path, &Path);
+    let kinds: [(&str, &str, Make); 4] = [
         ("dangling.yaml", "a broken symbolic link", |_, at| symlink("nowhere.yaml", at).unwrap()),
         ("loop.yaml", "a symbolic link that cannot be followed", |_, at| symlink(at, at).unwrap()),
         ("folder.yaml", "a symbolic link to a folder, not a regular file", |dir, at| symlink(dir, at).unwrap()),

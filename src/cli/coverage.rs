@@ -1,38 +1,53 @@
-//! `coverage`: each documented item of the contract and the cases that cover it.
+//! `coverage`: each documented item of the contract and the cases that cover
+//! it; with `--page`, also the documentation page checked against the items.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use crate::cli::fail;
 use crate::cli::options::SuiteArgs;
+use crate::coverage;
 use crate::exec;
+use crate::suite::Source;
 
 /// The options of `coverage`.
 #[derive(Args, Debug)]
 pub struct CoverageArgs {
+    /// An export of the endpoint's documentation page to check against contract/items.yaml
+    /// (as contract/seed-calls-endpoint-doc.txt); exit 1 when they differ
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<PathBuf>,
     #[command(flatten)]
     pub suite: SuiteArgs,
 }
 
-/// Prints the table; exit 1 when an item has no case or a case claims an unknown item.
+/// Prints the table (and the page check); exit 1 when an item has no case, a
+/// case claims an unknown item, or the page and the items differ.
 pub fn coverage(args: &CoverageArgs) -> ExitCode {
-    let settings = args.suite.settings();
-    let cases = match exec::load(&settings) {
+    let cases = match exec::load(&args.suite.settings()) {
         Ok((cases, _)) => cases,
         Err(e) => return fail(&e),
     };
-    let items = match crate::coverage::items() {
+    let items = match coverage::items() {
         Ok(items) => items,
         Err(e) => return fail(&e.to_string()),
     };
-    print!("{}", crate::coverage::table(&items, &cases));
-    let problems = crate::coverage::problems(&items, &cases);
+    let page = match args.page.as_ref().map(|path| Source::read(path)).transpose() {
+        Ok(page) => page,
+        Err(e) => return fail(&e.to_string()),
+    };
+    print!("{}", coverage::table(&items, &cases));
+    let problems = coverage::problems(&items, &cases);
     for p in &problems {
         eprintln!("error: {p}");
     }
-    let documented = items.iter().filter(|i| i.documented).count();
-    let covered = items.iter().filter(|i| i.documented && cases.iter().any(|c| c.covers.contains(&i.id))).count();
-    println!("coverage: {covered} of {documented} documented items covered by {} cases", cases.len());
-    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let page = page.map(|page| coverage::check_page(&page.text, &items));
+    if let Some(report) = &page {
+        print!("{report}");
+    }
+    println!("{}", coverage::summary(&items, &cases));
+    let page_agrees = page.is_none_or(|r| r.agrees());
+    if problems.is_empty() && page_agrees { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

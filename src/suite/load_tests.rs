@@ -135,7 +135,7 @@ fn json_case_files_load_and_report_positions() {
             "request": {"raw": "x", "headers": {"Content-Type": "text/plain"}},
             "expect": {"status": 415, "message": "m"}}]}"#;
     let src = Source { path: "mine/j.json".into(), text: json.into() };
-    let cases = load(&[src.clone()], &vars(), SCHEMAS).unwrap();
+    let cases = load(std::slice::from_ref(&src), &vars(), SCHEMAS).unwrap();
     assert_eq!(cases[0].test_name(), "j::j");
     assert_eq!(cases[0].request.body, b"x");
     assert_eq!(cases[0].line, 1);

@@ -1,14 +1,18 @@
 //! Coverage: the machine-readable list of what the page documents
 //! (`contract/items.yaml`) and which cases cover each item. Every documented
-//! item needs a case; every case must claim only items that exist.
+//! item needs a case; every case must claim only items that exist. [`page`]
+//! checks the list against an export of the page itself.
+
+pub mod page;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::located::{self, LocatedError, Source};
 use crate::suite::Case;
 
 /// The shipped list of documented items.
-pub const ITEMS: (&str, &str) = ("contract/items.yaml", include_str!("../contract/items.yaml"));
+pub const ITEMS: (&str, &str) = ("contract/items.yaml", include_str!("../../contract/items.yaml"));
 
 /// One documented item.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -18,7 +22,18 @@ pub struct Item {
     pub what: String,
     #[serde(default = "documented")]
     pub documented: bool,
+    /// For an example: the request body the page shows.
+    #[serde(default)]
+    pub request: Option<Value>,
+    /// For a status item whose id does not spell its message (`415: ...`): the message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// A phrase the page states this item with, where nothing else tells.
+    #[serde(default)]
+    pub states: Option<String>,
 }
+
+pub use page::{PageReport, check_page};
 
 fn documented() -> bool {
     true
@@ -55,6 +70,13 @@ pub fn problems(items: &[Item], cases: &[Case]) -> Vec<String> {
     problems
 }
 
+/// The last line of `coverage`: how many documented items have a case.
+pub fn summary(items: &[Item], cases: &[Case]) -> String {
+    let documented: Vec<&Item> = items.iter().filter(|i| i.documented).collect();
+    let covered = documented.iter().filter(|i| cases.iter().any(|c| c.covers.contains(&i.id))).count();
+    format!("coverage: {covered} of {} documented items covered by {} cases", documented.len(), cases.len())
+}
+
 /// The table: each item, then the cases that cover it.
 pub fn table(items: &[Item], cases: &[Case]) -> String {
     let mut out = String::new();
@@ -84,5 +106,17 @@ mod tests {
         assert_eq!(count("400: "), 18);
         assert_eq!(count("415: "), 1);
         assert!(items.iter().filter(|i| !i.documented).all(|i| i.id.starts_with("undocumented: ")));
+    }
+
+    #[test]
+    fn the_summary_counts_documented_items_with_a_case() {
+        let items = items().unwrap();
+        let (cases, _) = crate::exec::load_shipped().unwrap();
+        let documented = items.iter().filter(|i| i.documented).count();
+        let line = summary(&items, &cases);
+        assert_eq!(line, format!("coverage: {documented} of {documented} documented items covered by {} cases", cases.len()));
+        let without_example_1: Vec<Case> = cases.into_iter().filter(|c| !c.covers.contains(&"example-1".to_owned())).collect();
+        let fewer = summary(&items, &without_example_1);
+        assert!(fewer.starts_with(&format!("coverage: {} of {documented} ", documented - 1)), "{fewer}");
     }
 }

@@ -1,0 +1,145 @@
+//! Page: an export of the endpoint's documentation page checked against
+//! `contract/items.yaml`, so that CI says when the page changes. Every
+//! message, limit and request example the page states must be an item, and
+//! every documented item must still be stated by the page.
+
+mod read;
+
+use std::fmt;
+
+pub use read::{Page, Stated, Statement};
+
+use super::Item;
+
+/// How an item is found on the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expected {
+    /// Something [`Page::read`] finds.
+    Statement(Statement),
+    /// A phrase of the page's prose.
+    Phrase(String),
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expected::Statement(s) => s.fmt(f),
+            Expected::Phrase(p) => write!(f, "the phrase {p:?}"),
+        }
+    }
+}
+
+/// An item the page no longer states, and what was looked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gone {
+    pub id: String,
+    pub expected: Expected,
+}
+
+/// Where the page and the items differ.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageReport {
+    /// What the page states that no item lists.
+    pub missing_from_items: Vec<Stated>,
+    /// Documented items the page no longer states.
+    pub gone_from_page: Vec<Gone>,
+    /// Code blocks that should hold JSON and do not.
+    pub unreadable: Vec<String>,
+    /// How many things the page states (each once).
+    pub stated: usize,
+}
+
+impl PageReport {
+    /// Whether the page and the items agree.
+    pub fn agrees(&self) -> bool {
+        self.missing_from_items.is_empty() && self.gone_from_page.is_empty() && self.unreadable.is_empty()
+    }
+}
+
+impl fmt::Display for PageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.agrees() {
+            return writeln!(f, "page: the {} messages, limits and request examples it states are the documented items", self.stated);
+        }
+        if !self.missing_from_items.is_empty() {
+            writeln!(f, "the page states what {} does not list:", super::ITEMS.0)?;
+            for s in &self.missing_from_items {
+                writeln!(f, "  line {}: {}", s.line, s.what)?;
+            }
+        }
+        if !self.gone_from_page.is_empty() {
+            writeln!(f, "{} lists what the page no longer states:", super::ITEMS.0)?;
+            for gone in &self.gone_from_page {
+                writeln!(f, "  {} ({})", gone.id, gone.expected)?;
+            }
+        }
+        if !self.unreadable.is_empty() {
+            writeln!(f, "the page has code blocks that cannot be read:")?;
+            for u in &self.unreadable {
+                writeln!(f, "  {u}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a documented item says the page states: its request example, its
+/// status and message (`NNN: message`, or `message`), its limit
+/// (`limit: SUBJECT N characters|digits`), its phrase (`states`).
+pub fn expected(item: &Item) -> Vec<Expected> {
+    let mut out = Vec::new();
+    if let Some(body) = &item.request {
+        out.push(Expected::Statement(Statement::Request(body.clone())));
+    }
+    if let Some((status, rest)) = item.id.split_once(": ")
+        && let Ok(status @ 100..=599) = status.parse::<u16>()
+    {
+        let text = item.message.clone().unwrap_or_else(|| rest.to_owned());
+        out.push(Expected::Statement(Statement::Message { status, text }));
+    }
+    if let Some(limit) = item.id.strip_prefix("limit: ")
+        && let Some((rest, unit @ ("characters" | "digits"))) = limit.rsplit_once(' ')
+        && let Some((subject, max)) = rest.rsplit_once(' ')
+        && let Ok(max) = max.parse()
+    {
+        out.push(Expected::Statement(Statement::Limit { subject: subject.to_lowercase(), max, unit: unit.to_owned() }));
+    }
+    if let Some(phrase) = &item.states {
+        out.push(Expected::Phrase(phrase.clone()));
+    }
+    out
+}
+
+/// Whether the page's `stated` is what an item expects (a limit the page
+/// states without naming its subject matches any subject).
+fn meets(expected: &Statement, stated: &Statement) -> bool {
+    match (expected, stated) {
+        (Statement::Limit { subject: a, max: m, unit: u }, Statement::Limit { subject: b, max: n, unit: v }) => {
+            m == n && u == v && (a == b || b.is_empty())
+        }
+        _ => expected == stated,
+    }
+}
+
+/// Compares a page export (`text`) with the documented items.
+pub fn check_page(text: &str, items: &[Item]) -> PageReport {
+    let page = Page::read(text);
+    let expectations: Vec<(&Item, Expected)> =
+        items.iter().filter(|i| i.documented).flat_map(|i| expected(i).into_iter().map(move |e| (i, e))).collect();
+    let listed = |stated: &Statement| {
+        expectations.iter().any(|(_, e)| matches!(e, Expected::Statement(s) if meets(s, stated)))
+    };
+    let missing_from_items = page.stated.iter().filter(|s| !listed(&s.what)).cloned().collect();
+    let gone_from_page = expectations
+        .iter()
+        .filter(|(_, e)| match e {
+            Expected::Statement(want) => !page.stated.iter().any(|s| meets(want, &s.what)),
+            Expected::Phrase(phrase) => !page.prose.contains(phrase.as_str()),
+        })
+        .map(|(item, e)| Gone { id: item.id.clone(), expected: e.clone() })
+        .collect();
+    PageReport { missing_from_items, gone_from_page, unreadable: page.unreadable, stated: page.stated.len() }
+}
+
+#[cfg(test)]
+mod tests;
