@@ -61,34 +61,34 @@ impl fmt::Display for Listen {
 pub struct ServeArgs {
     /// Address to listen on: a port (8080, on 127.0.0.1), host:port (localhost:8080), or an address
     /// and port (127.0.0.1:8080, [::1]:8080)
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: Listen,
     /// Account state to serve (YAML or JSON) instead of the built-in fixture
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub fixture: Option<PathBuf>,
     /// Deviate from the contract on purpose, for self-tests (`--fault list` names and describes them)
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub fault: Option<String>,
     /// Threads serving requests (1: a single-threaded runtime)
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
     /// Write one line per request to stderr: status, method, path and latency
     #[arg(long)]
     pub log: bool,
     /// Connections served at once; past it, a connection gets a JSON 503 and is closed
     /// [default: what the open-file limit leaves room for, at most 10000]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: Option<u32>,
     /// Seconds a connection may take to send a request's headers, from when it opens or its last
     /// answer (so also how long it may stay idle)
-    #[arg(long, default_value_t = 15.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
     pub idle_timeout: f64,
     /// Seconds a request's body may take to arrive (408 after)
-    #[arg(long, default_value_t = 15.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
     pub body_timeout: f64,
     /// Key signing the OAuth2 tokens this server issues (at least 16 bytes); servers sharing a key
     /// honour each other's tokens and expiries [default: random, per process]
-    #[arg(long, env = "VCC_TOKEN_KEY", hide_env_values = true)]
+    #[arg(long, value_name = "KEY", env = "VCC_TOKEN_KEY", hide_env_values = true)]
     pub token_key: Option<String>,
 }
 
