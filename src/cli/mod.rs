@@ -9,7 +9,6 @@ pub mod env;
 pub mod options;
 pub mod run;
 pub mod selftest;
-pub mod serve;
 
 use std::process::ExitCode;
 
@@ -38,7 +37,7 @@ pub enum Command {
     /// Print each documented item of the contract and the cases that cover it
     Coverage(coverage::CoverageArgs),
     /// Serve the reference server
-    Serve(serve::ServeArgs),
+    Serve(crate::server::command::ServeArgs),
 }
 
 /// Prints an error and gives the "could not run" status.
@@ -121,7 +120,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::diff(&args, &sub),
         Command::Selftest(args) => selftest::selftest(&args),
         Command::Coverage(args) => coverage::coverage(&args),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => crate::server::command::run(args),
     }
 }
 

@@ -2,172 +2,120 @@
 //! suite catches them (`serve --fault NAME`, and the self-test). Each fault is
 //! one realistic bug; the faithful server has none. A few are harmless
 //! variations instead ([`Fault::is_harmless`]): answers the contract allows,
-//! which the suite must not flag. Faults wrap the rules from
-//! outside (they edit the state, the request before the rules see it, or the
-//! answer after), so [`super::rules`] stays a plain reading of the contract.
+//! which the suite must not flag. Faults wrap the rules from outside (they edit
+//! the state, the request before the rules see it, or the answer after; see
+//! [`super::fault_layer`]), so [`super::rules`] stays a plain reading of the
+//! contract. Adding one is one line in the [`faults!`] list below, then its
+//! behaviour in [`fixture`], [`before`] or [`after`].
 
 use serde_json::{Value, json};
 
 use super::fixture::{AgentState, Fixture};
 use super::rules::{self, msg};
 
-/// One deviation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    MessageTypo,
-    SwappedToMessages,
-    NumberLimit29,
-    NumberLimit31,
-    AgentLimit10,
-    AgentLimit12,
-    ReferenceLimit1999,
-    ReferenceLimit2001,
-    ApplicationLimit31,
-    ApplicationLimit33,
-    Created200,
-    PresentedClidRenamed,
-    DispositionCodeMissing,
-    SelfLinkLowercase,
-    IdNotUuid,
-    EchoDropsConsent,
-    Unsupported400,
-    UnsupportedNamesJson,
-    ErrorKeyRenamed,
-    TextPlainContentType,
-    IgnoreCcxml,
-    IgnoreBusyCaller,
-    IgnoreBusyDestination,
-    IgnoreUnreachable,
-    AcceptUnknownCaller,
-    AcceptUnknownDestination,
-    IgnoreInvalidNumber,
-    RejectVersionParameter,
-    RejectUrlReference,
-    AcceptMissingToken,
-    GarbageBody,
-    NeverAnswers,
-    DropsConnection,
-    // Harmless variations.
-    PlainJsonContentType,
-    UppercaseContentType,
-    ExtraFields,
-    ReversedKeys,
-    PrettyJson,
-    Chunked,
-    ExtraHeaders,
-    /// A random (version 4) UUID where the page's example has version 6.
-    UuidV4Id,
+/// Declares [`Fault`] with each variant's command-line name and one-line
+/// description, and derives [`Fault::ALL`], [`Fault::name`],
+/// [`Fault::description`] and [`Fault::is_harmless`] from that one list.
+macro_rules! faults {
+    (
+        faults { $( $fault:ident = $fname:literal : $fdesc:literal, )* }
+        harmless { $( $harmless:ident = $hname:literal : $hdesc:literal, )* }
+    ) => {
+        /// One deviation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Fault {
+            $( #[doc = $fdesc] $fault, )*
+            $( #[doc = $hdesc] $harmless, )*
+        }
+
+        impl Fault {
+            /// Every fault, then every harmless variation, in the list's order.
+            pub const ALL: &[Fault] = &[ $( Fault::$fault, )* $( Fault::$harmless, )* ];
+
+            /// The kebab-case name used on the command line.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Fault::$fault => $fname, )*
+                    $( Fault::$harmless => $hname, )*
+                }
+            }
+
+            /// What it does, in one line.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $( Fault::$fault => $fdesc, )*
+                    $( Fault::$harmless => $hdesc, )*
+                }
+            }
+
+            /// Whether this is an answer the contract allows (the suite must pass).
+            pub fn is_harmless(self) -> bool {
+                match self {
+                    $( Fault::$harmless => true, )*
+                    _ => false,
+                }
+            }
+        }
+    };
+}
+
+faults! {
+    faults {
+        MessageTypo = "message-typo": "400 messages lose their last character",
+        SwappedToMessages = "swapped-to-messages": "the two `to` selector messages (missing, both) are swapped",
+        NumberLimit29 = "number-limit-29": "telephone numbers of exactly 30 characters are refused (limit 29)",
+        NumberLimit31 = "number-limit-31": "telephone numbers of 31 characters are accepted (limit 31)",
+        AgentLimit10 = "agent-limit-10": "agent IDs of exactly 11 digits are refused (limit 10)",
+        AgentLimit12 = "agent-limit-12": "agent IDs of 12 digits are accepted (limit 12)",
+        ReferenceLimit1999 = "reference-limit-1999": "references of exactly 2000 characters are refused (limit 1999)",
+        ReferenceLimit2001 = "reference-limit-2001": "references of 2001 characters are accepted (limit 2001)",
+        ApplicationLimit31 = "application-limit-31": "applications of 32 characters are refused (limit 31)",
+        ApplicationLimit33 = "application-limit-33": "applications of 33 characters are accepted (limit 33)",
+        Created200 = "created-200": "a placed call answers 200 instead of 201",
+        PresentedClidRenamed = "presented-clid-renamed": "the 201 echo spells presentedClid as presentedCLID",
+        DispositionCodeMissing = "disposition-code-missing": "the 201 body has no dispositionCode",
+        SelfLinkLowercase = "self-link-lowercase": "the self link reads /v0/.../calls/ instead of /V0/.../Calls/",
+        IdNotUuid = "id-not-uuid": "call ids are 32 hex digits without dashes",
+        EchoDropsConsent = "echo-drops-consent": "the 201 echo leaves out from.consent and to.consent",
+        Unsupported400 = "unsupported-400": "an unsupported Content-Type answers 400 instead of 415",
+        UnsupportedNamesJson = "unsupported-names-json": "the 415 message names application/json instead of the type sent",
+        ErrorKeyRenamed = "error-key-renamed": "4xx bodies carry `error` instead of `message`",
+        TextPlainContentType = "text-plain-content-type": "answers are labelled text/plain",
+        IgnoreCcxml = "ignore-ccxml": "accounts without CCXML place calls anyway",
+        IgnoreBusyCaller = "ignore-busy-caller": "a busy calling agent places the call anyway",
+        IgnoreBusyDestination = "ignore-busy-destination": "a busy destination agent is called anyway",
+        IgnoreUnreachable = "ignore-unreachable": "unreachable agents count as available",
+        AcceptUnknownCaller = "accept-unknown-caller": "an unknown calling agent places the call anyway",
+        AcceptUnknownDestination = "accept-unknown-destination": "an unknown destination agent is called anyway",
+        IgnoreInvalidNumber = "ignore-invalid-number": "numbers the network rejects are called anyway",
+        RejectVersionParameter = "reject-version-parameter": "a Content-Type with parameters (`; version=6`) is refused with a 415",
+        RejectUrlReference = "reject-url-reference": "a URL as regarding.reference is refused as invalid",
+        AcceptMissingToken = "accept-missing-token": "requests without a bearer token are served",
+        GarbageBody = "garbage-body": "every answer's body is an HTML error page",
+        NeverAnswers = "never-answers": "calls are never answered (the connection stays open)",
+        DropsConnection = "drops-connection": "the connection is cut halfway through every answer",
+    }
+    harmless {
+        PlainJsonContentType = "harmless-plain-json-content-type": "answers are labelled application/json without a charset",
+        UppercaseContentType = "harmless-uppercase-content-type": "answers are labelled Application/JSON; Charset=UTF-8",
+        ExtraFields = "harmless-extra-fields": "bodies carry fields the page does not list, and an extra link first",
+        ReversedKeys = "harmless-reversed-keys": "every JSON object's keys come in reverse order",
+        PrettyJson = "harmless-pretty-json": "bodies are pretty-printed JSON",
+        Chunked = "harmless-chunked": "bodies are sent in chunks, without a Content-Length",
+        ExtraHeaders = "harmless-extra-headers": "answers carry extra headers (x-request-id, cache-control, x-powered-by)",
+        UuidV4Id = "harmless-uuid-v4-id": "call ids are random (version 4) UUIDs where the page's example has version 6",
+    }
 }
 
 impl Fault {
-    pub const ALL: &[Fault] = &[
-        Fault::MessageTypo,
-        Fault::SwappedToMessages,
-        Fault::NumberLimit29,
-        Fault::NumberLimit31,
-        Fault::AgentLimit10,
-        Fault::AgentLimit12,
-        Fault::ReferenceLimit1999,
-        Fault::ReferenceLimit2001,
-        Fault::ApplicationLimit31,
-        Fault::ApplicationLimit33,
-        Fault::Created200,
-        Fault::PresentedClidRenamed,
-        Fault::DispositionCodeMissing,
-        Fault::SelfLinkLowercase,
-        Fault::IdNotUuid,
-        Fault::EchoDropsConsent,
-        Fault::Unsupported400,
-        Fault::UnsupportedNamesJson,
-        Fault::ErrorKeyRenamed,
-        Fault::TextPlainContentType,
-        Fault::IgnoreCcxml,
-        Fault::IgnoreBusyCaller,
-        Fault::IgnoreBusyDestination,
-        Fault::IgnoreUnreachable,
-        Fault::AcceptUnknownCaller,
-        Fault::AcceptUnknownDestination,
-        Fault::IgnoreInvalidNumber,
-        Fault::RejectVersionParameter,
-        Fault::RejectUrlReference,
-        Fault::AcceptMissingToken,
-        Fault::GarbageBody,
-        Fault::NeverAnswers,
-        Fault::DropsConnection,
-        Fault::PlainJsonContentType,
-        Fault::UppercaseContentType,
-        Fault::ExtraFields,
-        Fault::ReversedKeys,
-        Fault::PrettyJson,
-        Fault::Chunked,
-        Fault::ExtraHeaders,
-        Fault::UuidV4Id,
-    ];
-
-    /// Whether this is an answer the contract allows (the suite must pass).
-    pub fn is_harmless(self) -> bool {
-        matches!(
-            self,
-            Fault::PlainJsonContentType
-                | Fault::UppercaseContentType
-                | Fault::ExtraFields
-                | Fault::ReversedKeys
-                | Fault::PrettyJson
-                | Fault::Chunked
-                | Fault::ExtraHeaders
-                | Fault::UuidV4Id
-        )
-    }
-
-    /// The kebab-case name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::MessageTypo => "message-typo",
-            Fault::SwappedToMessages => "swapped-to-messages",
-            Fault::NumberLimit29 => "number-limit-29",
-            Fault::NumberLimit31 => "number-limit-31",
-            Fault::AgentLimit10 => "agent-limit-10",
-            Fault::AgentLimit12 => "agent-limit-12",
-            Fault::ReferenceLimit1999 => "reference-limit-1999",
-            Fault::ReferenceLimit2001 => "reference-limit-2001",
-            Fault::ApplicationLimit31 => "application-limit-31",
-            Fault::ApplicationLimit33 => "application-limit-33",
-            Fault::Created200 => "created-200",
-            Fault::PresentedClidRenamed => "presented-clid-renamed",
-            Fault::DispositionCodeMissing => "disposition-code-missing",
-            Fault::SelfLinkLowercase => "self-link-lowercase",
-            Fault::IdNotUuid => "id-not-uuid",
-            Fault::EchoDropsConsent => "echo-drops-consent",
-            Fault::Unsupported400 => "unsupported-400",
-            Fault::UnsupportedNamesJson => "unsupported-names-json",
-            Fault::ErrorKeyRenamed => "error-key-renamed",
-            Fault::TextPlainContentType => "text-plain-content-type",
-            Fault::IgnoreCcxml => "ignore-ccxml",
-            Fault::IgnoreBusyCaller => "ignore-busy-caller",
-            Fault::IgnoreBusyDestination => "ignore-busy-destination",
-            Fault::IgnoreUnreachable => "ignore-unreachable",
-            Fault::AcceptUnknownCaller => "accept-unknown-caller",
-            Fault::AcceptUnknownDestination => "accept-unknown-destination",
-            Fault::IgnoreInvalidNumber => "ignore-invalid-number",
-            Fault::RejectVersionParameter => "reject-version-parameter",
-            Fault::RejectUrlReference => "reject-url-reference",
-            Fault::AcceptMissingToken => "accept-missing-token",
-            Fault::GarbageBody => "garbage-body",
-            Fault::NeverAnswers => "never-answers",
-            Fault::DropsConnection => "drops-connection",
-            Fault::PlainJsonContentType => "harmless-plain-json-content-type",
-            Fault::UppercaseContentType => "harmless-uppercase-content-type",
-            Fault::ExtraFields => "harmless-extra-fields",
-            Fault::ReversedKeys => "harmless-reversed-keys",
-            Fault::PrettyJson => "harmless-pretty-json",
-            Fault::Chunked => "harmless-chunked",
-            Fault::ExtraHeaders => "harmless-extra-headers",
-            Fault::UuidV4Id => "harmless-uuid-v4-id",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// One line per fault: its name, then its description.
+    pub fn list() -> String {
+        let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
+        Fault::ALL.iter().map(|f| format!("{:<width$}  {}\n", f.name(), f.description())).collect()
     }
 }
 

@@ -1,191 +1,121 @@
-//! Reference server: an executable reading of the contract, over HTTP (axum).
+//! Reference server: an executable reading of the contract, over HTTP (axum on
+//! hyper), fit to run as a mock that teams share.
 //!
-//! The handler is thin: it gathers the headers and body, hands them to
-//! [`rules::decide`] with the shared [`fixture::Fixture`], and writes the answer.
-//! Every answer is JSON (`application/json; charset=utf-8`); bodies over
-//! [`MAX_BODY`] get a 413; nothing a client sends can panic it.
+//! - [`rules`]: the contract as plain functions; [`fixture`]: the account state;
+//!   [`tokens`]: the OAuth2 token endpoint and its signed tokens.
+//! - [`routes`]: thin handlers returning `Result<_, AppError>` ([`error`]);
+//!   [`body`]: a request body read within bounds.
+//! - [`faults`]: deliberate deviations, applied by the [`fault_layer`] middleware.
+//! - [`listener`]: the accept loop and its [`limits`]; [`log`]: the access log.
+//! - [`command`]: the `serve` subcommand.
+//!
+//! Every answer is JSON (`application/json; charset=utf-8`) with a `message`;
+//! nothing a client sends can panic it.
 
+pub mod body;
+pub mod command;
+pub mod error;
+pub mod fault_layer;
 pub mod faults;
 pub mod fixture;
+pub mod limits;
+pub mod listener;
+pub mod log;
+pub mod routes;
 pub mod rules;
 pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::middleware::from_fn_with_state;
 use axum::routing::post;
-use serde_json::{Value, json};
 
-use faults::{Fault, Input, Output};
+pub use body::MAX_BODY;
+use faults::Fault;
 use fixture::Fixture;
+pub use limits::Limits;
+use log::LogSink;
+use routes::content_type;
+use tokens::TokenKey;
 
-/// The largest request body read.
-pub const MAX_BODY: usize = 64 * 1024;
+/// How a server runs, beside the account state it answers from.
+#[derive(Clone, Default)]
+pub struct Settings {
+    /// A deliberate deviation, for self-tests; `None` is the faithful server.
+    pub fault: Option<Fault>,
+    pub limits: Limits,
+    /// Signs the tokens it issues; servers sharing a key honour each other's.
+    pub token_key: Arc<TokenKey>,
+    /// Write one line per request to the log.
+    pub log_requests: bool,
+    pub log: LogSink,
+}
+
+impl Settings {
+    pub fn with_fault(fault: Option<Fault>) -> Settings {
+        Settings { fault, ..Settings::default() }
+    }
+}
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub fixture: Arc<Fixture>,
-    /// A deliberate deviation, for self-tests; `None` is the faithful server.
     pub fault: Option<Fault>,
-    pub tokens: Arc<tokens::TokenStore>,
+    pub tokens: Arc<TokenKey>,
+    pub body_timeout: Duration,
 }
 
-/// The routes: the one endpoint (with or without the trailing slash), and JSON
-/// 404s for everything else.
-pub fn router(fixture: Fixture, fault: Option<Fault>) -> Router {
-    let state = AppState { fixture: Arc::new(faults::fixture(fault, fixture)), fault, tokens: Default::default() };
-    Router::new()
-        .route("/v0/{account}/calls/", post(place_call))
-        .route("/v0/{account}/calls", post(place_call))
-        .route("/Auth/connect/token", post(issue_token))
-        .fallback(not_found)
-        .with_state(state)
-}
-
-/// A body of unknown length, sent in two chunks (chunked transfer encoding);
-/// when `broken`, the second chunk is an error and the connection is cut.
-struct Chunks {
-    parts: std::collections::VecDeque<Bytes>,
-    broken: bool,
-}
-
-impl http_body::Body for Chunks {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        let next = self.parts.pop_front();
-        let cut = self.broken && self.parts.is_empty() && next.is_some();
-        std::task::Poll::Ready(next.map(|b| {
-            if cut { Err(std::io::Error::other("connection dropped on purpose")) } else { Ok(http_body::Frame::data(b)) }
-        }))
-    }
-}
-
-fn respond(out: Output) -> Response {
-    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = if out.chunked {
-        let mut bytes = Bytes::from(out.body);
-        let head = bytes.split_to(bytes.len() / 2);
-        Body::new(Chunks { parts: [head, bytes].into(), broken: out.broken })
-    } else {
-        Body::from(out.body)
+/// The routes: the one endpoint (with or without the trailing slash) with the
+/// fault layer around it, the token endpoint, and JSON 405s and 404s.
+pub fn router(fixture: Fixture, settings: &Settings) -> Router {
+    let state = AppState {
+        fixture: Arc::new(faults::fixture(settings.fault, fixture)),
+        fault: settings.fault,
+        tokens: Arc::clone(&settings.token_key),
+        body_timeout: settings.limits.body_timeout,
     };
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(out.content_type));
-    for (name, value) in out.headers {
-        response.headers_mut().insert(name, HeaderValue::from_static(value));
+    let mut calls = post(routes::place_call);
+    if settings.fault.is_some() {
+        calls = calls.route_layer(from_fn_with_state(state.clone(), fault_layer::apply));
     }
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
+    let calls = calls.fallback(routes::method_not_allowed);
+    let router = Router::new()
+        .route("/v0/{account}/calls/", calls.clone())
+        .route("/v0/{account}/calls", calls)
+        .route("/Auth/connect/token", post(routes::issue_token).fallback(routes::method_not_allowed))
+        .fallback(routes::not_found)
+        .with_state(state);
+    if settings.log_requests { router.layer(from_fn_with_state(settings.log.clone(), log::access)) } else { router }
 }
 
-fn json_output(status: u16, body: &Value) -> Output {
-    Output {
-        status,
-        content_type: "application/json; charset=utf-8",
-        body: body.to_string().into_bytes(),
-        headers: Vec::new(),
-        chunked: false,
-        broken: false,
-    }
+/// Serves `fixture` on `listener` with `settings` until the task is dropped.
+pub async fn serve_with(listener: tokio::net::TcpListener, fixture: Fixture, settings: Settings) -> std::io::Result<()> {
+    let router = router(fixture, &settings);
+    listener::serve(listener, router, settings.limits, settings.log).await
 }
 
-async fn not_found() -> Response {
-    respond(json_output(404, &json!({ "message": "No such resource; this server offers POST /v0/{accountKey}/calls/" })))
-}
-
-/// The host to build the self link from: the request's `Host`, if it is a plain
-/// host[:port]; otherwise `localhost`.
-fn link_host(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-        .unwrap_or("localhost")
-}
-
-/// The OAuth2 token endpoint (client credentials).
-async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return respond(json_output(413, &json!({ "error": "invalid_request" })));
-    };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    match tokens::grant(&state.fixture, content_type, &bytes) {
-        Ok(_) => {
-            let lifetime = state.fixture.token_lifetime_seconds;
-            let token = state.tokens.issue(std::time::Duration::from_secs(lifetime));
-            respond(json_output(200, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime })))
-        }
-        Err(e) => respond(json_output(e.status, &e.body())),
-    }
-}
-
-async fn place_call(
-    State(state): State<AppState>,
-    Path(account): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let message = format!("The request body is over {MAX_BODY} bytes, or was cut off");
-            return respond(json_output(413, &json!({ "message": message })));
-        }
-    };
-    if tokens::bearer(text(header::AUTHORIZATION)).is_some_and(|t| state.tokens.is_expired(t)) {
-        return respond(json_output(401, &json!({ "message": "The access token has expired." })));
-    }
-    if state.fault == Some(Fault::NeverAnswers) {
-        std::future::pending::<()>().await;
-    }
-    let mut input = Input {
-        authorization: text(header::AUTHORIZATION),
-        content_type: text(header::CONTENT_TYPE),
-        body: bytes.to_vec(),
-    };
-    let decision = match faults::before(state.fault, &mut input, &state.fixture) {
-        Some(rejection) => Err(rejection),
-        None => rules::decide(&state.fixture, &account, input.authorization, input.content_type, &input.body),
-    };
-    let mut out = match decision {
-        Ok(call) => {
-            let id = rules::new_call_id();
-            let href = format!("http://{}/V0/{account}/Calls/{id}", link_host(&headers));
-            json_output(201, &rules::created(&call, &id, &href))
-        }
-        Err(r) => json_output(r.status, &r.body()),
-    };
-    faults::after(state.fault, &mut out);
-    respond(out)
-}
-
-/// Serves `fixture` on `listener` until the task is dropped.
+/// Serves `fixture` on `listener`, with default limits, until the task is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, fixture: Fixture, fault: Option<Fault>) -> std::io::Result<()> {
-    axum::serve(listener, router(fixture, fault)).await
+    serve_with(listener, fixture, Settings::with_fault(fault)).await
 }
 
-/// Starts the server in the current runtime on an ephemeral loopback port.
-pub async fn start_embedded(fixture: Fixture, fault: Option<Fault>) -> std::io::Result<SocketAddr> {
+/// Starts a server in the current runtime on an ephemeral loopback port.
+pub async fn start_with(fixture: Fixture, settings: Settings) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(e) = serve(listener, fixture, fault).await {
+        if let Err(e) = serve_with(listener, fixture, settings).await {
             eprintln!("reference server stopped: {e}");
         }
     });
     Ok(addr)
+}
+
+/// Starts the server in the current runtime on an ephemeral loopback port.
+pub async fn start_embedded(fixture: Fixture, fault: Option<Fault>) -> std::io::Result<SocketAddr> {
+    start_with(fixture, Settings::with_fault(fault)).await
 }

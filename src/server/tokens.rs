@@ -1,18 +1,14 @@
 //! Tokens: the reference server's OAuth2 token endpoint (client credentials,
-//! RFC 6749 §4.4) and the bearer tokens it issued, with their expiry. Tokens it
-//! did not issue are still accepted (any non-empty bearer token is, as before);
-//! a token it issued is refused once it has expired. The store is bounded.
+//! RFC 6749 §4.4) and the bearer tokens it issues: self-validating (signed,
+//! carrying their expiry; see [`TokenKey`]). Tokens it did not issue are still
+//! accepted (any non-empty bearer token is, as before); a token shaped like its
+//! own is refused once it has expired, or if another key signed it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use ring::hmac;
 
 use super::fixture::Fixture;
-
-/// The most tokens remembered; past it, expired ones are dropped, then the oldest.
-pub const MAX_TOKENS: usize = 10_000;
 
 /// A refused grant: status and the RFC 6749 error body.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,8 +18,13 @@ pub struct GrantError {
 }
 
 impl GrantError {
-    pub fn body(&self) -> Value {
-        json!({ "error": self.error })
+    /// What went wrong, for people.
+    pub fn message(&self) -> &'static str {
+        match self.error {
+            "invalid_request" => "The token request must be application/x-www-form-urlencoded",
+            "unsupported_grant_type" => "Only grant_type=client_credentials is supported",
+            _ => "Unknown client, or a wrong client secret",
+        }
     }
 }
 
@@ -56,42 +57,94 @@ pub fn grant(fixture: &Fixture, content_type: Option<&str>, body: &[u8]) -> Resu
     }
 }
 
-/// The tokens issued, and when each expires.
-#[derive(Default)]
-pub struct TokenStore {
-    issued: Mutex<HashMap<String, Instant>>,
+/// Signs and checks the tokens this server issues. A token carries its expiry
+/// and an HMAC-SHA256 over it (`vcc-ref-{expiry ms}.{nonce}.{signature}`), so
+/// nothing is stored, nothing is evicted, and every server holding the same
+/// key honours the others' tokens and expiries.
+pub struct TokenKey(hmac::Key);
+
+/// What a bearer token is to this server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Not shaped like ours: accepted, as any non-empty bearer token is.
+    Foreign,
+    /// Ours, signed with this key, still alive.
+    Valid,
+    /// Ours and past its expiry.
+    Expired,
+    /// Shaped like ours, but not signed with this key (or altered).
+    Forged,
 }
 
-impl TokenStore {
+/// The prefix of every token this server issues.
+pub const PREFIX: &str = "vcc-ref-";
+
+/// The shortest `--token-key` accepted, in bytes.
+pub const MIN_KEY_BYTES: usize = 16;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
+}
+
+impl TokenKey {
+    /// A key of 32 random bytes, for one process.
+    pub fn random() -> TokenKey {
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        TokenKey(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
+    }
+
+    /// A key shared by several servers; at least [`MIN_KEY_BYTES`] long.
+    pub fn from_secret(secret: &[u8]) -> Result<TokenKey, String> {
+        if secret.len() < MIN_KEY_BYTES {
+            return Err(format!("the token key must be at least {MIN_KEY_BYTES} bytes long (it signs the tokens)"));
+        }
+        Ok(TokenKey(hmac::Key::new(hmac::HMAC_SHA256, secret)))
+    }
+
     /// A new token that lives for `lifetime`.
     pub fn issue(&self, lifetime: Duration) -> String {
-        let token = format!("vcc-ref-{}", uuid::Uuid::new_v4().simple());
-        let now = Instant::now();
-        if let Ok(mut issued) = self.issued.lock() {
-            if issued.len() >= MAX_TOKENS {
-                issued.retain(|_, expires| *expires > now);
-            }
-            if issued.len() >= MAX_TOKENS {
-                if let Some(oldest) = issued.iter().min_by_key(|(_, e)| **e).map(|(t, _)| t.clone()) {
-                    issued.remove(&oldest);
-                }
-            }
-            issued.insert(token.clone(), now + lifetime);
+        let expires = now_ms().saturating_add(lifetime.as_millis() as u64);
+        let claims = format!("{expires}.{}", uuid::Uuid::new_v4().simple());
+        let signature = hmac::sign(&self.0, claims.as_bytes());
+        format!("{PREFIX}{claims}.{}", hex(signature.as_ref()))
+    }
+
+    /// Whether `token` is ours, and if so whether it is genuine and alive.
+    pub fn check(&self, token: &str) -> TokenCheck {
+        let Some(rest) = token.strip_prefix(PREFIX) else { return TokenCheck::Foreign };
+        let Some((claims, signature)) = rest.rsplit_once('.') else { return TokenCheck::Forged };
+        let genuine = unhex(signature).is_some_and(|s| hmac::verify(&self.0, claims.as_bytes(), &s).is_ok());
+        let expires = claims.split_once('.').and_then(|(e, _)| e.parse::<u64>().ok());
+        match (genuine, expires) {
+            (true, Some(expires)) if expires > now_ms() => TokenCheck::Valid,
+            (true, Some(_)) => TokenCheck::Expired,
+            _ => TokenCheck::Forged,
         }
-        token
     }
+}
 
-    /// Whether `token` was issued here and has expired.
-    pub fn is_expired(&self, token: &str) -> bool {
-        self.issued.lock().is_ok_and(|issued| issued.get(token).is_some_and(|e| *e <= Instant::now()))
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(hidden)")
     }
+}
 
-    pub fn len(&self) -> usize {
-        self.issued.lock().map(|i| i.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+impl Default for TokenKey {
+    fn default() -> TokenKey {
+        TokenKey::random()
     }
 }
 
@@ -122,22 +175,41 @@ mod tests {
 
     #[test]
     fn issued_tokens_expire() {
-        let store = TokenStore::default();
-        let short = store.issue(Duration::ZERO);
-        let long = store.issue(Duration::from_secs(60));
-        assert!(store.is_expired(&short));
-        assert!(!store.is_expired(&long));
-        assert!(!store.is_expired("someone-elses-token"));
+        let key = TokenKey::random();
+        let short = key.issue(Duration::ZERO);
+        let long = key.issue(Duration::from_secs(60));
+        assert!(short.starts_with(PREFIX) && long.starts_with(PREFIX));
+        assert_eq!(key.check(&short), TokenCheck::Expired);
+        assert_eq!(key.check(&long), TokenCheck::Valid);
+        assert_eq!(key.check("someone-elses-token"), TokenCheck::Foreign);
         assert_eq!(bearer(Some("Bearer abc ")), Some("abc"));
         assert_eq!(bearer(Some("Basic abc")), None);
     }
 
     #[test]
-    fn the_store_is_bounded() {
-        let store = TokenStore::default();
-        for _ in 0..MAX_TOKENS + 5 {
-            store.issue(Duration::from_secs(60));
+    fn expired_tokens_stay_expired_however_many_are_issued_after() {
+        let key = TokenKey::random();
+        let first = key.issue(Duration::ZERO);
+        for _ in 0..10_001 {
+            key.issue(Duration::from_secs(60));
         }
-        assert_eq!(store.len(), MAX_TOKENS);
+        assert_eq!(key.check(&first), TokenCheck::Expired);
+    }
+
+    #[test]
+    fn a_shared_key_honours_the_others_tokens_and_another_key_or_an_edit_is_refused() {
+        let secret = b"a shared key of 32 bytes or so..";
+        let (a, b) = (TokenKey::from_secret(secret).unwrap(), TokenKey::from_secret(secret).unwrap());
+        let token = a.issue(Duration::from_secs(60));
+        assert_eq!(b.check(&token), TokenCheck::Valid);
+        assert_eq!(TokenKey::random().check(&token), TokenCheck::Forged);
+        let (claims, signature) = token.rsplit_once('.').unwrap();
+        let (expires, nonce) = claims.strip_prefix(PREFIX).unwrap().split_once('.').unwrap();
+        let later = format!("{PREFIX}{}.{nonce}.{signature}", expires.parse::<u64>().unwrap() + 1);
+        assert_eq!(b.check(&later), TokenCheck::Forged, "a changed expiry breaks the signature");
+        for odd in ["vcc-ref-", "vcc-ref-1.2", "vcc-ref-x.y.zz", "vcc-ref-1.2.\u{e9}\u{e9}"] {
+            assert_eq!(a.check(odd), TokenCheck::Forged, "{odd}");
+        }
+        assert!(TokenKey::from_secret(b"short").unwrap_err().contains("16 bytes"));
     }
 }

@@ -1,0 +1,95 @@
+//! The server's log: where its lines go ([`LogSink`]: standard error, or memory
+//! for tests), the `--log` access log (one line per request: status, method,
+//! path, latency), and a rate-limited line for repeated events such as refused
+//! connections ([`Throttled`]).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Where log lines go.
+#[derive(Clone, Default)]
+pub enum LogSink {
+    #[default]
+    Stderr,
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+impl LogSink {
+    /// A sink that keeps its lines, and the lines.
+    pub fn memory() -> (LogSink, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        (LogSink::Memory(Arc::clone(&lines)), lines)
+    }
+
+    pub fn line(&self, line: String) {
+        match self {
+            LogSink::Stderr => eprintln!("{line}"),
+            LogSink::Memory(lines) => {
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
+            }
+        }
+    }
+}
+
+/// The access log, as a middleware: `201 POST /v0/a1b2c3d4e5/calls/ 0.31 ms`.
+pub async fn access(State(sink): State<LogSink>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    sink.line(format!("{} {method} {path} {ms:.2} ms", response.status().as_u16()));
+    response
+}
+
+/// A line written at most once per period; the events in between are counted
+/// and the count goes into the next line.
+pub struct Throttled {
+    sink: LogSink,
+    period: Duration,
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl Throttled {
+    pub fn new(sink: LogSink, period: Duration) -> Throttled {
+        Throttled { sink, period, state: Mutex::new((None, 0)) }
+    }
+
+    /// Records one event; writes `line(events since the last line)` if the
+    /// period has passed.
+    pub fn event(&self, line: impl FnOnce(u64) -> String) {
+        let Ok(mut state) = self.state.lock() else { return };
+        state.1 += 1;
+        if state.0.is_none_or(|last| last.elapsed() >= self.period) {
+            let count = std::mem::take(&mut state.1);
+            state.0 = Some(Instant::now());
+            drop(state);
+            self.sink.line(line(count));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_line_is_written_once_per_period_with_the_count() {
+        let (sink, lines) = LogSink::memory();
+        let throttled = Throttled::new(sink, Duration::from_secs(3600));
+        for _ in 0..5 {
+            throttled.event(|n| format!("{n} refused"));
+        }
+        assert_eq!(*lines.lock().unwrap(), ["1 refused"]);
+        let (sink, lines) = LogSink::memory();
+        let every = Throttled::new(sink, Duration::ZERO);
+        every.event(|n| format!("{n}"));
+        every.event(|n| format!("{n}"));
+        assert_eq!(*lines.lock().unwrap(), ["1", "1"]);
+    }
+}
