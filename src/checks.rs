@@ -319,6 +319,39 @@ mod tests {
     }
 
     #[test]
+    fn an_unsent_optional_field_may_come_back_null_but_a_sent_one_may_not() {
+        let schemas = Schemas::shipped();
+        let mut body = created();
+        for (key, value) in [("regarding", Value::Null), ("application", Value::Null)] {
+            body[key] = value;
+        }
+        for key in ["groups", "agentId"] {
+            body["to"][key] = Value::Null;
+        }
+        body["from"]["groups"] = Value::Null;
+        body["from"]["presentedCLID"] = Value::Null;
+        let resp = response(201, "application/json", &body);
+        assert_eq!(check(&expect_created(), &request(), &resp, &schemas), Vec::<String>::new());
+        // What was sent must come back: null or absent is a finding.
+        for gone in [Some(Value::Null), None] {
+            let mut body = created();
+            match gone {
+                Some(null) => body["from"]["presentedClid"] = null,
+                None => drop(body["from"].as_object_mut().unwrap().remove("presentedClid")),
+            }
+            let findings = check(&expect_created(), &request(), &response(201, "application/json", &body), &schemas);
+            assert!(findings.iter().any(|f| f.starts_with("echo")), "{findings:?}");
+        }
+        // A present value of the wrong type is still a schema finding.
+        for (at, key, value) in [("/", "application", json!(17)), ("/from", "presentedCLID", json!("0800"))] {
+            let mut wrong = created();
+            if at == "/" { wrong[key] = value } else { wrong["from"][key] = value }
+            let findings = check(&expect_created(), &request(), &response(201, "application/json", &wrong), &schemas);
+            assert!(findings.iter().any(|f| f.starts_with("schema call-created: at /")), "{key}: {findings:?}");
+        }
+    }
+
+    #[test]
     fn messages_are_exact_and_show_a_diff() {
         let schemas = Schemas::shipped();
         let want = "Agent Id exceeds 11 digits";

@@ -57,6 +57,8 @@ pub enum Fault {
     ExtraHeaders,
     /// A random (version 4) UUID where the page's example has version 6.
     UuidV4Id,
+    /// Harmless: every optional field the request did not send comes back as `null`.
+    NullOptionalFields,
 }
 
 impl Fault {
@@ -102,6 +104,7 @@ impl Fault {
         Fault::Chunked,
         Fault::ExtraHeaders,
         Fault::UuidV4Id,
+        Fault::NullOptionalFields,
     ];
 
     /// Whether this is an answer the contract allows (the suite must pass).
@@ -116,6 +119,7 @@ impl Fault {
                 | Fault::Chunked
                 | Fault::ExtraHeaders
                 | Fault::UuidV4Id
+                | Fault::NullOptionalFields
         )
     }
 
@@ -163,6 +167,7 @@ impl Fault {
             Fault::Chunked => "harmless-chunked",
             Fault::ExtraHeaders => "harmless-extra-headers",
             Fault::UuidV4Id => "harmless-uuid-v4-id",
+            Fault::NullOptionalFields => "harmless-null-optional-fields",
         }
     }
 
@@ -335,6 +340,7 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
                 body.get_mut(side).and_then(Value::as_object_mut).map(|o| o.remove("consent"));
             }
         }
+        (Fault::NullOptionalFields, 201) => null_optional_fields(&mut body),
         (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
         (Fault::PlainJsonContentType, _) => out.content_type = "application/json",
         (Fault::UppercaseContentType, _) => out.content_type = "Application/JSON; Charset=UTF-8",
@@ -390,6 +396,20 @@ fn set_id(body: &mut Value, id: &str) {
         *href = json!(fixed);
     }
     body["id"] = json!(id);
+}
+
+/// A serializer that writes every optional field, `null` where the request sent none.
+fn null_optional_fields(body: &mut Value) {
+    let Some(map) = body.as_object_mut() else { return };
+    for (side, keys) in [("from", &["presentedClid", "agentId", "groups", "consent"][..]), ("to", &["telephoneNumber", "agentId", "consent"][..])] {
+        if let Some(inner) = map.get_mut(side).and_then(Value::as_object_mut) {
+            for key in keys {
+                inner.entry(*key).or_insert(Value::Null);
+            }
+        }
+    }
+    map.entry("regarding").or_insert(Value::Null);
+    map.entry("application").or_insert(Value::Null);
 }
 
 /// JSON text with every object's keys in reverse order.
