@@ -287,6 +287,8 @@ struct Shared {
     schemas: Schemas,
     runtime: tokio::runtime::Handle,
     records: std::sync::Mutex<Vec<Record>>,
+    /// The call ids this run's 201s carried: each created call gets its own.
+    seen: checks::SeenIds,
 }
 
 impl Shared {
@@ -300,11 +302,16 @@ impl Shared {
 /// Sends one case and checks the answer.
 /// The exchange of a passing case is written out only when `keep_passing` (the
 /// HTML report shows every case); a failure's always is.
-pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas, keep_passing: bool) -> Record {
+/// `seen` holds the call ids of the run's earlier 201s.
+pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas, seen: &checks::SeenIds, keep_passing: bool) -> Record {
     let started = std::time::Instant::now();
     let outcome = client.send(&case.request).await;
     let findings = match &outcome {
-        Ok(resp) => checks::check(&case.expect, &case.request, resp, schemas),
+        Ok(resp) => {
+            let mut findings = checks::check(&case.expect, &case.request, resp, schemas);
+            findings.extend(checks::identity(seen, &case.test_name(), resp));
+            findings
+        }
         Err(_) => Vec::new(),
     };
     let url = client.url(&case.request);
@@ -312,8 +319,8 @@ pub async fn run_case(case: &Case, client: &Client, schemas: &Schemas, keep_pass
 }
 
 /// Sends one case and checks the answer: `Err` carries the failure report.
-pub async fn execute(case: &Case, client: &Client, schemas: &Schemas) -> Result<(), String> {
-    let record = run_case(case, client, schemas, false).await;
+pub async fn execute(case: &Case, client: &Client, schemas: &Schemas, seen: &checks::SeenIds) -> Result<(), String> {
+    let record = run_case(case, client, schemas, seen, false).await;
     match record.status {
         Status::Failed => Err(record.failure_text()),
         _ => Ok(()),
@@ -361,7 +368,7 @@ fn send_ahead(
             let (shared, case, permits) = (Arc::clone(shared), case.clone(), Arc::clone(&permits));
             shared.runtime.clone().spawn(async move {
                 let Ok(_permit) = permits.acquire_owned().await else { return };
-                let _ = tx.send(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing).await);
+                let _ = tx.send(run_case(&case, &shared.client, &shared.schemas, &shared.seen, shared.keep_passing).await);
             });
             Some(rx)
         })
@@ -381,7 +388,7 @@ fn trial(case: Case, shared: Arc<Shared>, guard_real_calls: bool, pending: Optio
         // Sent ahead; or, should that task have died, sent now.
         let record = match pending.and_then(|rx| rx.blocking_recv().ok()) {
             Some(record) => record,
-            None => shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas, shared.keep_passing)),
+            None => shared.runtime.block_on(run_case(&case, &shared.client, &shared.schemas, &shared.seen, shared.keep_passing)),
         };
         let result = match record.status {
             Status::Failed => Err(Failed::from(record.failure_text())),
@@ -518,7 +525,7 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         }
     }
     let keep_passing = opts.html.is_some();
-    let shared = Arc::new(Shared { client, keep_passing, schemas, runtime: runtime.handle().clone(), records: Default::default() });
+    let shared = Arc::new(Shared { client, keep_passing, schemas, runtime: runtime.handle().clone(), records: Default::default(), seen: Default::default() });
     let guard_real_calls = !opts.allow_real_calls && !is_loopback(&base);
     let guarded = |c: &Case| guard_real_calls && c.may_place_call();
     let runs = |c: &Case| {

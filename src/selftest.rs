@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cases::Case;
+use crate::checks::SeenIds;
 use crate::client::{Client, Secret};
 use crate::runner::{self, EMBEDDED_TOKEN};
 use crate::schemas::Schemas;
@@ -36,12 +37,13 @@ pub async fn run_against(
     let addr = server::start_embedded(Fixture::builtin(), fault).await.map_err(|e| e.to_string())?;
     let client =
         Arc::new(Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?);
+    let seen = Arc::new(SeenIds::default());
     let mut tasks = Vec::with_capacity(cases.len());
     for i in 0..cases.len() {
-        let (cases, schemas, client) = (Arc::clone(&cases), Arc::clone(&schemas), Arc::clone(&client));
+        let (cases, schemas, client, seen) = (Arc::clone(&cases), Arc::clone(&schemas), Arc::clone(&client), Arc::clone(&seen));
         tasks.push(tokio::spawn(async move {
             let case = &cases[i];
-            runner::execute(case, &client, &schemas).await.err().map(|_| case.test_name())
+            runner::execute(case, &client, &schemas, &seen).await.err().map(|_| case.test_name())
         }));
     }
     let mut failed = Vec::new();

@@ -47,6 +47,10 @@ pub enum Fault {
     GarbageBody,
     NeverAnswers,
     DropsConnection,
+    /// Every 201 carries the same call id (a mock with one canned id).
+    SameIdEveryCall,
+    /// Every 201 is the page's example body, verbatim (a naive mock).
+    VerbatimExampleBody,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -96,6 +100,8 @@ impl Fault {
         Fault::GarbageBody,
         Fault::NeverAnswers,
         Fault::DropsConnection,
+        Fault::SameIdEveryCall,
+        Fault::VerbatimExampleBody,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -159,6 +165,8 @@ impl Fault {
             Fault::GarbageBody => "garbage-body",
             Fault::NeverAnswers => "never-answers",
             Fault::DropsConnection => "drops-connection",
+            Fault::SameIdEveryCall => "same-id-every-call",
+            Fault::VerbatimExampleBody => "verbatim-example-body",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -334,6 +342,8 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             let id = body["id"].as_str().unwrap_or_default().replace('-', "");
             set_id(&mut body, &id);
         }
+        (Fault::SameIdEveryCall, 201) => set_id(&mut body, "0190a1b2-c3d4-6e5f-8a7b-9c0d1e2f3a4b"),
+        (Fault::VerbatimExampleBody, 201) => body = page_example_201(),
         (Fault::UuidV4Id, 201) => set_id(&mut body, &uuid::Uuid::new_v4().to_string()),
         (Fault::EchoDropsConsent, 201) => {
             for side in ["from", "to"] {
@@ -387,6 +397,21 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         _ => return,
     }
     out.body = serde_json::to_vec(&body).unwrap_or_default();
+}
+
+/// The page's example 201 body, as the page prints it.
+pub fn page_example_201() -> Value {
+    json!({
+        "id": "017db4a2-44b5-672e-8b9f-1a805fed07ad",
+        "links": [{"href": "https://emea.newvoicemedia.com/V0/lmccg0ujju4/Calls/017db4a2-44b5-672e-8b9f-1a805fed07ad", "rel": "_self"}],
+        "from": {"presentedClid": "123456789", "agentId": "1234", "consent": "OneParty"},
+        "to": {"telephoneNumber": "02072068888", "consent": "OneParty"},
+        "regarding": {"reference": "0012400000ATTUQ"},
+        "status": "Active",
+        "recordingStatus": "Stopped",
+        "application": "ExampelAppNameExampleAppName",
+        "dispositionCode": null
+    })
 }
 
 /// Gives a 201 body another call id, in `id` and at the end of its self link.
