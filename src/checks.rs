@@ -363,6 +363,11 @@ mod tests {
             ("self link", Box::new(|b| { b["links"][0]["href"] = json!("http://h/V0/acc/Calls/other"); 201 })),
             ("schema", Box::new(|b| { b.as_object_mut().unwrap().remove("dispositionCode"); 201 })),
             ("schema", Box::new(|b| { b["id"] = json!("17"); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("//h/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("ftp://h/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("http:///V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("http://h/V0/a c/Calls/{ID}")); 201 })),
         ];
         for (kind, mutate) in deviations {
             let mut body = created();

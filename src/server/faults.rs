@@ -51,6 +51,8 @@ pub enum Fault {
     SameIdEveryCall,
     /// Every 201 is the page's example body, verbatim (a naive mock).
     VerbatimExampleBody,
+    /// The `_self` href is a path without scheme and host (`/V0/{account}/Calls/{id}`).
+    RelativeSelfLink,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -102,6 +104,7 @@ impl Fault {
         Fault::DropsConnection,
         Fault::SameIdEveryCall,
         Fault::VerbatimExampleBody,
+        Fault::RelativeSelfLink,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -167,6 +170,7 @@ impl Fault {
             Fault::DropsConnection => "drops-connection",
             Fault::SameIdEveryCall => "same-id-every-call",
             Fault::VerbatimExampleBody => "verbatim-example-body",
+            Fault::RelativeSelfLink => "relative-self-link",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -344,6 +348,13 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         }
         (Fault::SameIdEveryCall, 201) => set_id(&mut body, "0190a1b2-c3d4-6e5f-8a7b-9c0d1e2f3a4b"),
         (Fault::VerbatimExampleBody, 201) => body = page_example_201(),
+        (Fault::RelativeSelfLink, 201) => {
+            if let Some(href) = body.pointer_mut("/links/0/href") {
+                let text = href.as_str().unwrap_or_default();
+                let path = text.find("/V0/").map_or(text, |at| &text[at..]).to_owned();
+                *href = json!(path);
+            }
+        }
         (Fault::UuidV4Id, 201) => set_id(&mut body, &uuid::Uuid::new_v4().to_string()),
         (Fault::EchoDropsConsent, 201) => {
             for side in ["from", "to"] {
