@@ -27,6 +27,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("cases/errors-state.yaml", include_str!("../cases/errors-state.yaml")),
     ("cases/media-type.yaml", include_str!("../cases/media-type.yaml")),
     ("cases/boundaries.yaml", include_str!("../cases/boundaries.yaml")),
+    ("cases/characters.yaml", include_str!("../cases/characters.yaml")),
     ("cases/undocumented.yaml", include_str!("../cases/undocumented.yaml")),
 ];
 

@@ -5,11 +5,18 @@
 //! which the suite must not flag. Faults wrap the rules from
 //! outside (they edit the state, the request before the rules see it, or the
 //! answer after), so [`super::rules`] stays a plain reading of the contract.
+//! Longer than most modules: each fault is one unit (variant, name, its block
+//! in `fixture`/`before`/`after`), all kept here so the list reads as one; the
+//! lax character checks the parser faults model live in `faults/lax.rs`.
+//! Four faults are caught only by undocumented cases, as their docs say: they
+//! model a reading the page leaves open (which digits, which letters, which URLs).
 
 use serde_json::{Value, json};
 
 use super::fixture::{AgentState, Fixture};
 use super::rules::{self, msg};
+
+mod lax;
 
 /// One deviation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +60,42 @@ pub enum Fault {
     VerbatimExampleBody,
     /// The `_self` href is a path without scheme and host (`/V0/{account}/Calls/{id}`).
     RelativeSelfLink,
+    /// Agent IDs checked by integer parsing (a sign and surrounding white space pass), looked up as the number read.
+    AgentIdParsedAsInteger,
+    /// As agent-id-parsed-as-integer, for `to.agentId` only (the caller is checked strictly).
+    ToAgentIdParsedAsInteger,
+    /// Agent IDs checked by float parsing (`99999.0`, `99999e0` pass).
+    AgentIdParsedAsFloat,
+    /// Agent IDs read with a radix prefix, as strtol with base 0 (`0x…`, `0o…`, `0b…` pass).
+    AgentIdRadixPrefix,
+    /// Agent IDs read as Python's int() does, with `_` between digits.
+    AgentIdDigitSeparators,
+    /// Agent IDs checked with a Unicode notion of digit (`\d` in .NET, char::is_numeric).
+    /// Caught by an undocumented case only: the page does not say which digits.
+    AgentIdUnicodeDigits,
+    /// Every character rule as `^…$` where `$` also matches before a final newline.
+    RegexDollarNewline,
+    /// Every character rule as an unanchored search: one good character is enough.
+    RegexUnanchored,
+    /// `application` checked with `\w` (which lets `_` through).
+    ApplicationWordRegex,
+    /// `application` checked with char::is_alphanumeric (Unicode letters pass).
+    /// Caught by an undocumented case only: the page does not say which letters.
+    ApplicationUnicodeAlphanumeric,
+    /// `regarding.reference` checked with `\w` (which lets `_` through).
+    ReferenceWordRegex,
+    /// `regarding.reference` checked with char::is_alphanumeric (Unicode letters pass).
+    /// Caught by an undocumented case only: the page does not say which letters.
+    ReferenceUnicodeAlphanumeric,
+    /// `application` and `regarding.reference` trimmed before they are checked.
+    TextFieldsTrimmed,
+    /// A host without a scheme (`Test.com`) taken for a URL reference.
+    ReferenceUrlWithoutScheme,
+    /// Any reference that starts with `http://` or `https://` taken for a URL.
+    ReferenceUrlPrefixOnly,
+    /// Any absolute URL taken for a reference (`javascript:…` passes).
+    /// Caught by an undocumented case only: the page does not say which URLs.
+    ReferenceAnyUrlScheme,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -105,6 +148,22 @@ impl Fault {
         Fault::SameIdEveryCall,
         Fault::VerbatimExampleBody,
         Fault::RelativeSelfLink,
+        Fault::AgentIdParsedAsInteger,
+        Fault::ToAgentIdParsedAsInteger,
+        Fault::AgentIdParsedAsFloat,
+        Fault::AgentIdRadixPrefix,
+        Fault::AgentIdDigitSeparators,
+        Fault::AgentIdUnicodeDigits,
+        Fault::RegexDollarNewline,
+        Fault::RegexUnanchored,
+        Fault::ApplicationWordRegex,
+        Fault::ApplicationUnicodeAlphanumeric,
+        Fault::ReferenceWordRegex,
+        Fault::ReferenceUnicodeAlphanumeric,
+        Fault::TextFieldsTrimmed,
+        Fault::ReferenceUrlWithoutScheme,
+        Fault::ReferenceUrlPrefixOnly,
+        Fault::ReferenceAnyUrlScheme,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -171,6 +230,22 @@ impl Fault {
             Fault::SameIdEveryCall => "same-id-every-call",
             Fault::VerbatimExampleBody => "verbatim-example-body",
             Fault::RelativeSelfLink => "relative-self-link",
+            Fault::AgentIdParsedAsInteger => "agent-id-parsed-as-integer",
+            Fault::ToAgentIdParsedAsInteger => "to-agent-id-parsed-as-integer",
+            Fault::AgentIdParsedAsFloat => "agent-id-parsed-as-float",
+            Fault::AgentIdRadixPrefix => "agent-id-radix-prefix",
+            Fault::AgentIdDigitSeparators => "agent-id-digit-separators",
+            Fault::AgentIdUnicodeDigits => "agent-id-unicode-digits",
+            Fault::RegexDollarNewline => "regex-dollar-newline",
+            Fault::RegexUnanchored => "regex-unanchored",
+            Fault::ApplicationWordRegex => "application-word-regex",
+            Fault::ApplicationUnicodeAlphanumeric => "application-unicode-alphanumeric",
+            Fault::ReferenceWordRegex => "reference-word-regex",
+            Fault::ReferenceUnicodeAlphanumeric => "reference-unicode-alphanumeric",
+            Fault::TextFieldsTrimmed => "application-and-reference-trimmed",
+            Fault::ReferenceUrlWithoutScheme => "reference-url-without-scheme",
+            Fault::ReferenceUrlPrefixOnly => "reference-url-prefix-only",
+            Fault::ReferenceAnyUrlScheme => "reference-any-url-scheme",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -231,6 +306,30 @@ fn limit(fault: Fault) -> Option<(&'static [&'static str], usize, i8, &'static s
     })
 }
 
+/// Lax character-check faults: the fields each reads laxly, and how.
+fn lax_checks(fault: Fault) -> &'static [(&'static [&'static str], lax::Reader)] {
+    use lax::*;
+    match fault {
+        Fault::AgentIdParsedAsInteger => &[(AGENT_IDS, integer)],
+        Fault::ToAgentIdParsedAsInteger => &[(TO_AGENT_ID, integer)],
+        Fault::AgentIdParsedAsFloat => &[(AGENT_IDS, float)],
+        Fault::AgentIdRadixPrefix => &[(AGENT_IDS, radix_prefix)],
+        Fault::AgentIdDigitSeparators => &[(AGENT_IDS, digit_separators)],
+        Fault::AgentIdUnicodeDigits => &[(AGENT_IDS, unicode_digits)],
+        Fault::RegexDollarNewline => &[(EVERY_RULE, dollar_newline)],
+        Fault::RegexUnanchored => &[(AGENT_IDS, found_digits), (TEXT, found_alphanumerics)],
+        Fault::ApplicationWordRegex => &[(APPLICATION, word)],
+        Fault::ApplicationUnicodeAlphanumeric => &[(APPLICATION, unicode_alphanumeric)],
+        Fault::ReferenceWordRegex => &[(REFERENCE, word)],
+        Fault::ReferenceUnicodeAlphanumeric => &[(REFERENCE, unicode_alphanumeric)],
+        Fault::TextFieldsTrimmed => &[(TEXT, trimmed)],
+        Fault::ReferenceUrlWithoutScheme => &[(REFERENCE, host_without_scheme)],
+        Fault::ReferenceUrlPrefixOnly => &[(REFERENCE, url_prefix)],
+        Fault::ReferenceAnyUrlScheme => &[(REFERENCE, any_url)],
+        _ => &[],
+    }
+}
+
 /// The state the server answers from under this fault.
 pub fn fixture(fault: Option<Fault>, mut fixture: Fixture) -> Fixture {
     let demote = |fixture: &mut Fixture, from: AgentState| {
@@ -263,6 +362,16 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     let mut body: Value = serde_json::from_slice(&input.body).ok()?;
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
         return Some(rules::Rejection { status: 400, message: msg::REFERENCE_INVALID.into() });
+    }
+    for (pointers, read) in lax_checks(fault) {
+        for pointer in *pointers {
+            if let Some(Value::String(value)) = body.pointer_mut(pointer) {
+                let read = read(value).filter(|r| !lax::faithful(pointer, value) && lax::faithful(pointer, r));
+                if let Some(read) = read {
+                    *value = read;
+                }
+            }
+        }
     }
     let agent_at = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
     let state_of = |id: &Option<String>| id.as_ref().and_then(|id| fixture.agents.get(id)).copied();
