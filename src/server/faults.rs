@@ -96,6 +96,8 @@ pub enum Fault {
     /// Any absolute URL taken for a reference (`javascript:…` passes).
     /// Caught by an undocumented case only: the page does not say which URLs.
     ReferenceAnyUrlScheme,
+    /// The 415 message repeats the whole Content-Type header, parameters and all.
+    UnsupportedRepeatsHeader,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -164,6 +166,7 @@ impl Fault {
         Fault::ReferenceUrlWithoutScheme,
         Fault::ReferenceUrlPrefixOnly,
         Fault::ReferenceAnyUrlScheme,
+        Fault::UnsupportedRepeatsHeader,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -246,6 +249,7 @@ impl Fault {
             Fault::ReferenceUrlWithoutScheme => "reference-url-without-scheme",
             Fault::ReferenceUrlPrefixOnly => "reference-url-prefix-only",
             Fault::ReferenceAnyUrlScheme => "reference-any-url-scheme",
+            Fault::UnsupportedRepeatsHeader => "415-repeats-whole-header",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -355,9 +359,12 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         input.authorization = Some("Bearer anyone");
     }
     if fault == Fault::RejectVersionParameter && input.content_type.is_some_and(|c| c.contains(';')) {
-        let sent = input.content_type.unwrap_or_default().to_owned();
-        let message = format!("The requested resource does not support content type '{sent}'.");
-        return Some(rules::Rejection { status: 415, message });
+        return Some(unsupported(input.content_type.unwrap_or_default()));
+    }
+    if fault == Fault::UnsupportedRepeatsHeader && rules::authorization(input.authorization).is_ok() {
+        if let Some(sent) = input.content_type.filter(|c| rules::content_type(Some(c)).is_err()) {
+            return Some(unsupported(sent));
+        }
     }
     let mut body: Value = serde_json::from_slice(&input.body).ok()?;
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
@@ -407,6 +414,12 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     }
     input.body = serde_json::to_vec(&body).unwrap_or_default();
     None
+}
+
+/// A 415 whose message names `sent` as it came, parameters and all.
+fn unsupported(sent: &str) -> rules::Rejection {
+    let message = format!("The requested resource does not support content type '{sent}'.");
+    rules::Rejection { status: 415, message }
 }
 
 fn typo(message: &str) -> String {
