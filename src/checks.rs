@@ -363,6 +363,10 @@ mod tests {
             ("self link", Box::new(|b| { b["links"][0]["href"] = json!("http://h/V0/acc/Calls/other"); 201 })),
             ("schema", Box::new(|b| { b.as_object_mut().unwrap().remove("dispositionCode"); 201 })),
             ("schema", Box::new(|b| { b["id"] = json!("17"); 201 })),
+            ("schema", Box::new(|b| { b["status"] = json!("active"); 201 })),
+            ("schema", Box::new(|b| { b["status"] = json!("ACTIVE"); 201 })),
+            ("schema", Box::new(|b| { b["recordingStatus"] = json!("Stopped "); 201 })),
+            ("schema", Box::new(|b| { b["recordingStatus"] = Value::Null; 201 })),
             ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("/V0/acc/Calls/{ID}")); 201 })),
             ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("//h/V0/acc/Calls/{ID}")); 201 })),
             ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("ftp://h/V0/acc/Calls/{ID}")); 201 })),
@@ -389,6 +393,8 @@ mod tests {
         }
         body["from"]["groups"] = Value::Null;
         body["from"]["presentedCLID"] = Value::Null;
+        body["status"] = json!("Ringing");
+        body["recordingStatus"] = json!("InProgress");
         let resp = response(201, "application/json", &body);
         assert_eq!(check(&expect_created(), &request(), &resp, &schemas), Vec::<String>::new());
         // What was sent must come back: null or absent is a finding.

@@ -98,6 +98,10 @@ pub enum Fault {
     ReferenceAnyUrlScheme,
     /// The 415 message repeats the whole Content-Type header, parameters and all.
     UnsupportedRepeatsHeader,
+    /// The 201's status in lower case (`active`, where the page shows `Active`).
+    StatusLowercase,
+    /// The 201's recordingStatus in upper case (`STOPPED`, where the page shows `Stopped`).
+    RecordingStatusUppercase,
     // Harmless variations.
     PlainJsonContentType,
     UppercaseContentType,
@@ -167,6 +171,8 @@ impl Fault {
         Fault::ReferenceUrlPrefixOnly,
         Fault::ReferenceAnyUrlScheme,
         Fault::UnsupportedRepeatsHeader,
+        Fault::StatusLowercase,
+        Fault::RecordingStatusUppercase,
         Fault::PlainJsonContentType,
         Fault::UppercaseContentType,
         Fault::ExtraFields,
@@ -250,6 +256,8 @@ impl Fault {
             Fault::ReferenceUrlPrefixOnly => "reference-url-prefix-only",
             Fault::ReferenceAnyUrlScheme => "reference-any-url-scheme",
             Fault::UnsupportedRepeatsHeader => "415-repeats-whole-header",
+            Fault::StatusLowercase => "status-lowercase",
+            Fault::RecordingStatusUppercase => "recording-status-uppercase",
             Fault::PlainJsonContentType => "harmless-plain-json-content-type",
             Fault::UppercaseContentType => "harmless-uppercase-content-type",
             Fault::ExtraFields => "harmless-extra-fields",
@@ -476,6 +484,10 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
                 let path = text.find("/V0/").map_or(text, |at| &text[at..]).to_owned();
                 *href = json!(path);
             }
+        }
+        (Fault::StatusLowercase, 201) => body["status"] = json!(body["status"].as_str().unwrap_or_default().to_lowercase()),
+        (Fault::RecordingStatusUppercase, 201) => {
+            body["recordingStatus"] = json!(body["recordingStatus"].as_str().unwrap_or_default().to_uppercase());
         }
         (Fault::UuidV4Id, 201) => set_id(&mut body, &uuid::Uuid::new_v4().to_string()),
         (Fault::EchoDropsConsent, 201) => {
