@@ -2,7 +2,8 @@
 //! validates against `schemas/case.schema.json`; every request expected to
 //! succeed validates against `schemas/request.schema.json` and every request-only
 //! negative case does not; every documented example and message has a case; the
-//! embedded file list matches the `cases/` folder.
+//! embedded file list matches the `cases/` folder; every shipped case file and
+//! the variables file name their schema for editors on their first line.
 
 use std::collections::BTreeSet;
 
@@ -154,5 +155,57 @@ fn the_embedded_list_matches_the_cases_folder() {
     let vars = cases::load_vars(&cases::Source { path: "vars".into(), text: cases::SHIPPED_VARS.1.into() }).unwrap();
     for name in vcc_conformance::vars::REQUIRED {
         assert!(vars.contains(name), "cases/vars.yaml lacks {name}");
+    }
+}
+
+/// The first line that points editors (yaml-language-server) at a file's schema.
+fn schema_line(schema: &str) -> String {
+    format!("# yaml-language-server: $schema=../schemas/{schema}")
+}
+
+fn compile_schema_file(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap()
+}
+
+#[test]
+fn every_shipped_file_names_its_schema_for_editors_and_matches_it() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    for (path, text) in cases::SHIPPED {
+        assert_eq!(text.lines().next(), Some(schema_line("case.schema.json").as_str()), "{path}: first line");
+    }
+    let (vars_path, vars_text) = cases::SHIPPED_VARS;
+    assert_eq!(vars_text.lines().next(), Some(schema_line("vars.schema.json").as_str()), "{vars_path}: first line");
+    // The line's path resolves from the file's folder.
+    for schema in ["case.schema.json", "vars.schema.json"] {
+        assert!(dir.join("../schemas").join(schema).is_file(), "{schema}");
+    }
+    let vars = compile_schema_file("vars.schema.json");
+    let doc: Value = serde_saphyr::from_str(vars_text).unwrap();
+    let errors: Vec<String> = vars.iter_errors(&doc).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{vars_path} breaks schemas/vars.schema.json: {errors:?}");
+    // Every variable the cases rely on is offered for completion, with a description.
+    let schema: Value = serde_json::from_str(include_str!("../schemas/vars.schema.json")).unwrap();
+    let mut offered: BTreeSet<String> = doc.as_object().unwrap().keys().cloned().collect();
+    offered.extend(vcc_conformance::vars::REQUIRED.iter().map(|n| n.to_string()));
+    for name in offered {
+        assert!(schema["properties"][&name]["description"].is_string(), "vars.schema.json does not describe {name}");
+    }
+}
+
+#[test]
+fn the_vars_schema_rejects_what_the_loader_rejects() {
+    let vars = compile_schema_file("vars.schema.json");
+    assert!(vars.is_valid(&serde_json::json!({"agentId": 1234, "mine": "x", "flag": true})));
+    for (doc, text) in [
+        (serde_json::json!({"agentId": ["1234"]}), "agentId: ['1234']"),
+        (serde_json::json!({"agent-id": "1"}), "agent-id: '1'"),
+        (serde_json::json!({"agentId": {"a": 1}}), "agentId: {a: 1}"),
+        (serde_json::json!(["agentId"]), "[agentId]"),
+    ] {
+        assert!(!vars.is_valid(&doc), "{doc}");
+        let source = cases::Source { path: "v.yaml".into(), text: text.into() };
+        assert!(cases::load_vars(&source).is_err(), "the loader takes {text}");
     }
 }
