@@ -5,6 +5,9 @@
 //! whitespace, extra fields, extra headers, media-type parameters such as
 //! `charset`, chunked encoding (the client has already de-chunked the body).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use serde_json::Value;
 
 use crate::suite::{Expect, Expectation, Request};
@@ -179,12 +182,7 @@ pub fn self_link(path: &str, body: &Value) -> Vec<Finding> {
     };
     let account = account_of(path).unwrap_or("");
     let want = format!("/V0/{account}/Calls/{id}");
-    let links = body.get("links").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let hrefs: Vec<&str> = links
-        .iter()
-        .filter(|l| l.get("rel").and_then(Value::as_str) == Some("_self"))
-        .filter_map(|l| l.get("href").and_then(Value::as_str))
-        .collect();
+    let hrefs = self_hrefs(body);
     if hrefs.iter().any(|h| h.ends_with(&want)) {
         return Vec::new();
     }
@@ -192,6 +190,60 @@ pub fn self_link(path: &str, body: &Value) -> Vec<Finding> {
         None => vec![Finding::NoSelfLink],
         Some(href) => vec![Finding::SelfLink { href: (*href).to_owned(), expected_end: want }],
     }
+}
+
+/// The call ids the 201s of one run have carried, each with the case that got
+/// it first: every created call must get its own id. One per run (and, in the
+/// self-test, one per server); shared by the cases in flight.
+#[derive(Debug, Default)]
+pub struct SeenIds {
+    ids: Mutex<HashMap<String, String>>,
+}
+
+impl SeenIds {
+    /// Records that `case_name` got `id`; `Err` names the case that got it earlier.
+    pub fn claim(&self, id: &str, case_name: &str) -> Result<(), String> {
+        let mut ids = self.ids.lock().unwrap_or_else(PoisonError::into_inner);
+        match ids.get(id) {
+            Some(earlier) => Err(earlier.clone()),
+            None => {
+                ids.insert(id.to_owned(), case_name.to_owned());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The identity of a created call, across the run: a 201's `id` is one no
+/// earlier 201 of the run carried, and its `_self` link names that id (the
+/// page's link ends in `/Calls/{id}`). Nothing to say of other answers.
+pub fn identity(seen: &SeenIds, case_name: &str, resp: &Response) -> Vec<Finding> {
+    if resp.status != 201 {
+        return Vec::new();
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else { return Vec::new() };
+    let Some(id) = body.get("id").and_then(Value::as_str) else { return Vec::new() };
+    let mut findings = Vec::new();
+    if let Err(earlier) = seen.claim(id, case_name) {
+        findings.push(Finding::ReusedId { id: id.to_owned(), earlier });
+    }
+    for href in self_hrefs(&body) {
+        let path = href.split(['?', '#']).next().unwrap_or_default();
+        if path.trim_end_matches('/').rsplit('/').next() != Some(id) {
+            findings.push(Finding::SelfLinkNotId { href: href.to_owned(), id: id.to_owned() });
+        }
+    }
+    findings
+}
+
+/// The hrefs of the links with rel `_self`.
+fn self_hrefs(body: &Value) -> Vec<&str> {
+    let links = body.get("links").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    links
+        .iter()
+        .filter(|l| l.get("rel").and_then(Value::as_str) == Some("_self"))
+        .filter_map(|l| l.get("href").and_then(Value::as_str))
+        .collect()
 }
 
 #[cfg(test)]
@@ -275,12 +327,56 @@ mod tests {
             ("self link", Box::new(|b| { b["links"][0]["href"] = json!("http://h/V0/acc/Calls/other"); 201 })),
             ("schema", Box::new(|b| { b.as_object_mut().unwrap().remove("dispositionCode"); 201 })),
             ("schema", Box::new(|b| { b["id"] = json!("17"); 201 })),
+            ("schema", Box::new(|b| { b["status"] = json!("active"); 201 })),
+            ("schema", Box::new(|b| { b["status"] = json!("ACTIVE"); 201 })),
+            ("schema", Box::new(|b| { b["recordingStatus"] = json!("Stopped "); 201 })),
+            ("schema", Box::new(|b| { b["recordingStatus"] = Value::Null; 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("//h/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("ftp://h/V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("http:///V0/acc/Calls/{ID}")); 201 })),
+            ("schema", Box::new(|b| { b["links"][0]["href"] = json!(format!("http://h/V0/a c/Calls/{ID}")); 201 })),
         ];
         for (kind, mutate) in deviations {
             let mut body = created();
             let status = mutate(&mut body);
             let findings = check(&expect_created().into(), &request(), &response(status, "application/json", &body), &schemas);
             assert!(findings.iter().any(|f| f.to_string().starts_with(kind)), "{kind}: {findings:?}");
+        }
+    }
+
+    #[test]
+    fn an_unsent_optional_field_may_come_back_null_but_a_sent_one_may_not() {
+        let schemas = Schemas::shipped();
+        let mut body = created();
+        for (key, value) in [("regarding", Value::Null), ("application", Value::Null)] {
+            body[key] = value;
+        }
+        for key in ["groups", "agentId"] {
+            body["to"][key] = Value::Null;
+        }
+        body["from"]["groups"] = Value::Null;
+        body["from"]["presentedCLID"] = Value::Null;
+        body["status"] = json!("Ringing");
+        body["recordingStatus"] = json!("InProgress");
+        let resp = response(201, "application/json", &body);
+        assert_eq!(check(&expect_created().into(), &request(), &resp, &schemas), Vec::<Finding>::new());
+        // What was sent must come back: null or absent is a finding.
+        for gone in [Some(Value::Null), None] {
+            let mut body = created();
+            match gone {
+                Some(null) => body["from"]["presentedClid"] = null,
+                None => drop(body["from"].as_object_mut().unwrap().remove("presentedClid")),
+            }
+            let findings = check(&expect_created().into(), &request(), &response(201, "application/json", &body), &schemas);
+            assert!(findings.iter().any(|f| f.to_string().starts_with("echo")), "{findings:?}");
+        }
+        // A present value of the wrong type is still a schema finding.
+        for (at, key, value) in [("/", "application", json!(17)), ("/from", "presentedCLID", json!("0800"))] {
+            let mut wrong = created();
+            if at == "/" { wrong[key] = value } else { wrong["from"][key] = value }
+            let findings = check(&expect_created().into(), &request(), &response(201, "application/json", &wrong), &schemas);
+            assert!(findings.iter().any(|f| f.to_string().starts_with("schema call-created: at /")), "{key}: {findings:?}");
         }
     }
 
@@ -336,6 +432,44 @@ mod tests {
         let findings = check(&either, &request(), &early, &schemas);
         assert_eq!(findings.len(), 1);
         assert!(findings[0].to_string().contains("answer 1") && findings[0].to_string().contains("answer 2"), "{}", findings[0]);
+    }
+
+    #[test]
+    fn a_reused_id_names_the_case_that_had_it_first() {
+        let seen = SeenIds::default();
+        let resp = response(201, "application/json", &created());
+        assert_eq!(identity(&seen, "examples::one", &resp), Vec::<Finding>::new());
+        let again = identity(&seen, "examples::two", &resp);
+        assert_eq!(again.len(), 1, "{again:?}");
+        assert!(again[0].to_string().starts_with("id: ") && again[0].to_string().contains("examples::one"), "{}", again[0]);
+        // Other answers claim nothing.
+        let error = response(400, "application/json", &json!({"id": ID, "message": "m"}));
+        assert!(identity(&seen, "x", &error).is_empty());
+        let mut other = created();
+        other["id"] = json!("017db4a2-44b5-672e-8b9f-1a805fed0000");
+        other["links"][0]["href"] = json!(format!("http://h/V0/acc/Calls/{ID}"));
+        let findings = identity(&seen, "examples::three", &response(201, "application/json", &other));
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].to_string().starts_with("self link: "), "{}", findings[0]);
+    }
+
+    #[test]
+    fn ids_are_claimed_once_across_threads() {
+        let seen = SeenIds::default();
+        let won = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let (seen, won) = (&seen, &won);
+                scope.spawn(move || {
+                    for i in 0..100 {
+                        if seen.claim(&format!("id-{i}"), &format!("case-{t}")).is_ok() {
+                            won.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(won.into_inner(), 100);
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub enum Finding {
     NoSelfLink,
     /// The self link does not end as it must.
     SelfLink { href: String, expected_end: String },
+    /// A 201 carries the id an earlier 201 of the run carried.
+    ReusedId { id: String, earlier: String },
+    /// The self link does not name the call's own id.
+    SelfLinkNotId { href: String, id: String },
     /// No alternative of an `any_of` matched; each with its own findings.
     NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
 }
@@ -114,6 +118,11 @@ impl fmt::Display for Finding {
             Finding::SelfLink { href, expected_end } => {
                 write!(f, "self link: href {href:?} does not end in {expected_end:?}")
             }
+            Finding::ReusedId { id, earlier } => write!(
+                f,
+                "id: {id:?} was already the id of the call created by {earlier}; each created call must get its own id"
+            ),
+            Finding::SelfLinkNotId { href, id } => write!(f, "self link: href {href:?} does not name the call's id {id:?}"),
             Finding::NoAlternative { alternatives } => {
                 write!(f, "matched none of the {} allowed answers:", alternatives.len())?;
                 for (i, (summary, findings)) in alternatives.iter().enumerate() {

@@ -38,7 +38,7 @@ pub async fn run_against(
 ) -> Result<Verdict, String> {
     let addr = server::start_embedded(Fixture::builtin(), fault).await.map_err(|e| e.to_string())?;
     let client = Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?;
-    let executor = Arc::new(Executor { client: Arc::new(client), schemas, keep_passing: false, stop: Stop::default() });
+    let executor = Arc::new(Executor { client: Arc::new(client), schemas, keep_passing: false, stop: Stop::default(), seen: Default::default() });
     let plan = Plan::new(cases.to_vec(), &Selection::default(), false);
     let results = executor.run_all(&plan, cases.len()).await;
     let mut failed: Vec<String> = results.iter().filter(|r| r.failed()).map(|r| r.case.name.clone()).collect();

@@ -2,7 +2,8 @@
 //! validates against `schemas/case.schema.json`; every request expected to
 //! succeed validates against `schemas/request.schema.json` and every request-only
 //! negative case does not; every documented example and message has a case; the
-//! embedded file list matches the `cases/` folder.
+//! embedded file list matches the `cases/` folder; every shipped case file and
+//! the variables file name their schema for editors on their first line.
 
 use std::collections::BTreeSet;
 
@@ -79,7 +80,8 @@ fn requests_meant_to_succeed_match_the_request_schema_and_request_only_negatives
             positives += 1;
             assert!(valid.is_ok(), "{} expects 201 but its body breaks the request schema: {valid:?}", case.test_name());
         }
-        if case.file == "errors-request" || case.name.starts_with("example-8") {
+        let request_only_negative = matches!(case.file.as_str(), "errors-request" | "characters") && !must_succeed;
+        if request_only_negative || case.name.starts_with("example-8") {
             assert!(valid.is_err(), "{} should break a documented request rule", case.test_name());
         }
     }
@@ -173,6 +175,58 @@ fn the_embedded_schemas_are_every_json_file_of_the_schemas_folder() {
     on_disk.sort();
     let embedded: Vec<(String, String)> =
         vcc_conformance::suite::schemas::SHIPPED.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
-    assert_eq!(on_disk.len(), 4, "call-created, case, error, request");
+    assert_eq!(on_disk.len(), 5, "call-created, case, error, request, vars");
     assert_eq!(on_disk, embedded, "build.rs embeds every schemas/*.json, sorted, by its name");
+}
+
+/// The first line that points editors (yaml-language-server) at a file's schema.
+fn schema_line(schema: &str) -> String {
+    format!("# yaml-language-server: $schema=../schemas/{schema}")
+}
+
+fn compile_schema_file(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap()
+}
+
+#[test]
+fn every_shipped_file_names_its_schema_for_editors_and_matches_it() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    for (path, text) in vcc_conformance::suite::SHIPPED {
+        assert_eq!(text.lines().next(), Some(schema_line("case.schema.json").as_str()), "{path}: first line");
+    }
+    let (vars_path, vars_text) = (vcc_conformance::suite::SHIPPED_VARS.0, vcc_conformance::suite::SHIPPED_VARS.1);
+    assert_eq!(vars_text.lines().next(), Some(schema_line("vars.schema.json").as_str()), "{vars_path}: first line");
+    // The line's path resolves from the file's folder.
+    for schema in ["case.schema.json", "vars.schema.json"] {
+        assert!(dir.join("../schemas").join(schema).is_file(), "{schema}");
+    }
+    let vars = compile_schema_file("vars.schema.json");
+    let doc: Value = serde_saphyr::from_str(vars_text).unwrap();
+    let errors: Vec<String> = vars.iter_errors(&doc).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{vars_path} breaks schemas/vars.schema.json: {errors:?}");
+    // Every variable the cases rely on is offered for completion, with a description.
+    let schema: Value = serde_json::from_str(include_str!("../schemas/vars.schema.json")).unwrap();
+    let mut offered: BTreeSet<String> = doc.as_object().unwrap().keys().cloned().collect();
+    offered.extend(vcc_conformance::suite::vars::REQUIRED.iter().map(|n| n.to_string()));
+    for name in offered {
+        assert!(schema["properties"][&name]["description"].is_string(), "vars.schema.json does not describe {name}");
+    }
+}
+
+#[test]
+fn the_vars_schema_rejects_what_the_loader_rejects() {
+    let vars = compile_schema_file("vars.schema.json");
+    assert!(vars.is_valid(&serde_json::json!({"agentId": 1234, "mine": "x", "flag": true})));
+    for (doc, text) in [
+        (serde_json::json!({"agentId": ["1234"]}), "agentId: ['1234']"),
+        (serde_json::json!({"agent-id": "1"}), "agent-id: '1'"),
+        (serde_json::json!({"agentId": {"a": 1}}), "agentId: {a: 1}"),
+        (serde_json::json!(["agentId"]), "[agentId]"),
+    ] {
+        assert!(!vars.is_valid(&doc), "{doc}");
+        let source = vcc_conformance::suite::Source { path: "v.yaml".into(), text: text.into() };
+        assert!(vcc_conformance::suite::load_vars(&source).is_err(), "the loader takes {text}");
+    }
 }

@@ -123,7 +123,7 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
     let redactor = Redactor::new();
     let schemas = Arc::new(schemas);
     let executor = |target: Target| {
-        Arc::new(Executor { client: Arc::new(target.client.sharing(&redactor)), schemas: Arc::clone(&schemas), keep_passing: true, stop: Stop::default() })
+        Arc::new(Executor { client: Arc::new(target.client.sharing(&redactor)), schemas: Arc::clone(&schemas), keep_passing: true, stop: Stop::default(), seen: Default::default() })
     };
     let (ea, eb) = (executor(side_a), executor(side_b));
     let (ra, rb) = runtime.block_on(async { tokio::join!(ea.run_all(&plan, width), eb.run_all(&plan, width)) });

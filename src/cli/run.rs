@@ -185,6 +185,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         schemas: Arc::new(schemas),
         keep_passing: args.reports.html.is_some() || args.verbose(),
         stop: stop.clone(),
+        seen: Default::default(),
     });
     runtime.spawn(stop_on_signal(stop.clone()));
     let collected = Collected::default();

@@ -50,6 +50,8 @@ pub struct Executor {
     /// Keep the exchange of passing cases too (the HTML report, the verbose mode).
     pub keep_passing: bool,
     pub stop: Stop,
+    /// The call ids this run's 201s carried: each created call gets its own.
+    pub seen: checks::SeenIds,
 }
 
 /// The result of a case that was not answered because the run stopped.
@@ -79,7 +81,8 @@ impl Executor {
         let (verdict, response) = match outcome {
             Err(e) => (Verdict::Broken(e), None),
             Ok(resp) => {
-                let findings = checks::check(&case.expect, &case.request, &resp, &self.schemas);
+                let mut findings = checks::check(&case.expect, &case.request, &resp, &self.schemas);
+                findings.extend(checks::identity(&self.seen, &case.test_name(), &resp));
                 (if findings.is_empty() { Verdict::Passed } else { Verdict::Failed(findings) }, Some(resp))
             }
         };

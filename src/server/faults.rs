@@ -7,11 +7,18 @@
 //! [`super::fault_layer`]), so [`super::rules`] stays a plain reading of the
 //! contract. Adding one is one line in the [`faults!`] list below, then its
 //! behaviour in [`fixture`], [`before`] or [`after`].
+//! Longer than most modules: each fault is one unit, all kept here so the list
+//! reads as one; the lax character checks the parser faults model live in
+//! `faults/lax.rs`. Four faults are caught only by undocumented cases, as their
+//! descriptions say: they model a reading the page leaves open (which digits,
+//! which letters, which URLs).
 
 use serde_json::{Value, json};
 
 use super::fixture::{AgentState, Fixture};
 use super::rules::{self, msg};
+
+mod lax;
 
 /// Declares [`Fault`] with each variant's command-line name and one-line
 /// description, and derives [`Fault::ALL`], [`Fault::name`],
@@ -94,6 +101,28 @@ faults! {
         GarbageBody = "garbage-body": "every answer's body is an HTML error page",
         NeverAnswers = "never-answers": "calls are never answered (the connection stays open)",
         DropsConnection = "drops-connection": "the connection is cut halfway through every answer",
+        SameIdEveryCall = "same-id-every-call": "every 201 carries the same call id (a mock with one canned id)",
+        VerbatimExampleBody = "verbatim-example-body": "every 201 is the page's example body, verbatim (a naive mock)",
+        RelativeSelfLink = "relative-self-link": "the _self href is a path without scheme and host (/V0/{account}/Calls/{id})",
+        AgentIdParsedAsInteger = "agent-id-parsed-as-integer": "agent IDs checked by integer parsing (a sign and surrounding white space pass)",
+        ToAgentIdParsedAsInteger = "to-agent-id-parsed-as-integer": "as agent-id-parsed-as-integer, for to.agentId only",
+        AgentIdParsedAsFloat = "agent-id-parsed-as-float": "agent IDs checked by float parsing (99999.0, 99999e0 pass)",
+        AgentIdRadixPrefix = "agent-id-radix-prefix": "agent IDs read with a radix prefix, as strtol with base 0 (0x..., 0o..., 0b... pass)",
+        AgentIdDigitSeparators = "agent-id-digit-separators": "agent IDs read as Python's int() does, with _ between digits",
+        AgentIdUnicodeDigits = "agent-id-unicode-digits": "agent IDs checked with a Unicode notion of digit (caught by an undocumented case only)",
+        RegexDollarNewline = "regex-dollar-newline": "every character rule as ^...$ where $ also matches before a final newline",
+        RegexUnanchored = "regex-unanchored": "every character rule as an unanchored search: one good character is enough",
+        ApplicationWordRegex = "application-word-regex": "application checked with \\w (which lets _ through)",
+        ApplicationUnicodeAlphanumeric = "application-unicode-alphanumeric": "application checked with char::is_alphanumeric (caught by an undocumented case only)",
+        ReferenceWordRegex = "reference-word-regex": "regarding.reference checked with \\w (which lets _ through)",
+        ReferenceUnicodeAlphanumeric = "reference-unicode-alphanumeric": "regarding.reference checked with char::is_alphanumeric (caught by an undocumented case only)",
+        TextFieldsTrimmed = "application-and-reference-trimmed": "application and regarding.reference trimmed before they are checked",
+        ReferenceUrlWithoutScheme = "reference-url-without-scheme": "a host without a scheme (Test.com) taken for a URL reference",
+        ReferenceUrlPrefixOnly = "reference-url-prefix-only": "any reference that starts with http:// or https:// taken for a URL",
+        ReferenceAnyUrlScheme = "reference-any-url-scheme": "any absolute URL taken for a reference, javascript: too (caught by an undocumented case only)",
+        UnsupportedRepeatsHeader = "415-repeats-whole-header": "the 415 message repeats the whole Content-Type header, parameters and all",
+        StatusLowercase = "status-lowercase": "the 201's status in lower case (active, where the page shows Active)",
+        RecordingStatusUppercase = "recording-status-uppercase": "the 201's recordingStatus in upper case (STOPPED, where the page shows Stopped)",
     }
     harmless {
         PlainJsonContentType = "harmless-plain-json-content-type": "answers are labelled application/json without a charset",
@@ -104,6 +133,7 @@ faults! {
         Chunked = "harmless-chunked": "bodies are sent in chunks, without a Content-Length",
         ExtraHeaders = "harmless-extra-headers": "answers carry extra headers (x-request-id, cache-control, x-powered-by)",
         UuidV4Id = "harmless-uuid-v4-id": "call ids are random (version 4) UUIDs where the page's example has version 6",
+        NullOptionalFields = "harmless-null-optional-fields": "every optional field the request did not send comes back as null",
     }
 }
 
@@ -162,6 +192,30 @@ fn limit(fault: Fault) -> Option<(&'static [&'static str], usize, i8, &'static s
     })
 }
 
+/// Lax character-check faults: the fields each reads laxly, and how.
+fn lax_checks(fault: Fault) -> &'static [(&'static [&'static str], lax::Reader)] {
+    use lax::*;
+    match fault {
+        Fault::AgentIdParsedAsInteger => &[(AGENT_IDS, integer)],
+        Fault::ToAgentIdParsedAsInteger => &[(TO_AGENT_ID, integer)],
+        Fault::AgentIdParsedAsFloat => &[(AGENT_IDS, float)],
+        Fault::AgentIdRadixPrefix => &[(AGENT_IDS, radix_prefix)],
+        Fault::AgentIdDigitSeparators => &[(AGENT_IDS, digit_separators)],
+        Fault::AgentIdUnicodeDigits => &[(AGENT_IDS, unicode_digits)],
+        Fault::RegexDollarNewline => &[(EVERY_RULE, dollar_newline)],
+        Fault::RegexUnanchored => &[(AGENT_IDS, found_digits), (TEXT, found_alphanumerics)],
+        Fault::ApplicationWordRegex => &[(APPLICATION, word)],
+        Fault::ApplicationUnicodeAlphanumeric => &[(APPLICATION, unicode_alphanumeric)],
+        Fault::ReferenceWordRegex => &[(REFERENCE, word)],
+        Fault::ReferenceUnicodeAlphanumeric => &[(REFERENCE, unicode_alphanumeric)],
+        Fault::TextFieldsTrimmed => &[(TEXT, trimmed)],
+        Fault::ReferenceUrlWithoutScheme => &[(REFERENCE, host_without_scheme)],
+        Fault::ReferenceUrlPrefixOnly => &[(REFERENCE, url_prefix)],
+        Fault::ReferenceAnyUrlScheme => &[(REFERENCE, any_url)],
+        _ => &[],
+    }
+}
+
 /// The state the server answers from under this fault.
 pub fn fixture(fault: Option<Fault>, mut fixture: Fixture) -> Fixture {
     let demote = |fixture: &mut Fixture, from: AgentState| {
@@ -187,13 +241,26 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         input.authorization = Some("Bearer anyone");
     }
     if fault == Fault::RejectVersionParameter && input.content_type.is_some_and(|c| c.contains(';')) {
-        let sent = input.content_type.unwrap_or_default().to_owned();
-        let message = format!("The requested resource does not support content type '{sent}'.");
-        return Some(rules::Rejection { status: 415, message });
+        return Some(unsupported(input.content_type.unwrap_or_default()));
+    }
+    if fault == Fault::UnsupportedRepeatsHeader && rules::authorization(input.authorization).is_ok() {
+        if let Some(sent) = input.content_type.filter(|c| rules::content_type(Some(c)).is_err()) {
+            return Some(unsupported(sent));
+        }
     }
     let mut body: Value = serde_json::from_slice(&input.body).ok()?;
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
         return Some(rules::Rejection { status: 400, message: msg::REFERENCE_INVALID.into() });
+    }
+    for (pointers, read) in lax_checks(fault) {
+        for pointer in *pointers {
+            if let Some(Value::String(value)) = body.pointer_mut(pointer) {
+                let read = read(value).filter(|r| !lax::faithful(pointer, value) && lax::faithful(pointer, r));
+                if let Some(read) = read {
+                    *value = read;
+                }
+            }
+        }
     }
     let agent_at = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
     let state_of = |id: &Option<String>| id.as_ref().and_then(|id| fixture.agents.get(id)).copied();
@@ -229,6 +296,12 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     }
     input.body = serde_json::to_vec(&body).unwrap_or_default();
     None
+}
+
+/// A 415 whose message names `sent` as it came, parameters and all.
+fn unsupported(sent: &str) -> rules::Rejection {
+    let message = format!("The requested resource does not support content type '{sent}'.");
+    rules::Rejection { status: 415, message }
 }
 
 fn typo(message: &str) -> String {
@@ -277,12 +350,26 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             let id = body["id"].as_str().unwrap_or_default().replace('-', "");
             set_id(&mut body, &id);
         }
+        (Fault::SameIdEveryCall, 201) => set_id(&mut body, "0190a1b2-c3d4-6e5f-8a7b-9c0d1e2f3a4b"),
+        (Fault::VerbatimExampleBody, 201) => body = page_example_201(),
+        (Fault::RelativeSelfLink, 201) => {
+            if let Some(href) = body.pointer_mut("/links/0/href") {
+                let text = href.as_str().unwrap_or_default();
+                let path = text.find("/V0/").map_or(text, |at| &text[at..]).to_owned();
+                *href = json!(path);
+            }
+        }
+        (Fault::StatusLowercase, 201) => body["status"] = json!(body["status"].as_str().unwrap_or_default().to_lowercase()),
+        (Fault::RecordingStatusUppercase, 201) => {
+            body["recordingStatus"] = json!(body["recordingStatus"].as_str().unwrap_or_default().to_uppercase());
+        }
         (Fault::UuidV4Id, 201) => set_id(&mut body, &uuid::Uuid::new_v4().to_string()),
         (Fault::EchoDropsConsent, 201) => {
             for side in ["from", "to"] {
                 body.get_mut(side).and_then(Value::as_object_mut).map(|o| o.remove("consent"));
             }
         }
+        (Fault::NullOptionalFields, 201) => null_optional_fields(&mut body),
         (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
         (Fault::PlainJsonContentType, _) => out.content_type = "application/json",
         (Fault::UppercaseContentType, _) => out.content_type = "Application/JSON; Charset=UTF-8",
@@ -331,6 +418,21 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
     out.body = serde_json::to_vec(&body).unwrap_or_default();
 }
 
+/// The page's example 201 body, as the page prints it.
+pub fn page_example_201() -> Value {
+    json!({
+        "id": "017db4a2-44b5-672e-8b9f-1a805fed07ad",
+        "links": [{"href": "https://emea.newvoicemedia.com/V0/lmccg0ujju4/Calls/017db4a2-44b5-672e-8b9f-1a805fed07ad", "rel": "_self"}],
+        "from": {"presentedClid": "123456789", "agentId": "1234", "consent": "OneParty"},
+        "to": {"telephoneNumber": "02072068888", "consent": "OneParty"},
+        "regarding": {"reference": "0012400000ATTUQ"},
+        "status": "Active",
+        "recordingStatus": "Stopped",
+        "application": "ExampelAppNameExampleAppName",
+        "dispositionCode": null
+    })
+}
+
 /// Gives a 201 body another call id, in `id` and at the end of its self link.
 fn set_id(body: &mut Value, id: &str) {
     if let Some(href) = body.pointer_mut("/links/0/href") {
@@ -338,6 +440,20 @@ fn set_id(body: &mut Value, id: &str) {
         *href = json!(fixed);
     }
     body["id"] = json!(id);
+}
+
+/// A serializer that writes every optional field, `null` where the request sent none.
+fn null_optional_fields(body: &mut Value) {
+    let Some(map) = body.as_object_mut() else { return };
+    for (side, keys) in [("from", &["presentedClid", "agentId", "groups", "consent"][..]), ("to", &["telephoneNumber", "agentId", "consent"][..])] {
+        if let Some(inner) = map.get_mut(side).and_then(Value::as_object_mut) {
+            for key in keys {
+                inner.entry(*key).or_insert(Value::Null);
+            }
+        }
+    }
+    map.entry("regarding").or_insert(Value::Null);
+    map.entry("application").or_insert(Value::Null);
 }
 
 /// JSON text with every object's keys in reverse order.
