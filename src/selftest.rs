@@ -48,9 +48,14 @@ pub async fn run_against(
 
 /// The faithful server, then every fault.
 pub async fn run_all(cases: Vec<Case>, schemas: Schemas, timeout: Duration) -> Result<Vec<Verdict>, String> {
+    run_some(cases, schemas, timeout, Fault::ALL).await
+}
+
+/// The faithful server, then each of `faults`.
+pub async fn run_some(cases: Vec<Case>, schemas: Schemas, timeout: Duration, faults: &[Fault]) -> Result<Vec<Verdict>, String> {
     let (cases, schemas) = (Arc::new(cases), Arc::new(schemas));
     let mut verdicts = vec![run_against(None, Arc::clone(&cases), Arc::clone(&schemas), timeout).await?];
-    for fault in Fault::ALL {
+    for fault in faults {
         verdicts.push(run_against(Some(*fault), Arc::clone(&cases), Arc::clone(&schemas), timeout).await?);
     }
     Ok(verdicts)

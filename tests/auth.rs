@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 mod common;
+use common::vcc_command;
 
 use vcc_conformance::auth::Credentials;
 use vcc_conformance::client::Client;
@@ -143,11 +144,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
 /// The binary's `run`, with no `VCC_*` setting inherited from this environment.
 fn cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = std::process::Command::new(BIN);
+    let mut command = vcc_command(BIN);
     command.arg("run").args(args);
-    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("VCC_")) {
-        command.env_remove(name);
-    }
     command.envs(env.iter().copied()).output().expect("the binary runs")
 }
 

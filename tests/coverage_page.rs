@@ -4,7 +4,10 @@
 //! takes `--cases`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
@@ -14,13 +17,8 @@ fn shipped_page() -> PathBuf {
 
 /// Runs `vcc-conformance coverage ARGS` with no `VCC_*` variable.
 fn coverage(args: &[&Path]) -> Output {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = vcc_command(BIN);
     cmd.arg("coverage").args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("VCC_") {
-            cmd.env_remove(name);
-        }
-    }
     cmd.output().expect("the binary runs")
 }
 

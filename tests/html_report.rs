@@ -1,9 +1,12 @@
 //! The HTML report as a browser shows it: headless Chromium renders the page a
 //! failing run wrote, and the summary it shows must match the run's own summary
-//! line. `.ci/run` installs Debian's chromium; elsewhere, without it, the test
-//! says so and checks the page text only.
+//! line. Without a browser the test fails: `scripts/test` (the README's test
+//! command, which `.ci/run` runs) installs Debian's chromium first.
 
 use std::process::{Command, Stdio};
+
+mod common;
+use common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
@@ -27,9 +30,8 @@ fn the_browser_shows_the_summary_of_the_run() {
     std::fs::create_dir_all(&dir).unwrap();
     let page = dir.join("report.html");
     // A failing run: the busy agent as every caller.
-    let out = Command::new(BIN)
+    let out = vcc_command(BIN)
         .args(["run", "--var", "agentId=7001", "--html", page.to_str().unwrap()])
-        .env_remove("VCC_BASE_URL")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(101));
@@ -43,26 +45,20 @@ fn the_browser_shows_the_summary_of_the_run() {
     let (passed, failed, ignored) = (number("passed"), number("failed"), number("ignored"));
     assert_ne!(failed, "0", "{summary}");
 
-    let dom = match chromium() {
-        Some(browser) => {
-            let profile = dir.join("profile");
-            let out = Command::new(browser)
-                .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                       "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-                .arg(format!("--user-data-dir={}", profile.display()))
-                .arg("--dump-dom")
-                .arg(format!("file://{}", page.display()))
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        }
-        None if std::env::var_os("CI").is_some() => panic!("CI must have chromium (.ci/run installs it)"),
-        None => {
-            eprintln!("chromium is not installed: checking the page text only");
-            std::fs::read_to_string(&page).unwrap()
-        }
-    };
+    let browser = chromium().expect(
+        "no chromium to render the HTML report: install it (Debian: apt-get install chromium), or run scripts/test, which does",
+    );
+    let profile = dir.join("profile");
+    let out = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dom = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text_of(&dom, "passed"), passed, "{summary}");
     assert_eq!(text_of(&dom, "failed"), failed, "{summary}");
     assert_eq!(text_of(&dom, "ignored"), ignored, "{summary}");

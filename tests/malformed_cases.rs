@@ -3,11 +3,13 @@
 //! never a panic; loaded as a library and run through the binary
 //! (`run --cases FILE`, exit status 2). One test per file.
 
-use std::process::Command;
 
 use vcc_conformance::suite::{self as cases, Source};
 use vcc_conformance::exec::SuiteSettings;
 use vcc_conformance::suite::Schemas;
+
+mod common;
+use common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
@@ -44,13 +46,9 @@ fn check_run(name: &str, ext: &str, text: &str, want: &Expected) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("bad.{ext}"));
     std::fs::write(&file, text).unwrap();
-    let out = Command::new(BIN)
+    let out = vcc_command(BIN)
         .args(["run", "--cases"])
         .arg(&file)
-        .env_remove("VCC_BASE_URL")
-        .env_remove("VCC_CASES")
-        .env_remove("VCC_VARS")
-        .env_remove("VCC_VAR")
         .output()
         .expect("the binary runs");
     let _ = std::fs::remove_dir_all(&dir);

@@ -3,9 +3,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+mod common;
+use common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
@@ -18,7 +21,7 @@ struct Served {
 
 impl Served {
     fn start(args: &[&str]) -> Served {
-        let mut child = Command::new(BIN)
+        let mut child = vcc_command(BIN)
             .arg("serve")
             .args(args)
             .env_remove("VCC_TOKEN_KEY")
@@ -82,7 +85,7 @@ fn listen_takes_a_bare_port_and_a_host_name() {
     assert!(named.addr.starts_with("127.0.0.1:") || named.addr.starts_with("[::1]:"), "{}", named.addr);
     assert!(named.request("POST", "/v0/a1b2c3d4e5/calls/").contains(" 201 "));
 
-    let out = Command::new(BIN).args(["serve", "--listen", "localhost"]).output().unwrap();
+    let out = vcc_command(BIN).args(["serve", "--listen", "localhost"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("localhost:8080"), "the error shows the forms that work");
 }
@@ -110,7 +113,7 @@ fn log_writes_one_line_per_request_with_status_method_path_and_latency() {
 
 #[test]
 fn fault_list_prints_each_fault_with_a_description() {
-    let out = Command::new(BIN).args(["serve", "--fault", "list"]).output().unwrap();
+    let out = vcc_command(BIN).args(["serve", "--fault", "list"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let faults = vcc_conformance::server::faults::Fault::ALL;
@@ -123,11 +126,11 @@ fn fault_list_prints_each_fault_with_a_description() {
 #[test]
 fn the_token_key_never_shows_and_a_short_one_is_refused() {
     let canary = "canary-token-key-Zq81-long-enough";
-    let help = Command::new(BIN).args(["serve", "--help"]).env("VCC_TOKEN_KEY", canary).output().unwrap();
+    let help = vcc_command(BIN).args(["serve", "--help"]).env("VCC_TOKEN_KEY", canary).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("VCC_TOKEN_KEY") && !help.contains(canary), "{help}");
 
-    let short = Command::new(BIN).args(["serve", "--listen", "0"]).env("VCC_TOKEN_KEY", "canary-Sh0rt").output().unwrap();
+    let short = vcc_command(BIN).args(["serve", "--listen", "0"]).env("VCC_TOKEN_KEY", "canary-Sh0rt").output().unwrap();
     assert_eq!(short.status.code(), Some(2));
     let err = String::from_utf8_lossy(&short.stderr);
     assert!(err.contains("--token-key") && err.contains("16 bytes") && !err.contains("canary-Sh0rt"), "{err}");

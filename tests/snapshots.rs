@@ -5,23 +5,17 @@
 //!
 //! What varies from run to run (ports, dates, durations) is filtered out.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
+use common::vcc_command;
 use common::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
 /// The binary with `args`, with no `VCC_*` setting of the caller's shell.
 fn vcc(args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("VCC_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.output().expect("the binary runs")
+    vcc_command(BIN).args(args).output().expect("the binary runs")
 }
 
 fn stdout(out: &Output) -> String {

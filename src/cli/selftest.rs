@@ -9,6 +9,7 @@ use clap::Args;
 use crate::cli::fail;
 use crate::cli::options::{SuiteArgs, parse_timeout};
 use crate::exec;
+use crate::server::faults::Fault;
 
 /// The options of `selftest`.
 #[derive(Args, Debug)]
@@ -16,6 +17,9 @@ pub struct SelftestArgs {
     /// Per-request timeout in seconds (one fault never answers)
     #[arg(long, value_name = "SECS", value_parser = parse_timeout, default_value = "2")]
     pub timeout: Duration,
+    /// Only these faults and variations (repeatable; `serve --fault list` names them); default: all
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
     #[command(flatten)]
     pub suite: SuiteArgs,
 }
@@ -27,11 +31,19 @@ pub fn selftest(args: &SelftestArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
+    let mut faults = Vec::new();
+    for name in &args.faults {
+        match Fault::from_name(name) {
+            Some(f) => faults.push(f),
+            None => return fail(&format!("unknown fault `{name}` (`vcc-conformance serve --fault list` names them)")),
+        }
+    }
+    let faults = if faults.is_empty() { Fault::ALL.to_vec() } else { faults };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("could not start the async runtime: {e}")),
     };
-    match runtime.block_on(crate::selftest::run_all(cases, schemas, args.timeout)) {
+    match runtime.block_on(crate::selftest::run_some(cases, schemas, args.timeout, &faults)) {
         Ok(verdicts) => {
             print!("{}", crate::selftest::table(&verdicts));
             if crate::selftest::passed(&verdicts) { ExitCode::SUCCESS } else { ExitCode::FAILURE }

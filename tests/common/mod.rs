@@ -45,7 +45,7 @@ impl Served {
 
     /// The same, listening on `listen` (a loopback address).
     pub fn start_on(bin: &str, listen: &str, extra: &[&str]) -> Served {
-        let mut child = std::process::Command::new(bin)
+        let mut child = vcc_command(bin)
             .args(["serve", "--listen", listen])
             .args(extra)
             .stdout(std::process::Stdio::piped())
@@ -74,4 +74,16 @@ impl Drop for Served {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The binary at `bin` as a command with none of the caller's `VCC_*`
+/// settings: a user's shell (or CI job) must not change what our tests see.
+pub fn vcc_command(bin: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("VCC_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
 }
