@@ -4,12 +4,12 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 mod common;
 use common::vcc_command;
-use common::{Served, read_whole_request};
+use common::{Served, counting, read_whole_request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
@@ -161,32 +161,6 @@ fn read_request(stream: &mut std::net::TcpStream) {
     let mut buf = [0u8; 4096];
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let _ = stream.read(&mut buf);
-}
-
-/// A server that answers every request with a 400 on kept-alive connections,
-/// counting the requests it was sent.
-fn counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = std::sync::Arc::new(AtomicUsize::new(0));
-    let counted = std::sync::Arc::clone(&count);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let counted = std::sync::Arc::clone(&counted);
-            std::thread::spawn(move || {
-                while read_whole_request(&mut stream).is_some() {
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    let body = r#"{"message":"counted"}"#;
-                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
-                    if stream.write_all((head + body).as_bytes()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{addr}"), count)
 }
 
 #[test]

@@ -81,9 +81,38 @@ impl Drop for Served {
 pub fn vcc_command(bin: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(bin);
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("VCC_") {
+        let name_text = name.to_string_lossy();
+        // Under nextest, `run` refuses report files: our tests are not its cases.
+        if name_text.starts_with("VCC_") || name_text.starts_with("NEXTEST") {
             cmd.env_remove(name);
         }
     }
     cmd
 }
+
+/// A server that answers every request with a 400 on kept-alive connections,
+/// counting the requests it was sent.
+pub fn counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&count);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let counted = std::sync::Arc::clone(&counted);
+            std::thread::spawn(move || {
+                while read_whole_request(&mut stream).is_some() {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"message":"counted"}"#;
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if std::io::Write::write_all(&mut stream, (head + body).as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+

@@ -1,0 +1,210 @@
+//! A verdict a release can trust: never green without having tested the target,
+//! never red for a dead network. Each test here failed on 93dc564: an empty
+//! setting tested our own server, the target went unnamed, a bad report path
+//! was found after every request, Ctrl-C wrote no report, examples held back
+//! off loopback went unmentioned, a mistyped variable was dropped, nextest
+//! overwrote the reports, and `diff` agreed when nothing was compared.
+
+use std::io::Read;
+use std::process::{Output, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{Served, counting, vcc_command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
+const TOKEN: &str = "verdict-token-123";
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn run(args: &[&str]) -> Output {
+    vcc_command(BIN).arg("run").args(args).output().expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vcc-verdict-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A deployment's host name for a served reference server, and the
+/// `--resolve` that sends it to 127.0.0.1: off loopback as the harness sees it.
+fn off_loopback(served: &Served) -> (String, String) {
+    let port = served.base().rsplit(':').next().unwrap().to_owned();
+    (format!("http://deployment.test:{port}"), format!("deployment.test:{port}:127.0.0.1"))
+}
+
+#[test]
+fn a_setting_that_is_set_but_empty_stops_the_run_and_is_named() {
+    for name in ["VCC_BASE_URL", "VCC_TOKEN", "VCC_VARS", "VCC_JUNIT"] {
+        let out = vcc_command(BIN).args(["run", "-q"]).env(name, "").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert!(text(&out).contains(&format!("{name} is set but empty")), "{name}: {}", text(&out));
+        assert!(!text(&out).contains("test result"), "nothing ran: {}", text(&out));
+    }
+    // A misspelt setting is pointed out.
+    let out = vcc_command(BIN).args(["run", "-q", "--exact", "examples::example-1-agent-to-number"]).env("VCC_BASEURL", "x").output().unwrap();
+    assert!(text(&out).contains("VCC_BASEURL is not a setting") && text(&out).contains("did you mean VCC_BASE_URL?"), "{}", text(&out));
+}
+
+#[test]
+fn every_output_names_the_target_first() {
+    let out = run(&["-q", "--exact", "examples::example-1-agent-to-number"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("target: embedded reference server (http://127.0.0.1:"), "{stdout}");
+    let served = Served::start(BIN, &[]);
+    let dir = temp_dir("target");
+    let junit = dir.join("r.xml");
+    let out = run(&["--base-url", served.base(), "--token", TOKEN, "--junit", junit.to_str().unwrap(), "--format", "json", "-Z", "unstable-options", "examples::"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_owned();
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    assert_eq!(first["type"], "target");
+    assert_eq!(first["target"], format!("{} (deployment)", served.base()));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(&format!("<property name=\"target\" value=\"{} (deployment)\"/>", served.base())), "{xml}");
+    assert!(xml.contains("timestamp="), "{xml}");
+}
+
+#[test]
+fn report_paths_are_checked_before_anything_is_sent() {
+    let (base, count) = counting();
+    for flag in ["--html", "--junit", "--export-hurl"] {
+        let out = run(&["--base-url", &base, "--token", TOKEN, flag, "/nonexistent/dir/r.out"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out));
+        assert!(text(&out).contains(&format!("{flag} /nonexistent/dir/r.out: cannot write there")), "{}", text(&out));
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 0, "a request was sent");
+}
+
+#[test]
+fn a_mistyped_variable_stops_the_run_with_a_suggestion() {
+    let out = run(&["--var", "busyAgentID=3141"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no case uses a variable named `busyAgentID`; did you mean `busyAgentId`?"), "{}", text(&out));
+    let dir = temp_dir("vars");
+    let file = dir.join("mine.yaml");
+    std::fs::write(&file, "unreachableAgentID: '7002'\n").unwrap();
+    let out = run(&["--vars", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("did you mean `unreachableAgentId`?"), "{}", text(&out));
+}
+
+#[test]
+fn the_summary_names_what_was_held_back_and_require_complete_fails_on_it() {
+    let served = Served::start(BIN, &[]);
+    let (base, resolve) = off_loopback(&served);
+    let args = ["--base-url", &base, "--resolve", &resolve, "--token", TOKEN, "--max-rps", "0"];
+    let out = run(&args);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let held = all.lines().find(|l| l.starts_with("not verified, held back")).unwrap_or_else(|| panic!("{all}"));
+    for example in 1..=7 {
+        assert!(held.contains(&format!("example-{example}")), "example-{example}: {held}");
+    }
+    assert!(all.contains("contract: ") && all.contains(" not verified"), "{all}");
+    // The release-gate setting turns that into a failure, from a flag or the environment.
+    let out = run(&[&args[..], &["--require-complete"]].concat());
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    assert!(text(&out).contains("--require-complete"), "{}", text(&out));
+    let out = vcc_command(BIN).arg("run").args(args).env("VCC_REQUIRE_COMPLETE", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    // Every item verified: the gate passes.
+    let out = run(&["--require-complete", "-q"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("contract: 32 of 32 documented items verified, 0 failed"), "{}", text(&out));
+}
+
+#[test]
+fn an_interrupted_run_writes_its_reports_and_exits_130() {
+    // The pre-flight is answered; every case then waits for an answer that never comes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().flatten().enumerate() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = common::read_whole_request(&mut stream);
+                if i == 0 {
+                    let body = r#"{"message":"fine"}"#;
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
+                    let _ = std::io::Write::write_all(&mut stream, (head + body).as_bytes());
+                } else {
+                    std::thread::sleep(Duration::from_secs(20));
+                }
+            });
+        }
+    });
+    let dir = temp_dir("interrupted");
+    let junit = dir.join("r.xml");
+    let mut child = vcc_command(BIN)
+        .args(["run", "--base-url", &base, "--token", TOKEN, "--timeout", "30", "--junit", junit.to_str().unwrap(), "errors-request::"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has started the cases (its header is out), then interrupt it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8];
+    while !String::from_utf8_lossy(&seen).contains("running ") && stdout.read(&mut byte).unwrap_or(0) == 1 {
+        seen.push(byte[0]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(130), "{}{rest}", String::from_utf8_lossy(&seen));
+    assert!(started.elapsed() < Duration::from_secs(10), "it stopped in {:?}", started.elapsed());
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    assert!(xml.contains(r#"<property name="interrupted" value="true"/>"#), "{xml}");
+    assert!(xml.contains("errors-request::"), "{xml}");
+}
+
+#[test]
+fn reports_are_refused_under_nextest_where_each_case_would_overwrite_them() {
+    for (name, flag) in [("VCC_JUNIT", "--junit"), ("VCC_HTML", "--html")] {
+        let dir = temp_dir(name);
+        let path = dir.join("r.out");
+        let out = vcc_command(BIN)
+            .args(["run", "--exact", "examples::example-1-agent-to-number"])
+            .env(name, &path)
+            .env("NEXTEST", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out));
+        assert!(text(&out).contains("--profile ci") && text(&out).contains(".config/nextest.toml"), "{}", text(&out));
+        assert!(!path.exists(), "{flag}: a report was written");
+    }
+    let config = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".config/nextest.toml")).unwrap();
+    assert!(config.contains("[profile.ci.junit]"), "{config}");
+}
+
+#[test]
+fn diff_agrees_only_when_both_sides_answered() {
+    // Two ports where nothing listens: no comparison at all, status 2.
+    let dead = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let out = vcc_command(BIN).args(["diff", "--base-url", &dead(), "--against", &dead(), "--token", TOKEN]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("side A") && text(&out).contains("connection refused"), "{}", text(&out));
+    // Two servers that refuse every request without a token: status 2, not "same".
+    let (one, two) = (Served::start(BIN, &[]), Served::start(BIN, &[]));
+    let out = vcc_command(BIN).args(["diff", "--base-url", one.base(), "--against", two.base()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("without a token"), "{}", text(&out));
+    // Both answering: the sides are labelled with their URLs.
+    let out = vcc_command(BIN).args(["diff", "--base-url", one.base(), "--against", two.base(), "--token", TOKEN, "examples::"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains(&format!("A = {} (deployment)", one.base())) && all.contains(&format!("B = {} (deployment)", two.base())), "{all}");
+}
