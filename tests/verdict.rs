@@ -183,6 +183,9 @@ fn reports_are_refused_under_nextest_where_each_case_would_overwrite_them() {
         assert!(text(&out).contains("--profile ci") && text(&out).contains(".config/nextest.toml"), "{}", text(&out));
         assert!(!path.exists(), "{flag}: a report was written");
     }
+    let out = vcc_command(BIN).args(["run", "--require-complete"]).env("NEXTEST", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--require-complete"), "{}", text(&out));
     let config = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".config/nextest.toml")).unwrap();
     assert!(config.contains("[profile.ci.junit]"), "{config}");
 }

@@ -98,10 +98,16 @@ impl RunArgs {
 }
 
 /// Report files are refused under nextest: each test process would overwrite
-/// the file of the one before.
-fn refuse_reports_under_nextest(reports: &ReportArgs) -> Result<(), String> {
+/// the file of the one before. So is `--require-complete`: each process runs
+/// one case, and would find every other item unverified.
+fn refuse_under_nextest(reports: &ReportArgs, require_complete: bool) -> Result<(), String> {
     if std::env::var_os("NEXTEST").is_none() && std::env::var_os("NEXTEST_RUN_ID").is_none() {
         return Ok(());
+    }
+    if require_complete {
+        return Err("under cargo nextest every case runs in its own process, so --require-complete \
+                    (VCC_REQUIRE_COMPLETE) cannot see the whole contract: gate the release with the `run` command"
+            .into());
     }
     if reports.junit.is_some() || reports.html.is_some() {
         return Err("under cargo nextest every case runs in its own process, so --junit/--html (VCC_JUNIT, \
@@ -132,7 +138,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = refuse_reports_under_nextest(&args.reports).and_then(|()| check_report_paths(&args.reports)) {
+    if let Err(e) = refuse_under_nextest(&args.reports, args.require_complete).and_then(|()| check_report_paths(&args.reports)) {
         return fail(&e);
     }
     let (cases, schemas) = match exec::load(&args.suite.settings()) {
