@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::vcc_command;
-use common::{Served, counting, read_whole_request};
+use common::{Served, counting, read_whole_request, temp_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
@@ -31,13 +31,6 @@ fn shipped_count() -> usize {
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vcc-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -74,7 +67,7 @@ fn the_server_passes_on_several_threads_and_refuses_zero() {
 
 #[test]
 fn a_broken_case_file_stops_the_run_with_its_place_and_status_2() {
-    let dir = temp_dir("broken");
+    let dir = temp_dir("cli-broken");
     std::fs::write(
         dir.join("mine.yaml"),
         "cases:\n  - name: mine\n    covers: example-1\n    request: {json: {}}\n    expect:\n      status: 201\n      mesage: x\n",
@@ -98,7 +91,7 @@ fn a_broken_case_file_stops_the_run_with_its_place_and_status_2() {
 
 #[test]
 fn users_add_their_own_cases_and_variables() {
-    let dir = temp_dir("mine");
+    let dir = temp_dir("cli-mine");
     std::fs::write(
         dir.join("extra.json"),
         r#"{"cases": [{"name": "to-other-agent", "covers": "example-2", "tags": ["places-call"],
@@ -285,7 +278,7 @@ fn a_redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
 
 #[test]
 fn serve_rejects_a_bad_fixture_and_an_unknown_fault() {
-    let dir = temp_dir("fixture");
+    let dir = temp_dir("cli-fixture");
     let fixture = dir.join("f.yaml");
     std::fs::write(&fixture, "accounts: {}\nagents: {'1': sleeping}\n").unwrap();
     let out = vcc_command(BIN).args(["serve", "--fixture", fixture.to_str().unwrap()]).output().unwrap();
@@ -367,7 +360,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     assert!(out.status.success(), "{all}");
     assert!(all.contains("1 ignored") && all.contains("--allow-real-calls"), "{all}");
     // A user's cases that allow a 201 are ignored too, without the tag.
-    let dir = temp_dir("untagged-calls");
+    let dir = temp_dir("cli-untagged-calls");
     std::fs::write(dir.join("mine.yaml"), UNTAGGED_CALLS).unwrap();
     let mine = dir.to_str().unwrap();
     let out = run(&["--base-url", "http://deployment.invalid", "--token", "abcdefghij", "--cases", mine, "mine::untagged"]);
@@ -445,7 +438,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
 #[test]
 fn json_lines_and_junit_are_written_also_when_cases_fail() {
     let faulty = Served::start(BIN, &["--fault", "message-typo"]);
-    let dir = temp_dir("reports");
+    let dir = temp_dir("cli-reports");
     let junit = dir.join("junit.xml");
     let out = run(&["--base-url", &faulty.1, "--token", "canary-json-token", "--format", "json", "--junit", junit.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
@@ -509,7 +502,7 @@ fn assert_no_canary(all: &str, what: &str) {
 
 #[test]
 fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
-    let dir = temp_dir("canary");
+    let dir = temp_dir("cli-canary");
     let fixture = dir.join("fixture.yaml");
     let builtin = vcc_conformance::server::fixture::BUILTIN.replace("vcc-conformance: reference-client-secret", "qa: canary-Secret-7Hq2");
     std::fs::write(&fixture, builtin).unwrap();

@@ -8,7 +8,7 @@
 use std::process::Output;
 
 mod common;
-use common::vcc_command;
+use common::{temp_dir, vcc_command};
 use common::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
@@ -62,20 +62,12 @@ fn help_of_every_command() {
     }
 }
 
-/// A temporary folder of this test process.
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vcc-snap-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn dry_run_and_hurl_export() {
     let _guard = settings().bind_to_scope();
     let out = vcc(&["run", "--dry-run", "--base-url", "https://emea.example.com", "examples::"]);
     insta::assert_snapshot!("dry-run-examples", both(&out));
-    let dir = temp_dir("hurl");
+    let dir = temp_dir("snap-hurl");
     let file = dir.join("examples.hurl");
     let out = vcc(&["run", "--export-hurl", file.to_str().unwrap(), "--base-url", "https://emea.example.com", "examples::"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
@@ -100,7 +92,7 @@ fn a_failing_run_in_every_format() {
     insta::assert_snapshot!("failing-terse", both(&run(&["--format", "terse", "--test-threads", "1"])));
     insta::assert_snapshot!("failing-json", both(&run(&["--format", "json", "-Z", "unstable-options", "--test-threads", "1"])));
 
-    let dir = temp_dir("reports");
+    let dir = temp_dir("snap-reports");
     let (junit, html) = (dir.join("r.xml"), dir.join("r.html"));
     let out = run(&["--junit", junit.to_str().unwrap(), "--html", html.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(101), "{}", both(&out));

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Served, counting, vcc_command};
+use common::{Served, counting, vcc_command, temp_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const TOKEN: &str = "verdict-token-123";
@@ -22,13 +22,6 @@ fn text(out: &Output) -> String {
 
 fn run(args: &[&str]) -> Output {
     vcc_command(BIN).arg("run").args(args).output().expect("the binary runs")
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vcc-verdict-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A deployment's host name for a served reference server, and the
@@ -57,7 +50,7 @@ fn every_output_names_the_target_first() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("target: embedded reference server (http://127.0.0.1:"), "{stdout}");
     let served = Served::start(BIN, &[]);
-    let dir = temp_dir("target");
+    let dir = temp_dir("verdict-target");
     let junit = dir.join("r.xml");
     let out = run(&["--base-url", served.base(), "--token", TOKEN, "--junit", junit.to_str().unwrap(), "--format", "json", "-Z", "unstable-options", "examples::"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -86,7 +79,7 @@ fn a_mistyped_variable_stops_the_run_with_a_suggestion() {
     let out = run(&["--var", "busyAgentID=3141"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no case uses a variable named `busyAgentID`; did you mean `busyAgentId`?"), "{}", text(&out));
-    let dir = temp_dir("vars");
+    let dir = temp_dir("verdict-vars");
     let file = dir.join("mine.yaml");
     std::fs::write(&file, "unreachableAgentID: '7002'\n").unwrap();
     let out = run(&["--vars", file.to_str().unwrap()]);
@@ -139,7 +132,7 @@ fn an_interrupted_run_writes_its_reports_and_exits_130() {
             });
         }
     });
-    let dir = temp_dir("interrupted");
+    let dir = temp_dir("verdict-interrupted");
     let junit = dir.join("r.xml");
     let mut child = vcc_command(BIN)
         .args(["run", "--base-url", &base, "--token", TOKEN, "--timeout", "30", "--junit", junit.to_str().unwrap(), "errors-request::"])

@@ -116,3 +116,11 @@ pub fn counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     (format!("http://{addr}"), count)
 }
 
+
+/// A new empty folder of this test process, under the system's temporary folder.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vcc-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
