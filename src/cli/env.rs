@@ -17,9 +17,6 @@ pub fn known(cmd: &clap::Command) -> BTreeSet<String> {
     names
 }
 
-/// Names the server reads from the environment itself, and ours that no option names.
-const OTHERS: &[&str] = &["VCC_TOKEN_KEY"];
-
 /// Checks the environment: an error for a known variable set but empty, and
 /// a warning for each unknown `VCC_*` name.
 pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTreeSet<String>) -> Result<Vec<String>, String> {
@@ -29,7 +26,7 @@ pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTree
         if !name.starts_with("VCC_") {
             continue;
         }
-        if known.contains(name.as_ref()) || OTHERS.contains(&name.as_ref()) {
+        if known.contains(name.as_ref()) {
             if value.is_empty() {
                 return Err(format!(
                     "{name} is set but empty: give it a value or unset it (an empty setting is not taken as absent)"
