@@ -204,3 +204,25 @@ fn diff_agrees_only_when_both_sides_answered() {
     let all = text(&out);
     assert!(all.contains(&format!("A = {} (deployment)", one.base())) && all.contains(&format!("B = {} (deployment)", two.base())), "{all}");
 }
+
+#[test]
+fn cases_that_fail_mid_run_for_one_transport_reason_are_grouped() {
+    // The pre-flight is answered; every later connection is dropped unanswered.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().flatten().enumerate() {
+            let mut stream = stream;
+            let _ = common::read_whole_request(&mut stream);
+            if i == 0 {
+                let body = r#"{"message":"fine"}"#;
+                let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
+                let _ = std::io::Write::write_all(&mut stream, (head + body).as_bytes());
+            }
+        }
+    });
+    let out = run(&["--base-url", &base, "--token", TOKEN, "--timeout", "5", "errors-request::agent-id"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(all.contains("4 cases got no usable response: connection broken or not HTTP"), "{all}");
+}
