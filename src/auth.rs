@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::secrets::{Redactor, Secret};
+use crate::secrets::{Redactor, Secret, SecretError};
 
 /// The client credentials of an OAuth2 client.
 #[derive(Clone, Debug)]
@@ -52,6 +52,8 @@ pub enum TokenErrorKind {
     NotJson,
     NoAccessToken,
     NotBearer(String),
+    /// An access token too short to be hidden from the reports.
+    Unhideable(SecretError),
 }
 
 impl fmt::Display for TokenError {
@@ -63,6 +65,7 @@ impl fmt::Display for TokenError {
             TokenErrorKind::NotJson => f.write_str("the answer is not JSON"),
             TokenErrorKind::NoAccessToken => f.write_str("the answer has no access_token"),
             TokenErrorKind::NotBearer(kind) => write!(f, "token_type is `{kind}`, not Bearer"),
+            TokenErrorKind::Unhideable(e) => e.fmt(f),
         }
     }
 }
@@ -160,8 +163,8 @@ impl TokenSource {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| failed(TokenErrorKind::NoAccessToken))?;
-        // Hidden before anything about the answer can be reported.
-        let token = Secret::new(token);
+        // Hidden before anything else about the answer can be reported.
+        let token = Secret::accept(token, "the access_token it issued").map_err(|e| failed(TokenErrorKind::Unhideable(e)))?;
         self.redactor.hide(&token);
         if let Some(kind) = json.get("token_type").and_then(Value::as_str) {
             if !kind.eq_ignore_ascii_case("bearer") {

@@ -409,6 +409,27 @@ fn in_flight(libtest: &Arguments) -> usize {
     libtest.test_threads.unwrap_or(DEFAULT_TEST_THREADS)
 }
 
+/// Refuses a token or client secret too short to be hidden from the reports.
+fn check_secrets(opts: &Options) -> Result<(), crate::secrets::SecretError> {
+    if let Some(token) = &opts.token {
+        token.check("the token (--token or VCC_TOKEN)")?;
+    }
+    if let Some(secret) = &opts.client_secret {
+        secret.check("the client secret (--client-secret or VCC_CLIENT_SECRET)")?;
+    }
+    Ok(())
+}
+
+/// Hides the secrets given on the command line (for the outputs of a run that
+/// sends nothing).
+fn opts_redactor(opts: &Options) -> crate::secrets::Redactor {
+    let redactor = crate::secrets::Redactor::of(&opts.token);
+    if let Some(secret) = &opts.client_secret {
+        redactor.hide_basic(opts.client_id.as_deref().unwrap_or_default(), secret);
+    }
+    redactor
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
@@ -438,6 +459,9 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         Ok(opts) => opts,
         Err(e) => return fail(&e),
     };
+    if let Err(e) = check_secrets(&opts) {
+        return fail(&e.to_string());
+    }
     let libtest = match Arguments::try_parse_from(std::iter::once("vcc-conformance".to_owned()).chain(rest)) {
         Ok(a) => a,
         Err(e) => {
@@ -458,15 +482,17 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
         };
         let selected: Vec<&Case> =
             cases.iter().filter(|c| selected_by(&libtest, c)).collect();
+        let redactor = opts_redactor(&opts);
         if let Some(path) = &opts.export_hurl {
             let hurl: String = selected.iter().map(|c| crate::export::hurl(c, &base)).collect();
-            if let Err(e) = report::write_whole(path, &hurl) {
+            if let Err(e) = report::write_whole(path, &redactor.redact(&hurl)) {
                 return fail(&format!("could not write {}: {e}", path.display()));
             }
         }
         if opts.dry_run {
             for case in selected {
-                println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, crate::export::curl(case, &base));
+                let curl = crate::export::curl(case, &base);
+                println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, redactor.redact(&curl));
             }
         }
         return ExitCode::SUCCESS;
@@ -594,6 +620,13 @@ pub fn diff(args: &[String]) -> ExitCode {
         Ok(opts) => opts,
         Err(e) => return fail(&format!("{e}\n\nusage: vcc-conformance diff --base-url A --against B [--token T] [--against-token T] [--var K=V]... [--vars F] [--cases DIR] [--timeout S] [--allow-real-calls]")),
     };
+    let against_token = against_token.map(|t| Secret::accept(t, "--against-token"));
+    if let Some(Err(e)) = &against_token {
+        return fail(&e.to_string());
+    }
+    if let Err(e) = check_secrets(&opts) {
+        return fail(&e.to_string());
+    }
     if opts.client_id.is_some() || opts.client_secret.is_some() {
         // Silently sending without a token would compare two sets of 401s.
         return fail(
@@ -612,7 +645,7 @@ pub fn diff(args: &[String]) -> ExitCode {
     let (cases, skipped): (Vec<Case>, Vec<Case>) =
         cases.into_iter().partition(|c| opts.allow_real_calls || !off_loopback || !c.may_place_call());
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let b_token = against_token.map(Secret::new).or_else(|| opts.token.clone());
+    let b_token = against_token.and_then(Result::ok).or_else(|| opts.token.clone());
     let clients = Client::new(&a, opts.token.clone(), timeout)
         .and_then(|ca| Client::new(&b, b_token, timeout).map(|cb| (ca, cb)));
     let (ca, cb) = match clients {

@@ -102,7 +102,7 @@ fn a_served_faithful_server_passes_and_a_faulty_one_fails_without_leaking_the_to
 #[test]
 fn the_server_passes_on_several_threads_and_refuses_zero() {
     let threaded = Served::start(&["--threads", "3"]);
-    let out = run(&["--base-url", &threaded.1, "--token", "t", "-q"]);
+    let out = run(&["--base-url", &threaded.1, "--token", "t0k3n-threads", "-q"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = Command::new(BIN).args(["serve", "--threads", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -226,7 +226,7 @@ fn only_the_selected_cases_are_sent() {
         (&["--skip", "::"][..], 0),
     ] {
         let (base, count) = counting();
-        let out = run(&[&["--base-url", &base, "--token", "t", "--timeout", "2"][..], args].concat());
+        let out = run(&[&["--base-url", &base, "--token", "t0k3n-hostile", "--timeout", "2"][..], args].concat());
         assert!(!text(&out).contains("panicked"), "{args:?}: {}", text(&out));
         assert_eq!(count.load(Ordering::SeqCst), sent, "{args:?}: {}", text(&out));
     }
@@ -252,7 +252,7 @@ fn hostile_servers_fail_cases_with_a_reason_within_the_timeout() {
     for (name, answer, reason) in servers {
         let base = hostile(answer);
         let started = Instant::now();
-        let out = run(&[&["--base-url", &base, "--token", "t", "--timeout", "2"][..], ONE_CASE].concat());
+        let out = run(&[&["--base-url", &base, "--token", "t0k3n-hostile", "--timeout", "2"][..], ONE_CASE].concat());
         let all = text(&out);
         assert_eq!(out.status.code(), Some(101), "{name}: {all}");
         assert!(all.contains(reason), "{name}: expected {reason:?} in\n{all}");

@@ -62,6 +62,10 @@ fn encodings(secret: &str) -> Vec<(&'static str, String)> {
         ("base64url", URL_SAFE.encode(secret)),
         ("base64 in JSON", json(&STANDARD.encode(secret)).replace('/', "\\/")),
         ("base64, form-encoded", form(&STANDARD.encode(secret))),
+        ("JSON, then percent-encoded", percent(&json(secret).replace('/', "\\/"), false)),
+        ("form-encoded, then JSON \\u", unicode_escaped(&form(secret), true)),
+        ("JSON \\u, then form-encoded", form(&unicode_escaped(secret, false))),
+        ("JSON, then HTML", html(&json(secret))),
     ]
 }
 
@@ -115,16 +119,24 @@ fn ordinary_text_and_near_misses_are_left_alone() {
 
 #[test]
 fn a_secret_that_looks_like_an_escape_is_still_found_both_ways() {
-    // `%25` spelt literally, and its `%` percent-encoded: the matcher tries both readings.
+    // `%25` spelt literally, and its `%` percent-encoded: the text and its decoded view.
     let n = needles("a%25b%25c%25d", None);
     assert_eq!(n.redact("x a%25b%25c%25d x"), "x [redacted] x");
     assert_eq!(n.redact("x a%2525b%2525c%2525d x"), "x [redacted] x");
     let backslashes = needles("back\\\\slash\\u0041", None);
     assert_eq!(backslashes.redact(&json("back\\\\slash\\u0041")), "[redacted]");
-    // Many ambiguous places in a row stay cheap: each (needle place, text place) is read once.
+    // A long secret made of escapes, escaped.
     let long = needles(&"%25".repeat(200), None);
-    let text = "%2525".repeat(200);
-    assert_eq!(long.redact(&text), "[redacted]");
+    assert_eq!(long.redact(&"%2525".repeat(200)), "[redacted]");
+}
+
+#[test]
+fn overlapping_finds_are_hidden_as_one() {
+    let mut n = needles("overlap-secret-one", None);
+    n.add("secret-one-and-two", None);
+    assert_eq!(n.redact("<overlap-secret-one-and-two>"), "<[redacted]>");
+    // A find in a decoded view that overlaps one in the text itself.
+    assert_eq!(n.redact("<overlap-secret%2Done-and-two>"), "<[redacted]>");
 }
 
 #[test]
