@@ -47,6 +47,10 @@ pub struct TokenError {
 pub enum TokenErrorKind {
     /// No answer: could not connect, or the exchange broke.
     Transport(String),
+    /// No whole answer within the timeout.
+    TimedOut(Duration),
+    /// An answer over [`MAX_TOKEN_ANSWER`].
+    TooLarge,
     /// An answer other than 2xx, with the start of its body.
     Refused { status: String, body: String },
     NotJson,
@@ -61,6 +65,12 @@ impl fmt::Display for TokenError {
         write!(f, "could not get a token from {}: ", self.url)?;
         match &self.kind {
             TokenErrorKind::Transport(why) => f.write_str(why),
+            TokenErrorKind::TimedOut(after) => {
+                write!(f, "the token endpoint did not answer within {} s (--timeout)", after.as_secs_f64())
+            }
+            TokenErrorKind::TooLarge => {
+                write!(f, "the token endpoint's answer is over {} KiB; stopped reading", MAX_TOKEN_ANSWER / 1024)
+            }
             TokenErrorKind::Refused { status, body } => write!(f, "it answered {status}: {body}"),
             TokenErrorKind::NotJson => f.write_str("the answer is not JSON"),
             TokenErrorKind::NoAccessToken => f.write_str("the answer has no access_token"),
@@ -75,10 +85,16 @@ impl std::error::Error for TokenError {}
 /// How much of a refusal's body its error shows.
 const REFUSAL_SHOWN: usize = 200;
 
+/// The most of the token endpoint's answer that is read (a token answer is a
+/// few hundred bytes; a JWT a few kilobytes).
+pub const MAX_TOKEN_ANSWER: usize = 64 * 1024;
+
 /// A token fetched with client credentials, kept until shortly before it expires.
 pub struct TokenSource {
     credentials: Credentials,
     http: reqwest::Client,
+    /// The most a fetch may take, answer read whole.
+    timeout: Duration,
     current: tokio::sync::Mutex<Option<(Secret, Instant)>>,
     fetched: AtomicUsize,
     /// Told of the client secret and of every token fetched.
@@ -89,15 +105,16 @@ pub struct TokenSource {
 const REFRESH_WHEN_LEFT: f64 = 0.2;
 
 impl TokenSource {
-    /// A source that hides the client secret, and every token it fetches, with
-    /// `redactor`.
-    pub fn new(credentials: Credentials, http: reqwest::Client, redactor: Redactor) -> TokenSource {
+    /// A source whose fetches take at most `timeout`, and that hides the client
+    /// secret, and every token it fetches, with `redactor`.
+    pub fn new(credentials: Credentials, http: reqwest::Client, timeout: Duration, redactor: Redactor) -> TokenSource {
         redactor.hide_basic(&credentials.client_id, &credentials.client_secret);
-        TokenSource { credentials, http, current: Default::default(), fetched: AtomicUsize::new(0), redactor }
+        let fetched = AtomicUsize::new(0);
+        TokenSource { credentials, http, timeout, current: Default::default(), fetched, redactor }
     }
 
-    /// Hides the client secret, and every token fetched so far or from now on,
-    /// with `redactor` too.
+    /// Hides the client secret, the current token and every token fetched from
+    /// now on with `redactor` too.
     pub fn share(&mut self, redactor: &Redactor) {
         redactor.hide_basic(&self.credentials.client_id, &self.credentials.client_secret);
         if let Some((token, _)) = self.current.get_mut() {
@@ -126,7 +143,13 @@ impl TokenSource {
         self.fetched.load(Ordering::Relaxed)
     }
 
+    /// Asks the token endpoint, within the timeout.
     async fn fetch(&self) -> Result<(Secret, Duration), TokenError> {
+        let timed_out = || TokenError { url: self.credentials.token_url.clone(), kind: TokenErrorKind::TimedOut(self.timeout) };
+        tokio::time::timeout(self.timeout, self.ask()).await.unwrap_or_else(|_| Err(timed_out()))
+    }
+
+    async fn ask(&self) -> Result<(Secret, Duration), TokenError> {
         let c = &self.credentials;
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -139,8 +162,11 @@ impl TokenSource {
             form.finish()
         };
         let failed = |kind| TokenError { url: c.token_url.clone(), kind };
-        let transport = |e: reqwest::Error| failed(TokenErrorKind::Transport(self.redactor.redact(&e.without_url().to_string()).into_owned()));
-        let resp = self
+        let transport = |e: reqwest::Error| match e.is_timeout() {
+            true => failed(TokenErrorKind::TimedOut(self.timeout)),
+            false => failed(TokenErrorKind::Transport(self.redactor.redact(&e.without_url().to_string()).into_owned())),
+        };
+        let mut resp = self
             .http
             .post(&c.token_url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -150,7 +176,16 @@ impl TokenSource {
             .await
             .map_err(transport)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(transport)?;
+        if resp.content_length().is_some_and(|n| n > MAX_TOKEN_ANSWER as u64) {
+            return Err(failed(TokenErrorKind::TooLarge));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_TOKEN_ANSWER {
+                return Err(failed(TokenErrorKind::TooLarge));
+            }
+            body.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             // Redacted whole, then shortened: shortening first could cut the secret
             // in two and leave its beginning in the message.

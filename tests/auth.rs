@@ -216,3 +216,97 @@ fn a_refused_client_secret_stops_the_run_with_status_2_and_a_clear_message_witho
     assert!(all.contains("401") && all.contains("client_secret="), "the echo is shown: {all}");
     assert!(!all.contains("canar") && !all.contains("Refused") && !all.contains("%2F%2B7"), "the secret leaked: {all}");
 }
+
+/// A token endpoint on 127.0.0.1 that answers every request with `answer`;
+/// what each connection wrote is sent on the channel once its client left.
+fn misbehaving(answer: fn(&mut std::net::TcpStream) -> usize) -> (String, std::sync::mpsc::Receiver<usize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/Auth/connect/token", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                if common::read_whole_request(&mut stream).is_some() {
+                    let _ = tx.send(answer(&mut stream));
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// Writes `head`, then spaces in 64 KiB chunks (at most 1 GiB) until the client
+/// leaves; returns how many bytes it wrote.
+fn endless(stream: &mut std::net::TcpStream, head: &str) -> usize {
+    use std::io::Write;
+    let chunk = vec![b' '; 64 * 1024];
+    let mut written = head.len();
+    if stream.write_all(head.as_bytes()).is_err() {
+        return written;
+    }
+    while written < 1 << 30 {
+        let framed = if head.contains("chunked") { [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk.clone(), b"\r\n".to_vec()].concat() } else { chunk.clone() };
+        if stream.write_all(&framed).is_err() {
+            break;
+        }
+        written += framed.len();
+    }
+    written
+}
+
+async fn fetch_from(token_url: &str, timeout: Duration) -> (String, Duration) {
+    let creds = Credentials { token_url: token_url.to_owned(), ..credentials("http://unused", "canary-client-secret") };
+    let client = Client::new("http://127.0.0.1:9", None, timeout).unwrap().with_client_credentials(creds);
+    let started = std::time::Instant::now();
+    let err = client.bearer().await.expect_err("no token from a misbehaving endpoint");
+    (err.to_string(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_token_answer_is_cut_at_64_kib() {
+    let answers: [(&str, fn(&mut std::net::TcpStream) -> usize); 3] = [
+        ("chunked 200", |s| endless(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")),
+        ("unframed 200", |s| endless(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n")),
+        ("401 of 10 GB", |s| endless(s, "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n")),
+    ];
+    for (name, answer) in answers {
+        let (url, written) = misbehaving(answer);
+        let (err, took) = fetch_from(&url, Duration::from_secs(10)).await;
+        assert!(err.contains("the token endpoint's answer is over 64 KiB; stopped reading"), "{name}: {err}");
+        assert!(err.starts_with(&format!("could not get a token from {url}: ")), "{name}: {err}");
+        assert!(took < Duration::from_secs(5), "{name}: took {took:?}, not stopped by the cap");
+        // The endpoint wrote what the socket buffers hold past the cap, no more.
+        let written = written.recv_timeout(Duration::from_secs(10)).expect("the client hung up");
+        assert!(written < 32 << 20, "{name}: the endpoint wrote {written} bytes before the client left");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_token_endpoint_is_given_up_on_after_the_timeout() {
+    use std::io::Write;
+    let answers: [(&str, fn(&mut std::net::TcpStream) -> usize); 2] = [
+        ("silent", |_| {
+            std::thread::sleep(Duration::from_secs(15));
+            0
+        }),
+        ("dripping", |s| {
+            let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{";
+            let mut written = s.write_all(head).map_or(0, |_| head.len());
+            for _ in 0..150 {
+                std::thread::sleep(Duration::from_millis(100));
+                if s.write_all(b" ").is_err() {
+                    break;
+                }
+                written += 1;
+            }
+            written
+        }),
+    ];
+    for (name, answer) in answers {
+        let (url, _) = misbehaving(answer);
+        let (err, took) = fetch_from(&url, Duration::from_secs(1)).await;
+        assert!(err.contains("the token endpoint did not answer within 1 s (--timeout)"), "{name}: {err}");
+        assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "{name}: gave up after {took:?}");
+    }
+}
