@@ -1,9 +1,13 @@
 //! Auth: where the bearer token comes from. A static token (`--token`), or an
 //! OAuth2 client-credentials flow (`--client-id`, `--client-secret`,
-//! `--token-url`, `--scope`): the token is fetched once, reused, and fetched
-//! anew shortly before it expires. Every secret and token is kept in a
-//! [`Secret`] and told to the run's [`Redactor`], which hides it from every
-//! output.
+//! `--token-url` or a [`Region`]'s, and a required `--scope`): the token is
+//! fetched once, reused, and fetched anew shortly before it expires. Every
+//! secret and token is kept in a [`Secret`] and told to the run's
+//! [`Redactor`], which hides it from every output.
+
+mod region;
+
+pub use region::{Region, UnknownRegion};
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,13 +18,47 @@ use tokio::time::Instant;
 
 use crate::secrets::{Redactor, Secret, SecretError};
 
-/// The client credentials of an OAuth2 client.
+/// The client credentials of an OAuth2 client, and what it asks for.
 #[derive(Clone, Debug)]
 pub struct Credentials {
     pub client_id: String,
     pub client_secret: Secret,
     pub token_url: String,
-    pub scope: Option<String>,
+    /// One or more scopes, separated by spaces: the token endpoint requires it.
+    pub scope: String,
+}
+
+/// Client credentials that cannot be used: the run cannot start (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialsError {
+    /// No scope (or an empty one) was given.
+    NoScope,
+}
+
+impl fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialsError::NoScope => f.write_str(
+                "client credentials need a scope: set --scope or VCC_SCOPE (the token endpoint requires one; \
+                 separate several with spaces; the VCC admin portal shows which scopes your client may ask for)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CredentialsError {}
+
+impl Credentials {
+    /// Checks the credentials before anything is sent: a scope is required.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: Secret,
+        token_url: impl Into<String>,
+        scope: Option<String>,
+    ) -> Result<Credentials, CredentialsError> {
+        let scope = scope.filter(|s| !s.trim().is_empty()).ok_or(CredentialsError::NoScope)?;
+        Ok(Credentials { client_id: client_id.into(), client_secret, token_url: token_url.into(), scope })
+    }
 }
 
 /// The token endpoint this harness assumes when none is given: the base URL's
@@ -156,9 +194,7 @@ impl TokenSource {
             form.append_pair("grant_type", "client_credentials");
             form.append_pair("client_id", &c.client_id);
             form.append_pair("client_secret", c.client_secret.expose());
-            if let Some(scope) = &c.scope {
-                form.append_pair("scope", scope);
-            }
+            form.append_pair("scope", &c.scope);
             form.finish()
         };
         let failed = |kind| TokenError { url: c.token_url.clone(), kind };
@@ -237,6 +273,18 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_credentials_without_a_scope_are_refused_naming_the_setting() {
+        let secret = || Secret::new("a-client-secret");
+        for scope in [None, Some(String::new()), Some("  ".into())] {
+            let err = Credentials::new("qa", secret(), "http://h/t", scope.clone()).unwrap_err();
+            assert_eq!(err, CredentialsError::NoScope, "{scope:?}");
+            assert!(err.to_string().contains("set --scope or VCC_SCOPE"), "{err}");
+        }
+        let ok = Credentials::new("qa", secret(), "http://h/t", Some("calls:write vcc/read".into())).unwrap();
+        assert_eq!((ok.client_id.as_str(), ok.token_url.as_str(), ok.scope.as_str()), ("qa", "http://h/t", "calls:write vcc/read"));
+    }
 
     #[test]
     fn the_default_token_url_keeps_scheme_host_and_port() {

@@ -31,6 +31,8 @@ pub const EMBEDDED_TOKEN: &str = "embedded-reference-token";
 #[derive(Debug, Default)]
 pub struct Options {
     pub base_url: Option<String>,
+    /// Names the base URL and the token URL (`--region`, `VCC_REGION`).
+    pub region: Option<crate::auth::Region>,
     pub token: Option<Secret>,
     pub vars: Vec<(String, String)>,
     pub vars_files: Vec<PathBuf>,
@@ -61,13 +63,15 @@ no base URL is given.
 
 options:
   --base-url URL     the deployment to test (env VCC_BASE_URL)
+  --region R         or a Vonage region, emea, nam or apac: its base URL and
+                     token URL (env VCC_REGION)
   --token TOKEN      bearer token (env VCC_TOKEN; the environment keeps it out
                      of the process list); never printed
   --client-id ID     or fetch tokens with OAuth2 client credentials (env
   --client-secret S  VCC_CLIENT_ID, VCC_CLIENT_SECRET): fetched once, reused,
   --token-url URL    refreshed before expiry; the token URL defaults to the
   --scope SCOPE      base URL's host + /Auth/connect/token (env VCC_TOKEN_URL,
-                     VCC_SCOPE)
+                     VCC_SCOPE); the scope is required
   --var NAME=VALUE   set a variable (repeatable); wins over --vars
   --vars FILE        a YAML or JSON map of variables (repeatable)
   --cases PATH       also run the case files in PATH, a folder or a file (repeatable)
@@ -92,7 +96,7 @@ libtest options (as with cargo test): --list, --exact, --skip PATTERN,
 -q/--quiet, --color auto|always|never, and a FILTER that test names must contain.
 
 environment (for runners that cannot pass flags, such as cargo nextest):
-  VCC_BASE_URL, VCC_TOKEN, VCC_VARS and VCC_CASES (paths separated by :),
+  VCC_BASE_URL or VCC_REGION, VCC_TOKEN, VCC_VARS and VCC_CASES (paths separated by :),
   VCC_VAR (NAME=VALUE;NAME=VALUE), VCC_TIMEOUT, VCC_MAX_RPS, VCC_JUNIT,
   VCC_HTML, VCC_ALLOW_REAL_CALLS=1. Flags win over the environment.
 
@@ -135,7 +139,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
         };
         let ours = [
             "--base-url", "--token", "--var", "--vars", "--cases", "--timeout", "--junit", "--max-rps", "--html", "--export-hurl",
-            "--client-id", "--client-secret", "--token-url", "--scope",
+            "--client-id", "--client-secret", "--token-url", "--scope", "--region",
         ];
         let switch = match arg.as_str() {
             "-h" | "--help" => Some(&mut opts.help),
@@ -176,6 +180,7 @@ pub fn split_args(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "--client-secret" => opts.client_secret = Some(Secret::new(value)),
             "--token-url" => opts.token_url = Some(value),
             "--scope" => opts.scope = Some(value),
+            "--region" => opts.region = Some(value.parse().map_err(|e| format!("--region: {e}"))?),
             "--max-rps" => opts.max_rps = Some(parse_rps(&value)?),
             "--timeout" => opts.timeout = Some(parse_timeout(&value)?),
             _ => unreachable!("every flag in `ours` is handled"),
@@ -199,8 +204,18 @@ impl Options {
     pub fn with_env_from(mut self, get: impl Fn(&str) -> Option<String>) -> Result<Options, String> {
         let env = |name: &str| get(name).filter(|v| !v.is_empty());
         let paths = |v: String| v.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect::<Vec<_>>();
-        if self.base_url.is_none() {
-            self.base_url = env("VCC_BASE_URL");
+        // The deployment: a flag wins over the environment; two that name it are refused.
+        match (self.region, &self.base_url) {
+            (Some(_), Some(_)) => return Err("--region and --base-url both name the deployment: give one".into()),
+            (None, None) => {
+                let region = env("VCC_REGION").map(|r| r.parse().map_err(|e| format!("VCC_REGION: {e}"))).transpose()?;
+                self.base_url = env("VCC_BASE_URL");
+                if region.is_some() && self.base_url.is_some() {
+                    return Err("VCC_REGION and VCC_BASE_URL both name the deployment: set one".into());
+                }
+                self.region = region;
+            }
+            _ => {}
         }
         if self.token.is_none() {
             self.token = env("VCC_TOKEN").map(Secret::new);
@@ -209,6 +224,10 @@ impl Options {
         self.client_secret = self.client_secret.or_else(|| env("VCC_CLIENT_SECRET").map(Secret::new));
         self.token_url = self.token_url.or_else(|| env("VCC_TOKEN_URL"));
         self.scope = self.scope.or_else(|| env("VCC_SCOPE"));
+        if let Some(region) = self.region {
+            self.base_url = Some(region.base_url().to_owned());
+            self.token_url = self.token_url.or_else(|| Some(region.token_url().to_owned()));
+        }
         if self.vars_files.is_empty() {
             self.vars_files = env("VCC_VARS").map(paths).unwrap_or_default();
         }
@@ -533,11 +552,9 @@ pub fn run(args: &[String], empty: EmptySelection) -> ExitCode {
             Ok(url) => url,
             Err(e) => return fail(&e),
         };
-        let credentials = crate::auth::Credentials {
-            client_id: client_id.clone(),
-            client_secret: client_secret.clone(),
-            token_url,
-            scope: opts.scope.clone(),
+        let credentials = match crate::auth::Credentials::new(client_id, client_secret.clone(), token_url, opts.scope.clone()) {
+            Ok(credentials) => credentials,
+            Err(e) => return fail(&e.to_string()),
         };
         client = client.with_client_credentials(credentials);
         if let Err(e) = runtime.block_on(client.bearer()) {
@@ -873,6 +890,35 @@ mod tests {
         for no in ["https://emea.newvoicemedia.com", "http://10.0.0.1", "http://localhost.example", "nonsense"] {
             assert!(!is_loopback(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_region_names_the_base_url_and_the_token_url_and_a_flag_wins() {
+        let (flags, _) = split_args(&strings(&["--region", "nam"])).unwrap();
+        let opts = flags.with_env_from(|_| None).unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("https://nam.cc.vonage.com"));
+        assert_eq!(opts.token_url.as_deref(), Some("https://nam.cc.vonage.com/Auth/connect/token"));
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+        };
+        let opts = Options::default().with_env_from(env(&[("VCC_REGION", "APAC")])).unwrap();
+        assert_eq!(opts.base_url.as_deref(), Some("https://apac.cc.vonage.com"));
+        // A flag wins over the environment, either way; an explicit token URL wins over the region's.
+        let (flags, _) = split_args(&strings(&["--region=emea", "--token-url", "http://t"])).unwrap();
+        let opts = flags.with_env_from(env(&[("VCC_BASE_URL", "http://env")])).unwrap();
+        assert_eq!((opts.base_url.as_deref(), opts.token_url.as_deref()), (Some("https://emea.cc.vonage.com"), Some("http://t")));
+        let (flags, _) = split_args(&strings(&["--base-url", "http://flag"])).unwrap();
+        let opts = flags.with_env_from(env(&[("VCC_REGION", "emea")])).unwrap();
+        assert_eq!((opts.base_url.as_deref(), opts.region), (Some("http://flag"), None));
+        // Two settings that both name the deployment, or an unknown region, are refused.
+        let (flags, _) = split_args(&strings(&["--region", "emea", "--base-url", "http://flag"])).unwrap();
+        assert!(flags.with_env_from(|_| None).unwrap_err().contains("--region and --base-url"));
+        let both = Options::default().with_env_from(env(&[("VCC_REGION", "emea"), ("VCC_BASE_URL", "http://env")]));
+        assert!(both.unwrap_err().contains("VCC_REGION and VCC_BASE_URL"));
+        assert!(split_args(&strings(&["--region", "eu"])).unwrap_err().contains("--region: unknown region `eu`"));
+        let bad = Options::default().with_env_from(env(&[("VCC_REGION", "eu")]));
+        assert!(bad.unwrap_err().contains("VCC_REGION: unknown region `eu`: the regions are emea, nam, apac"));
+        assert!(USAGE.contains("--region") && USAGE.contains("VCC_REGION"));
     }
 
     #[test]
