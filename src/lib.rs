@@ -17,7 +17,9 @@
 //! - a new variable: `cases/vars.yaml` ([`vars`]);
 //! - a new check on responses: [`checks`];
 //! - how a failure reads: [`report`];
-//! - sending requests: [`client`]; the command line and the libtest wiring: [`runner`];
+//! - sending requests: [`client`]; where the token comes from: [`auth`]; secrets and
+//!   the one redactor every output goes through: [`secrets`];
+//! - the command line and the libtest wiring: [`runner`];
 //! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
 
 pub mod auth;

@@ -53,7 +53,8 @@ impl Needles {
         }
         let before = self.list.len();
         for form in forms.into_iter().map(String::into_bytes) {
-            if !form.is_empty() && !self.list.contains(&form) {
+            // Needles are found without regard to ASCII case: one of each is enough.
+            if !form.is_empty() && !self.list.iter().any(|n| n.eq_ignore_ascii_case(&form)) {
                 self.list.push(form);
             }
         }
@@ -107,17 +108,21 @@ impl Needles {
     fn find(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         match &self.finder {
             Some(finder) => finder.find_overlapping_iter(bytes).map(|m| (m.start(), m.end())).collect(),
-            None => {
-                let lower = bytes.to_ascii_lowercase();
-                let mut found = Vec::new();
-                for needle in self.list.iter().map(|n| n.to_ascii_lowercase()) {
-                    let ends = lower.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle.as_slice());
-                    found.extend(ends.map(|(at, _)| (at, at + needle.len())));
-                }
-                found
-            }
+            None => one_by_one(&self.list, bytes),
         }
     }
+}
+
+/// Where the needles are in `bytes`, looked for one after the other (slower;
+/// for when the automaton cannot be built).
+fn one_by_one(needles: &[Vec<u8>], bytes: &[u8]) -> Vec<(usize, usize)> {
+    let lower = bytes.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for needle in needles.iter().map(|n| n.to_ascii_lowercase()) {
+        let at = lower.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle.as_slice());
+        found.extend(at.map(|(at, _)| (at, at + needle.len())));
+    }
+    found
 }
 
 /// The base64 forms of a secret: whole with padding, in the standard and the

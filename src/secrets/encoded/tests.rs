@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
-use super::Needles;
+use super::{Needles, one_by_one};
 
 /// A secret with every character an encoding changes: a slash, a plus, a
 /// quote, a backslash, a space, `&`, `=`, `<`, a two-byte letter and one
@@ -144,4 +144,17 @@ fn the_characters_around_a_match_stay_whole() {
     let n = needles("ünïcode-sécret", None);
     assert_eq!(n.redact("ÿünïcode-sécretÿ"), "ÿ[redacted]ÿ");
     assert_eq!(n.redact("ÿÜNÏCODE-SÉCRETÿ"), "ÿ[redacted]ÿ", "Unicode upper case");
+}
+
+#[test]
+fn without_the_automaton_the_same_places_are_found() {
+    let mut n = needles("first-Secret-1", Some("qa"));
+    n.add("first-secret-1-and-more", None);
+    let text = b"x FIRST-SECRET-1-and-more y first-secret-1 z";
+    let mut by_automaton = n.find(text);
+    let mut each = one_by_one(&n.list, text);
+    by_automaton.sort_unstable();
+    each.sort_unstable();
+    assert_eq!(by_automaton, each);
+    assert_eq!(each, [(2, 16), (2, 25), (28, 42)]);
 }
