@@ -1,9 +1,13 @@
 //! Auth: where the bearer token comes from. A static token (`--token`), or an
 //! OAuth2 client-credentials flow (`--client-id`, `--client-secret`,
-//! `--token-url`, `--scope`): the token is fetched once, reused, and fetched
-//! anew shortly before it expires. Every secret and token is kept in a
-//! [`Secret`] and told to the run's [`Redactor`], which hides it from every
-//! output.
+//! `--token-url` or a [`Region`]'s, and a required `--scope`): the token is
+//! fetched once, reused, and fetched anew shortly before it expires. Every
+//! secret and token is kept in a [`Secret`] and told to the run's
+//! [`Redactor`], which hides it from every output.
+
+mod region;
+
+pub use region::{Region, UnknownRegion};
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,15 +16,49 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::secrets::{Redactor, Secret};
+use crate::secrets::{Redactor, Secret, SecretError};
 
-/// The client credentials of an OAuth2 client.
+/// The client credentials of an OAuth2 client, and what it asks for.
 #[derive(Clone, Debug)]
 pub struct Credentials {
     pub client_id: String,
     pub client_secret: Secret,
     pub token_url: String,
-    pub scope: Option<String>,
+    /// One or more scopes, separated by spaces: the token endpoint requires it.
+    pub scope: String,
+}
+
+/// Client credentials that cannot be used: the run cannot start (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialsError {
+    /// No scope (or an empty one) was given.
+    NoScope,
+}
+
+impl fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialsError::NoScope => f.write_str(
+                "client credentials need a scope: set --scope or VCC_SCOPE (the token endpoint requires one; \
+                 separate several with spaces; the VCC admin portal shows which scopes your client may ask for)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CredentialsError {}
+
+impl Credentials {
+    /// Checks the credentials before anything is sent: a scope is required.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: Secret,
+        token_url: impl Into<String>,
+        scope: Option<String>,
+    ) -> Result<Credentials, CredentialsError> {
+        let scope = scope.filter(|s| !s.trim().is_empty()).ok_or(CredentialsError::NoScope)?;
+        Ok(Credentials { client_id: client_id.into(), client_secret, token_url: token_url.into(), scope })
+    }
 }
 
 /// The token endpoint this harness assumes when none is given: the base URL's
@@ -47,11 +85,17 @@ pub struct TokenError {
 pub enum TokenErrorKind {
     /// No answer: could not connect, or the exchange broke.
     Transport(String),
+    /// No whole answer within the timeout.
+    TimedOut(Duration),
+    /// An answer over [`MAX_TOKEN_ANSWER`].
+    TooLarge,
     /// An answer other than 2xx, with the start of its body.
     Refused { status: String, body: String },
     NotJson,
     NoAccessToken,
     NotBearer(String),
+    /// An access token too short to be hidden from the reports.
+    Unhideable(SecretError),
 }
 
 impl fmt::Display for TokenError {
@@ -59,10 +103,17 @@ impl fmt::Display for TokenError {
         write!(f, "could not get a token from {}: ", self.url)?;
         match &self.kind {
             TokenErrorKind::Transport(why) => f.write_str(why),
+            TokenErrorKind::TimedOut(after) => {
+                write!(f, "the token endpoint did not answer within {} s (--timeout)", after.as_secs_f64())
+            }
+            TokenErrorKind::TooLarge => {
+                write!(f, "the token endpoint's answer is over {} KiB; stopped reading", MAX_TOKEN_ANSWER / 1024)
+            }
             TokenErrorKind::Refused { status, body } => write!(f, "it answered {status}: {body}"),
             TokenErrorKind::NotJson => f.write_str("the answer is not JSON"),
             TokenErrorKind::NoAccessToken => f.write_str("the answer has no access_token"),
             TokenErrorKind::NotBearer(kind) => write!(f, "token_type is `{kind}`, not Bearer"),
+            TokenErrorKind::Unhideable(e) => e.fmt(f),
         }
     }
 }
@@ -72,10 +123,16 @@ impl std::error::Error for TokenError {}
 /// How much of a refusal's body its error shows.
 const REFUSAL_SHOWN: usize = 200;
 
+/// The most of the token endpoint's answer that is read (a token answer is a
+/// few hundred bytes; a JWT a few kilobytes).
+pub const MAX_TOKEN_ANSWER: usize = 64 * 1024;
+
 /// A token fetched with client credentials, kept until shortly before it expires.
 pub struct TokenSource {
     credentials: Credentials,
     http: reqwest::Client,
+    /// The most a fetch may take, answer read whole.
+    timeout: Duration,
     current: tokio::sync::Mutex<Option<(Secret, Instant)>>,
     fetched: AtomicUsize,
     /// Told of the client secret and of every token fetched.
@@ -86,15 +143,16 @@ pub struct TokenSource {
 const REFRESH_WHEN_LEFT: f64 = 0.2;
 
 impl TokenSource {
-    /// A source that hides the client secret, and every token it fetches, with
-    /// `redactor`.
-    pub fn new(credentials: Credentials, http: reqwest::Client, redactor: Redactor) -> TokenSource {
+    /// A source whose fetches take at most `timeout`, and that hides the client
+    /// secret, and every token it fetches, with `redactor`.
+    pub fn new(credentials: Credentials, http: reqwest::Client, timeout: Duration, redactor: Redactor) -> TokenSource {
         redactor.hide_basic(&credentials.client_id, &credentials.client_secret);
-        TokenSource { credentials, http, current: Default::default(), fetched: AtomicUsize::new(0), redactor }
+        let fetched = AtomicUsize::new(0);
+        TokenSource { credentials, http, timeout, current: Default::default(), fetched, redactor }
     }
 
-    /// Hides the client secret, and every token fetched so far or from now on,
-    /// with `redactor` too.
+    /// Hides the client secret, the current token and every token fetched from
+    /// now on with `redactor` too.
     pub fn share(&mut self, redactor: &Redactor) {
         redactor.hide_basic(&self.credentials.client_id, &self.credentials.client_secret);
         if let Some((token, _)) = self.current.get_mut() {
@@ -123,21 +181,28 @@ impl TokenSource {
         self.fetched.load(Ordering::Relaxed)
     }
 
+    /// Asks the token endpoint, within the timeout.
     async fn fetch(&self) -> Result<(Secret, Duration), TokenError> {
+        let timed_out = || TokenError { url: self.credentials.token_url.clone(), kind: TokenErrorKind::TimedOut(self.timeout) };
+        tokio::time::timeout(self.timeout, self.ask()).await.unwrap_or_else(|_| Err(timed_out()))
+    }
+
+    async fn ask(&self) -> Result<(Secret, Duration), TokenError> {
         let c = &self.credentials;
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "client_credentials");
             form.append_pair("client_id", &c.client_id);
             form.append_pair("client_secret", c.client_secret.expose());
-            if let Some(scope) = &c.scope {
-                form.append_pair("scope", scope);
-            }
+            form.append_pair("scope", &c.scope);
             form.finish()
         };
         let failed = |kind| TokenError { url: c.token_url.clone(), kind };
-        let transport = |e: reqwest::Error| failed(TokenErrorKind::Transport(self.redactor.redact(&e.without_url().to_string()).into_owned()));
-        let resp = self
+        let transport = |e: reqwest::Error| match e.is_timeout() {
+            true => failed(TokenErrorKind::TimedOut(self.timeout)),
+            false => failed(TokenErrorKind::Transport(self.redactor.redact(&e.without_url().to_string()).into_owned())),
+        };
+        let mut resp = self
             .http
             .post(&c.token_url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -147,7 +212,16 @@ impl TokenSource {
             .await
             .map_err(transport)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(transport)?;
+        if resp.content_length().is_some_and(|n| n > MAX_TOKEN_ANSWER as u64) {
+            return Err(failed(TokenErrorKind::TooLarge));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_TOKEN_ANSWER {
+                return Err(failed(TokenErrorKind::TooLarge));
+            }
+            body.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             // Redacted whole, then shortened: shortening first could cut the secret
             // in two and leave its beginning in the message.
@@ -160,8 +234,8 @@ impl TokenSource {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| failed(TokenErrorKind::NoAccessToken))?;
-        // Hidden before anything about the answer can be reported.
-        let token = Secret::new(token);
+        // Hidden before anything else about the answer can be reported.
+        let token = Secret::accept(token, "the access_token it issued").map_err(|e| failed(TokenErrorKind::Unhideable(e)))?;
         self.redactor.hide(&token);
         if let Some(kind) = json.get("token_type").and_then(Value::as_str) {
             if !kind.eq_ignore_ascii_case("bearer") {
@@ -199,6 +273,18 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_credentials_without_a_scope_are_refused_naming_the_setting() {
+        let secret = || Secret::new("a-client-secret");
+        for scope in [None, Some(String::new()), Some("  ".into())] {
+            let err = Credentials::new("qa", secret(), "http://h/t", scope.clone()).unwrap_err();
+            assert_eq!(err, CredentialsError::NoScope, "{scope:?}");
+            assert!(err.to_string().contains("set --scope or VCC_SCOPE"), "{err}");
+        }
+        let ok = Credentials::new("qa", secret(), "http://h/t", Some("calls:write vcc/read".into())).unwrap();
+        assert_eq!((ok.client_id.as_str(), ok.token_url.as_str(), ok.scope.as_str()), ("qa", "http://h/t", "calls:write vcc/read"));
+    }
 
     #[test]
     fn the_default_token_url_keeps_scheme_host_and_port() {

@@ -156,7 +156,7 @@ impl Client {
             true => http_client(self.timeout, true).unwrap_or_else(|_| self.http.clone()),
             false => self.http.clone(),
         };
-        let source = TokenSource::new(credentials, http, self.redactor.clone());
+        let source = TokenSource::new(credentials, http, self.timeout, self.redactor.clone());
         self.auth = Auth::ClientCredentials(source);
         self
     }

@@ -19,7 +19,8 @@
 //! - which cases run and how they are sent: [`exec`];
 //! - a new check on responses: [`checks`], its finding: [`result::Finding`];
 //! - a new report, or how one reads: [`report`];
-//! - sending requests: [`client`], tokens: [`auth`];
+//! - sending requests: [`client`]; where the token comes from: [`auth`]; secrets and
+//!   the one redactor every output goes through: [`secrets`];
 //! - a new rule of the reference server: [`server::rules`], its state: [`server::fixture`].
 
 pub mod auth;

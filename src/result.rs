@@ -21,8 +21,8 @@ pub enum Finding {
     MediaType { expected: String, actual: Option<String> },
     /// A header the case names has another value.
     Header { name: String, expected: String, actual: Option<String> },
-    /// The body should be JSON and is not.
-    NotJson { error: String, body: Vec<u8> },
+    /// The body should be JSON and is not (the report shows the body).
+    NotJson { error: String },
     /// The body breaks its schema at `path` (a JSON pointer into the body).
     Schema { schema: String, path: String, message: String },
     /// The body has no string `message`.
@@ -95,7 +95,7 @@ impl fmt::Display for Finding {
             Finding::Header { name, expected, actual: Some(got) } => {
                 write!(f, "header {name}: expected {expected:?}, got {got:?}")
             }
-            Finding::NotJson { error, body } => write!(f, "body: not JSON ({error}); it begins {}", preview(body)),
+            Finding::NotJson { error } => write!(f, "body: not JSON ({error}); see the response above"),
             Finding::Schema { schema, path, message } => write!(f, "schema {schema}: at {path}: {message}"),
             Finding::NoMessage { expected } => {
                 write!(f, "message: the body has no string `message`; expected {expected:?}")

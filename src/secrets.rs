@@ -5,6 +5,7 @@
 //! Nothing here depends on the rest of the crate: `auth` and `client` use it,
 //! and every report renders through [`Redactor::redact`].
 
+mod decoded;
 mod encoded;
 
 use std::borrow::Cow;
@@ -80,7 +81,7 @@ impl fmt::Display for SecretError {
             SecretError::TooShort { setting, chars } => write!(
                 f,
                 "{setting} is {chars} characters long: a secret shorter than {MIN_LEN} characters cannot be \
-                 hidden from the reports without hiding ordinary text too, so it is refused; give the real one"
+                 hidden from the reports without hiding ordinary text too, so it is refused"
             ),
         }
     }

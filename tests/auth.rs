@@ -20,12 +20,7 @@ fn fixture(lifetime: u64) -> Fixture {
 }
 
 fn credentials(base: &str, secret: &str) -> Credentials {
-    Credentials {
-        client_id: "qa".into(),
-        client_secret: Secret::new(secret),
-        token_url: format!("{base}/Auth/connect/token"),
-        scope: None,
-    }
+    Credentials::new("qa", Secret::new(secret), format!("{base}/Auth/connect/token"), Some("calls".into())).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,23 +61,24 @@ async fn a_wrong_secret_is_refused_and_an_expired_token_gets_401() {
     assert_eq!(good.send(&example.request).await.unwrap().status, 201, "the source fetched a fresh token");
 }
 
-/// A token endpoint on 127.0.0.1 that records every form body it is sent and
-/// answers each with `reply(body)`; serves until the test process ends.
+/// A token endpoint on 127.0.0.1 that records every request it is sent (head
+/// and form body) and answers each with `reply(body)`; serves until the test
+/// process ends.
 struct TokenEndpoint {
     url: String,
-    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl TokenEndpoint {
     fn start(reply: fn(&str) -> (u16, String)) -> TokenEndpoint {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let recorded = std::sync::Arc::clone(&bodies);
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = std::sync::Arc::clone(&requests);
         std::thread::spawn(move || {
             for mut stream in listener.incoming().flatten() {
-                let Some((_, body)) = common::read_whole_request(&mut stream) else { continue };
-                recorded.lock().unwrap().push(body.clone());
+                let Some((head, body)) = common::read_whole_request(&mut stream) else { continue };
+                recorded.lock().unwrap().push((head, body.clone()));
                 let (status, answer) = reply(&body);
                 let head = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -91,17 +87,21 @@ impl TokenEndpoint {
                 let _ = std::io::Write::write_all(&mut stream, format!("{head}{answer}").as_bytes());
             }
         });
-        TokenEndpoint { url, bodies }
+        TokenEndpoint { url, requests }
     }
 
     fn last_form(&self) -> Vec<(String, String)> {
-        let bodies = self.bodies.lock().unwrap();
-        let body = bodies.last().expect("the token endpoint was asked");
+        let requests = self.requests.lock().unwrap();
+        let (_, body) = requests.last().expect("the token endpoint was asked");
         url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
     }
 
+    fn last_head(&self) -> String {
+        self.requests.lock().unwrap().last().expect("the token endpoint was asked").0.to_ascii_lowercase()
+    }
+
     fn count(&self) -> usize {
-        self.bodies.lock().unwrap().len()
+        self.requests.lock().unwrap().len()
     }
 }
 
@@ -116,28 +116,22 @@ fn issue(_: &str) -> (u16, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_scope_is_sent_to_the_token_endpoint_and_left_out_when_unset() {
+async fn the_token_request_is_a_form_with_the_grant_type_and_the_scope() {
     // The reference server ignores `scope`, so a recording endpoint stands in for it.
     let endpoint = TokenEndpoint::start(issue);
-    let with_scope = Credentials {
-        scope: Some("calls:write vcc/read".into()),
-        token_url: format!("{}/connect/token", endpoint.url),
-        ..credentials(&endpoint.url, "canary-client-secret")
-    };
-    let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(5)).unwrap().with_client_credentials(with_scope);
+    let creds = Credentials::new("qa", Secret::new("canary-client-secret"), format!("{}/connect/token", endpoint.url), Some("calls:write vcc/read".into()));
+    let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(5)).unwrap().with_client_credentials(creds.unwrap());
     assert_eq!(client.bearer().await.unwrap(), Some(Secret::new(ISSUED)));
+    let head = endpoint.last_head();
+    assert!(head.starts_with("post /connect/token http/1.1\r\n"), "{head}");
+    assert!(head.contains("\r\ncontent-type: application/x-www-form-urlencoded\r\n"), "{head}");
+    assert!(head.contains("\r\naccept: application/json\r\n"), "{head}");
     let form = endpoint.last_form();
-    assert_eq!(field(&form, "scope"), Some("calls:write vcc/read"), "{form:?}");
-    assert_eq!(field(&form, "grant_type"), Some("client_credentials"), "{form:?}");
-    assert_eq!(field(&form, "client_id"), Some("qa"), "{form:?}");
-    assert_eq!(field(&form, "client_secret"), Some("canary-client-secret"), "{form:?}");
-
-    let without = Credentials { token_url: format!("{}/connect/token", endpoint.url), ..credentials(&endpoint.url, "canary-client-secret") };
-    let client = Client::new("http://127.0.0.1:9", None, Duration::from_secs(5)).unwrap().with_client_credentials(without);
-    assert_eq!(client.bearer().await.unwrap(), Some(Secret::new(ISSUED)));
-    assert_eq!(endpoint.count(), 2);
-    let form = endpoint.last_form();
-    assert_eq!(field(&form, "scope"), None, "no scope given, none sent: {form:?}");
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        fields,
+        [("grant_type", "client_credentials"), ("client_id", "qa"), ("client_secret", "canary-client-secret"), ("scope", "calls:write vcc/read")]
+    );
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
@@ -169,6 +163,12 @@ fn the_scope_flag_and_vcc_scope_reach_the_token_endpoint_from_the_command_line()
     assert_eq!(endpoint.count(), 1, "fetched once");
     assert_eq!(field(&endpoint.last_form(), "scope"), Some("vcc.calls:write"));
 
+    // Without a scope, refused before the endpoint is asked, naming the setting.
+    let out = cli(&common, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("client credentials need a scope: set --scope or VCC_SCOPE"), "{}", text(&out));
+    assert_eq!(endpoint.count(), 1, "not asked");
+
     let out = cli(&common, &[("VCC_SCOPE", "from-the-environment")]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(field(&endpoint.last_form(), "scope"), Some("from-the-environment"));
@@ -191,7 +191,7 @@ fn a_refused_client_secret_stops_the_run_with_status_2_and_a_clear_message_witho
     // The embedded reference server refuses it (it knows only its own client).
     let secret = "canary-Refused secret/+7";
     let encoded = "canary-Refused+secret%2F%2B7";
-    let out = cli(&["--client-id", "vcc-conformance", "--client-secret", secret], &[]);
+    let out = cli(&["--client-id", "vcc-conformance", "--client-secret", secret, "--scope", "calls"], &[]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -206,11 +206,124 @@ fn a_refused_client_secret_stops_the_run_with_status_2_and_a_clear_message_witho
     let token_url = format!("{}/token", endpoint.url);
     let out = cli(
         &["--base-url", &endpoint.url, "--token-url", &token_url],
-        &[("VCC_CLIENT_ID", "qa"), ("VCC_CLIENT_SECRET", secret)],
+        &[("VCC_CLIENT_ID", "qa"), ("VCC_CLIENT_SECRET", secret), ("VCC_SCOPE", "calls")],
     );
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert_eq!(field(&endpoint.last_form(), "client_secret"), Some(secret), "the endpoint was asked with the secret");
     assert!(all.contains("401") && all.contains("client_secret="), "the echo is shown: {all}");
     assert!(!all.contains("canar") && !all.contains("Refused") && !all.contains("%2F%2B7"), "the secret leaked: {all}");
+}
+
+/// A token endpoint on 127.0.0.1 that answers every request with `answer`;
+/// what each connection wrote is sent on the channel once its client left.
+fn misbehaving(answer: fn(&mut std::net::TcpStream) -> usize) -> (String, std::sync::mpsc::Receiver<usize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/Auth/connect/token", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                if common::read_whole_request(&mut stream).is_some() {
+                    let _ = tx.send(answer(&mut stream));
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// Writes `head`, then spaces in 64 KiB chunks (at most 1 GiB) until the client
+/// leaves; returns how many bytes it wrote.
+fn endless(stream: &mut std::net::TcpStream, head: &str) -> usize {
+    use std::io::Write;
+    let chunk = vec![b' '; 64 * 1024];
+    let mut written = head.len();
+    if stream.write_all(head.as_bytes()).is_err() {
+        return written;
+    }
+    while written < 1 << 30 {
+        let framed = if head.contains("chunked") { [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk.clone(), b"\r\n".to_vec()].concat() } else { chunk.clone() };
+        if stream.write_all(&framed).is_err() {
+            break;
+        }
+        written += framed.len();
+    }
+    written
+}
+
+async fn fetch_from(token_url: &str, timeout: Duration) -> (String, Duration) {
+    let creds = Credentials { token_url: token_url.to_owned(), ..credentials("http://unused", "canary-client-secret") };
+    let client = Client::new("http://127.0.0.1:9", None, timeout).unwrap().with_client_credentials(creds);
+    let started = std::time::Instant::now();
+    let err = client.bearer().await.expect_err("no token from a misbehaving endpoint");
+    (err.to_string(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_token_answer_is_cut_at_64_kib() {
+    let answers: [(&str, fn(&mut std::net::TcpStream) -> usize); 3] = [
+        ("chunked 200", |s| endless(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")),
+        ("unframed 200", |s| endless(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n")),
+        ("401 of 10 GB", |s| endless(s, "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n")),
+    ];
+    for (name, answer) in answers {
+        let (url, written) = misbehaving(answer);
+        let (err, took) = fetch_from(&url, Duration::from_secs(10)).await;
+        assert!(err.contains("the token endpoint's answer is over 64 KiB; stopped reading"), "{name}: {err}");
+        assert!(err.starts_with(&format!("could not get a token from {url}: ")), "{name}: {err}");
+        assert!(took < Duration::from_secs(5), "{name}: took {took:?}, not stopped by the cap");
+        // The endpoint wrote what the socket buffers hold past the cap, no more.
+        let written = written.recv_timeout(Duration::from_secs(10)).expect("the client hung up");
+        assert!(written < 32 << 20, "{name}: the endpoint wrote {written} bytes before the client left");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_token_endpoint_is_given_up_on_after_the_timeout() {
+    use std::io::Write;
+    let answers: [(&str, fn(&mut std::net::TcpStream) -> usize); 2] = [
+        ("silent", |_| {
+            std::thread::sleep(Duration::from_secs(15));
+            0
+        }),
+        ("dripping", |s| {
+            let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{";
+            let mut written = s.write_all(head).map_or(0, |_| head.len());
+            for _ in 0..150 {
+                std::thread::sleep(Duration::from_millis(100));
+                if s.write_all(b" ").is_err() {
+                    break;
+                }
+                written += 1;
+            }
+            written
+        }),
+    ];
+    for (name, answer) in answers {
+        let (url, _) = misbehaving(answer);
+        let (err, took) = fetch_from(&url, Duration::from_secs(1)).await;
+        assert!(err.contains("the token endpoint did not answer within 1 s (--timeout)"), "{name}: {err}");
+        assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "{name}: gave up after {took:?}");
+    }
+}
+
+#[test]
+fn a_region_sets_the_base_url_from_the_flag_or_the_environment() {
+    // --dry-run sends nothing: the regional hosts are only named, never asked.
+    let one = ["--dry-run", "--exact", "examples::example-1-agent-to-number"];
+    let out = cli(&[&["--region", "emea"][..], &one].concat(), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("'https://emea.cc.vonage.com/v0/"), "{}", text(&out));
+    let out = cli(&one, &[("VCC_REGION", "apac")]);
+    assert!(text(&out).contains("'https://apac.cc.vonage.com/v0/"), "{}", text(&out));
+    let out = cli(&[&["--region", "nam"][..], &one].concat(), &[("VCC_BASE_URL", "http://127.0.0.1:9")]);
+    assert!(text(&out).contains("'https://nam.cc.vonage.com/v0/"), "the flag wins: {}", text(&out));
+    let out = cli(&[&["--region", "mars"][..], &one].concat(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("invalid value 'mars' for '--region <REGION>'") && text(&out).contains("emea, nam, apac"), "{}", text(&out));
+    let out = cli(&one, &[("VCC_REGION", "emea"), ("VCC_BASE_URL", "http://127.0.0.1:9")]);
+    assert_eq!(out.status.code(), Some(2), "two settings name the deployment: {}", text(&out));
+    assert!(text(&out).contains("both name the deployment"), "{}", text(&out));
 }

@@ -527,7 +527,7 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
     // Client credentials: the secret and every token fetched with it, through
     // stdout, stderr, JUnit, JSON lines, the HTML page, the Hurl file, --dry-run,
     // a usage error.
-    let creds = ["--client-id", "qa", "--client-secret", "canary-Secret-7Hq2"];
+    let creds = ["--client-id", "qa", "--client-secret", "canary-Secret-7Hq2", "--scope", "calls"];
     let mut produced = Vec::new();
     for extra in [&reports[..], &["--format", "json"], &export, &["--dry-run"], &["--bogus-flag"]] {
         let out = run(&[&["--base-url", &faulty.1][..], &creds, extra].concat());
@@ -576,7 +576,7 @@ fn no_secret_or_token_appears_in_any_output_of_a_failing_run() {
             produced.extend(std::fs::read(file).unwrap());
         }
     }
-    let out = run(&["--base-url", &echo, "--client-id", "qa", "--client-secret", "canary-Wrong-Secret-5x"]);
+    let out = run(&["--base-url", &echo, "--client-id", "qa", "--client-secret", "canary-Wrong-Secret-5x", "--scope", "calls"]);
     assert_eq!(out.status.code(), Some(2), "a refused secret stops the run: {}", text(&out));
     assert!(text(&out).contains("invalid_client") && text(&out).contains("you_sent"), "{}", text(&out));
     keep(&mut produced, &out);

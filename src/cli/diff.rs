@@ -67,7 +67,7 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
     let mut b = a.clone();
     b.base_url = Some(args.against.clone());
     if let Some(token) = &args.against_token {
-        b.auth = match crate::cli::options::accept(token, "--against-token (VCC_AGAINST_TOKEN)") {
+        b.auth = match crate::cli::options::accept(token, "--against-token") {
             Ok(secret) => AuthChoice::Token(secret),
             Err(e) => return fail(&e),
         };

@@ -12,6 +12,7 @@ use clap::builder::BoolishValueParser;
 use clap::parser::ValueSource;
 
 use crate::secrets::Secret;
+use crate::auth::Region;
 use crate::exec::SuiteSettings;
 use crate::exec::target::{AuthChoice, TargetSettings};
 
@@ -21,6 +22,9 @@ pub struct TargetArgs {
     /// The deployment to test; absent: the embedded reference server
     #[arg(long, env = "VCC_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
+    /// Or a Vonage region: its base URL and its token URL (https://REGION.cc.vonage.com)
+    #[arg(long, env = "VCC_REGION", value_name = "REGION", value_enum)]
+    pub region: Option<Region>,
     /// Bearer token, never printed (the environment keeps it out of the process list)
     #[arg(long, env = "VCC_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -130,6 +134,18 @@ impl TargetArgs {
     /// flag wins over the environment here too, and both from the same place
     /// is a mistake to report.
     pub fn settings(&self, from_flag: impl Fn(&str) -> bool) -> Result<TargetSettings, String> {
+        // The deployment: a base URL or a region; a flag wins over the environment.
+        let base_url = match (&self.base_url, self.region) {
+            (Some(url), Some(region)) => match (from_flag("base_url"), from_flag("region")) {
+                (true, false) => Some(url.clone()),
+                (false, true) => Some(region.base_url().to_owned()),
+                _ => return Err("--base-url (VCC_BASE_URL) and --region (VCC_REGION) both name the deployment: give one".into()),
+            },
+            (Some(url), None) => Some(url.clone()),
+            (None, Some(region)) => Some(region.base_url().to_owned()),
+            (None, None) => None,
+        };
+        let region = self.region.filter(|r| base_url.as_deref() == Some(r.base_url()));
         let token = self.token.as_ref().map(|t| (from_flag("token"), t));
         let client = self.client_id.as_ref().map(|id| (from_flag("client_id"), id));
         let auth = match (token, client) {
@@ -140,19 +156,25 @@ impl TargetArgs {
                 ));
             }
             (Some((token_flag, token)), Some((client_flag, _))) if token_flag && !client_flag => {
-                AuthChoice::Token(accept(token, "--token (VCC_TOKEN)")?)
+                AuthChoice::Token(accept(token, "the token (--token or VCC_TOKEN)")?)
             }
-            (Some((_, token)), None) => AuthChoice::Token(accept(token, "--token (VCC_TOKEN)")?),
+            (Some((_, token)), None) => AuthChoice::Token(accept(token, "the token (--token or VCC_TOKEN)")?),
             (_, Some((_, id))) => {
                 let secret = self
                     .client_secret
                     .clone()
                     .ok_or("client credentials need both --client-id and --client-secret (VCC_CLIENT_SECRET)")?;
+                let scope = self
+                    .scope
+                    .clone()
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| crate::auth::CredentialsError::NoScope.to_string())?;
+                let token_url = self.token_url.clone().or_else(|| region.map(|r| r.token_url().to_owned()));
                 AuthChoice::ClientCredentials {
                     id: id.clone(),
-                    secret: accept(&secret, "--client-secret (VCC_CLIENT_SECRET)")?,
-                    token_url: self.token_url.clone(),
-                    scope: self.scope.clone(),
+                    secret: accept(&secret, "the client secret (--client-secret or VCC_CLIENT_SECRET)")?,
+                    token_url,
+                    scope,
                 }
             }
             (None, None) if self.client_secret.is_some() => {
@@ -161,7 +183,7 @@ impl TargetArgs {
             (None, None) => AuthChoice::None,
         };
         Ok(TargetSettings {
-            base_url: self.base_url.clone(),
+            base_url,
             auth,
             timeout: self.timeout,
             max_rps: self.max_rps,

@@ -151,7 +151,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         .unwrap_or_else(|| "a1b2c3d4e5".into());
     let selection = args.selection();
     if args.reports.dry_run || args.reports.export_hurl.is_some() {
-        return export(args, &cases, &selection, settings.base_url.as_deref());
+        return export(args, &cases, &selection, settings.base_url.as_deref(), &settings.auth.redactor());
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -293,7 +293,13 @@ fn print_transport_groups(results: &[CaseResult]) {
 }
 
 /// `--dry-run` and `--export-hurl`: the selected cases for another tool; nothing sent.
-fn export(args: &RunArgs, cases: &[crate::suite::Case], selection: &Selection, base: Option<&str>) -> ExitCode {
+fn export(
+    args: &RunArgs,
+    cases: &[crate::suite::Case],
+    selection: &Selection,
+    base: Option<&str>,
+    redactor: &Redactor,
+) -> ExitCode {
     let base = match crate::client::parse_base_url(base.unwrap_or("http://127.0.0.1:8080")) {
         Ok(b) => b,
         Err(e) => return fail(&e),
@@ -301,13 +307,14 @@ fn export(args: &RunArgs, cases: &[crate::suite::Case], selection: &Selection, b
     let selected: Vec<&crate::suite::Case> = cases.iter().filter(|c| selection.selects(&c.test_name())).collect();
     if let Some(path) = &args.reports.export_hurl {
         let hurl: String = selected.iter().map(|c| report::export::hurl(c, &base)).collect();
-        if let Err(e) = report::write_whole(path, &hurl) {
+        if let Err(e) = report::write_whole(path, &redactor.redact(&hurl)) {
             return fail(&format!("could not write {}: {e}", path.display()));
         }
     }
     if args.reports.dry_run {
         for case in selected {
-            println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, report::export::curl(case, &base));
+            let curl = report::export::curl(case, &base);
+            println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, redactor.redact(&curl));
         }
     }
     ExitCode::SUCCESS

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::auth::{self, Credentials};
 use crate::suite::Request;
 use crate::client::Client;
-use crate::secrets::Secret;
+use crate::secrets::{Redactor, Secret};
 use crate::exec::plan::{is_loopback, pacing};
 use crate::result::TransportKind;
 use crate::server::{self, fixture::Fixture};
@@ -25,7 +25,8 @@ pub enum AuthChoice {
     #[default]
     None,
     Token(Secret),
-    ClientCredentials { id: String, secret: Secret, token_url: Option<String>, scope: Option<String> },
+    /// OAuth2 client credentials; the scope is required (the token endpoint asks for one).
+    ClientCredentials { id: String, secret: Secret, token_url: Option<String>, scope: String },
 }
 
 /// How to reach the target, as the user said it.
@@ -50,6 +51,22 @@ impl Default for TargetSettings {
             max_rps: None,
             resolve: Vec::new(),
             allow_real_calls: false,
+        }
+    }
+}
+
+impl AuthChoice {
+    /// A redactor that hides these secrets (for outputs of a run that sends
+    /// nothing, such as `--dry-run`).
+    pub fn redactor(&self) -> Redactor {
+        match self {
+            AuthChoice::None => Redactor::new(),
+            AuthChoice::Token(token) => Redactor::of([token]),
+            AuthChoice::ClientCredentials { id, secret, .. } => {
+                let redactor = Redactor::new();
+                redactor.hide_basic(id, secret);
+                redactor
+            }
         }
     }
 }
@@ -88,8 +105,8 @@ impl Target {
         let client = match &settings.auth {
             AuthChoice::ClientCredentials { id, secret, token_url, scope } => {
                 let token_url = token_url.clone().map_or_else(|| auth::default_token_url(client.base()), Ok)?;
-                let credentials =
-                    Credentials { client_id: id.clone(), client_secret: secret.clone(), token_url, scope: scope.clone() };
+                let credentials = Credentials::new(id.clone(), secret.clone(), token_url, Some(scope.clone()))
+                    .map_err(|e| e.to_string())?;
                 client.with_client_credentials(credentials)
             }
             _ => client,

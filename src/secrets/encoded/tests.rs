@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
-use super::Needles;
+use super::{Needles, one_by_one};
 
 /// A secret with every character an encoding changes: a slash, a plus, a
 /// quote, a backslash, a space, `&`, `=`, `<`, a two-byte letter and one
@@ -62,6 +62,10 @@ fn encodings(secret: &str) -> Vec<(&'static str, String)> {
         ("base64url", URL_SAFE.encode(secret)),
         ("base64 in JSON", json(&STANDARD.encode(secret)).replace('/', "\\/")),
         ("base64, form-encoded", form(&STANDARD.encode(secret))),
+        ("JSON, then percent-encoded", percent(&json(secret).replace('/', "\\/"), false)),
+        ("form-encoded, then JSON \\u", unicode_escaped(&form(secret), true)),
+        ("JSON \\u, then form-encoded", form(&unicode_escaped(secret, false))),
+        ("JSON, then HTML", html(&json(secret))),
     ]
 }
 
@@ -115,16 +119,24 @@ fn ordinary_text_and_near_misses_are_left_alone() {
 
 #[test]
 fn a_secret_that_looks_like_an_escape_is_still_found_both_ways() {
-    // `%25` spelt literally, and its `%` percent-encoded: the matcher tries both readings.
+    // `%25` spelt literally, and its `%` percent-encoded: the text and its decoded view.
     let n = needles("a%25b%25c%25d", None);
     assert_eq!(n.redact("x a%25b%25c%25d x"), "x [redacted] x");
     assert_eq!(n.redact("x a%2525b%2525c%2525d x"), "x [redacted] x");
     let backslashes = needles("back\\\\slash\\u0041", None);
     assert_eq!(backslashes.redact(&json("back\\\\slash\\u0041")), "[redacted]");
-    // Many ambiguous places in a row stay cheap: each (needle place, text place) is read once.
+    // A long secret made of escapes, escaped.
     let long = needles(&"%25".repeat(200), None);
-    let text = "%2525".repeat(200);
-    assert_eq!(long.redact(&text), "[redacted]");
+    assert_eq!(long.redact(&"%2525".repeat(200)), "[redacted]");
+}
+
+#[test]
+fn overlapping_finds_are_hidden_as_one() {
+    let mut n = needles("overlap-secret-one", None);
+    n.add("secret-one-and-two", None);
+    assert_eq!(n.redact("<overlap-secret-one-and-two>"), "<[redacted]>");
+    // A find in a decoded view that overlaps one in the text itself.
+    assert_eq!(n.redact("<overlap-secret%2Done-and-two>"), "<[redacted]>");
 }
 
 #[test]
@@ -132,4 +144,17 @@ fn the_characters_around_a_match_stay_whole() {
     let n = needles("ünïcode-sécret", None);
     assert_eq!(n.redact("ÿünïcode-sécretÿ"), "ÿ[redacted]ÿ");
     assert_eq!(n.redact("ÿÜNÏCODE-SÉCRETÿ"), "ÿ[redacted]ÿ", "Unicode upper case");
+}
+
+#[test]
+fn without_the_automaton_the_same_places_are_found() {
+    let mut n = needles("first-Secret-1", Some("qa"));
+    n.add("first-secret-1-and-more", None);
+    let text = b"x FIRST-SECRET-1-and-more y first-secret-1 z";
+    let mut by_automaton = n.find(text);
+    let mut each = one_by_one(&n.list, text);
+    by_automaton.sort_unstable();
+    each.sort_unstable();
+    assert_eq!(by_automaton, each);
+    assert_eq!(each, [(2, 16), (2, 25), (28, 42)]);
 }
