@@ -150,6 +150,26 @@ async fn a_slowly_sent_head_is_cut_off_by_the_header_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_answers_is_cut_off() {
+    let addr = start(limits(64, 500, 5_000)).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let batch = call("").repeat(100);
+    // Pipelined calls, never reading: at most 200,000 (40 MB), for at most 20 s.
+    let cut = tokio::time::timeout(Duration::from_secs(20), async {
+        for _ in 0..2_000 {
+            if stream.write_all(batch.as_bytes()).await.is_err() {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(cut, Ok(true), "the server still holds a connection whose answers nobody reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_head_longer_than_the_buffer_is_refused_not_held() {
     let addr = start(limits(64, 10_000, 10_000)).await;
     let mut big = TcpStream::connect(addr).await.unwrap();

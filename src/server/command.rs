@@ -80,7 +80,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: Option<u32>,
     /// Seconds a connection may take to send a request's headers, from when it opens or its last
-    /// answer (so also how long it may stay idle)
+    /// answer (so also how long it may stay idle), or leave an answer unread
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
     pub idle_timeout: f64,
     /// Seconds a request's body may take to arrive (408 after)

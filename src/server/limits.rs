@@ -26,7 +26,7 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a connection may take to send a complete request head, from
     /// when it opens or its last answer went out (so also the idle keep-alive
-    /// timeout).
+    /// timeout), and how long an answer may wait for a client that does not read.
     pub idle_timeout: Duration,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,

@@ -1,7 +1,8 @@
 //! The accept loop, in place of `axum::serve`: each connection is served by
 //! hyper's HTTP/1 with a header-read timeout that also bounds idle keep-alive
-//! ([`Limits::idle_timeout`]), a bounded head buffer, and half-closed clients
-//! still answered. At most [`Limits::max_connections`] are served at once; past
+//! ([`Limits::idle_timeout`]) and, through [`WriteTimeout`], how long an answer
+//! may wait for a client that does not read; a bounded head buffer; and
+//! half-closed clients still answered. At most [`Limits::max_connections`] are served at once; past
 //! it a connection gets a JSON 503 with `Connection: close`, and the log one
 //! line every [`REFUSAL_LOG_PERIOD`] at most.
 
@@ -19,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::JSON;
 use super::limits::{Limits, MAX_HEAD_BUFFER, MAX_REFUSING};
 use super::log::{LogSink, Throttled};
+use super::write_timeout::WriteTimeout;
 
 /// How often a refused connection (or a failed accept) is logged at most.
 pub const REFUSAL_LOG_PERIOD: Duration = Duration::from_secs(10);
@@ -70,7 +72,8 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, _permit: 
         .keep_alive(true)
         .half_close(true)
         .max_buf_size(MAX_HEAD_BUFFER);
-    let _ = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router)).await;
+    let io = TokioIo::new(WriteTimeout::new(stream, limits.idle_timeout));
+    let _ = http.serve_connection(io, TowerToHyperService::new(router)).await;
 }
 
 /// The answer to a connection past the limit.
