@@ -4,7 +4,8 @@
 //! may wait for a client that does not read; a bounded head buffer; and
 //! half-closed clients still answered. At most [`Limits::max_connections`] are served at once; past
 //! it a connection gets a JSON 503 with `Connection: close`, and the log one
-//! line every [`REFUSAL_LOG_PERIOD`] at most.
+//! line every [`REFUSAL_LOG_PERIOD`] at most. After a flood of connections has
+//! gone, the memory they used is given back ([`super::memory`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::JSON;
 use super::limits::{Limits, MAX_HEAD_BUFFER, MAX_REFUSING};
 use super::log::{LogSink, Throttled};
+use super::memory::Trimmer;
 use super::write_timeout::WriteTimeout;
 
 /// How often a refused connection (or a failed accept) is logged at most.
@@ -36,6 +38,16 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
     let refusals = Throttled::new(log.clone(), REFUSAL_LOG_PERIOD);
     let accept_errors = Throttled::new(log, REFUSAL_LOG_PERIOD);
     let max = limits.max_connections;
+    let trimmer = Arc::new(Trimmer::default());
+    let open = {
+        let serving = Arc::clone(&serving);
+        move || max - serving.available_permits()
+    };
+    let trimming = {
+        let (trimmer, open) = (Arc::clone(&trimmer), open.clone());
+        tokio::spawn(async move { trimmer.run(open).await })
+    };
+    let _stop_trimming = AbortOnDrop(trimming);
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -49,6 +61,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
         };
         match Arc::clone(&serving).try_acquire_owned() {
             Ok(permit) => {
+                trimmer.opened(open());
                 tokio::spawn(connection(stream, router.clone(), limits, permit));
             }
             Err(_) => {
@@ -60,6 +73,15 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
                 }
             }
         }
+    }
+}
+
+/// Aborts a task when dropped (the trimmer stops with the server).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
