@@ -6,7 +6,8 @@
 //! the state, the request before the rules see it, or the answer after; see
 //! [`super::fault_layer`]), so [`super::rules`] stays a plain reading of the
 //! contract. Adding one is one line in the [`faults!`] list below, then its
-//! behaviour in [`fixture`], [`before`] or [`after`].
+//! behaviour in [`fixture`], [`before`] or [`after`]. (Over 400 lines: the one
+//! list and its three hooks are kept together, so that a fault reads in one place.)
 
 use serde_json::{Value, json};
 

@@ -66,7 +66,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
             }
             Err(_) => {
                 refusals.event(|n| {
-                    format!("reference server: {max} connections open (--max-connections); refused {n} with a 503")
+                    format!("reference server: at its limit of {max} connections (--max-connections); {n} refused since the last such line")
                 });
                 if let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() {
                     tokio::spawn(refuse(stream, max, permit));
