@@ -42,8 +42,13 @@ CALL = (b"POST /v0/a1b2c3d4e5/calls/ HTTP/1.1\r\nHost: soak\r\nAuthorization: Be
 
 def connections(server):
     """Established TCP connections the server holds (its sockets, less the listener)."""
-    fds = os.listdir(f"/proc/{server.proc.pid}/fd")
-    return sum(1 for fd in fds if os.readlink(f"/proc/{server.proc.pid}/fd/{fd}").startswith("socket:")) - 1
+    sockets = 0
+    for fd in os.listdir(f"/proc/{server.proc.pid}/fd"):
+        try:
+            sockets += os.readlink(f"/proc/{server.proc.pid}/fd/{fd}").startswith("socket:")
+        except OSError:  # closed since the listing
+            pass
+    return sockets - 1
 
 
 def socket_errors(result):

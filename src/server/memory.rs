@@ -12,17 +12,14 @@ pub const TRIM_AFTER: usize = 256;
 /// How often the connection count is looked at.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-unsafe extern "C" {
-    /// glibc: returns the free memory at the top of the heap, and the free
-    /// pages inside it, to the system. Takes no pointer and is thread-safe.
-    safe fn malloc_trim(pad: usize) -> std::ffi::c_int;
-}
-
-/// Returns free heap memory to the system, where the allocator supports it.
+/// Returns free heap memory to the system, where the allocator supports it
+/// (glibc: the free memory at the top of the heap, and the free pages inside it).
 pub fn trim() {
+    // SAFETY: malloc_trim takes no pointer and is thread-safe.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    malloc_trim(0);
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The open connections' peak since the last trim.
