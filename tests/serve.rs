@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -134,4 +134,31 @@ fn the_token_key_never_shows_and_a_short_one_is_refused() {
     assert_eq!(short.status.code(), Some(2));
     let err = String::from_utf8_lossy(&short.stderr);
     assert!(err.contains("--token-key") && err.contains("16 bytes") && !err.contains("canary-Sh0rt"), "{err}");
+}
+
+/// The soft and hard open-file limits of process `pid`.
+fn open_files(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().to_owned();
+    let mut fields = line["Max open files".len()..].split_whitespace().map(str::to_owned);
+    (fields.next().unwrap(), fields.next().unwrap())
+}
+
+#[test]
+fn serve_raises_its_open_file_limit_to_the_hard_limit() {
+    let (_, hard) = open_files(std::process::id());
+    let mut child = Command::new("bash")
+        .args(["-c", &format!("ulimit -Sn 256 && exec {BIN} serve --listen 127.0.0.1:0")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let (soft, served_hard) = open_files(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("http://127.0.0.1:"), "{first}");
+    assert_eq!(served_hard, hard);
+    let expected = hard.parse::<u64>().map_or(65_536, |h| h.min(65_536)).to_string();
+    assert_eq!(soft, expected, "the soft limit, 256 when it started, is raised to the hard one ({hard}) or 65536");
 }

@@ -76,11 +76,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub log: bool,
     /// Connections served at once; past it, a connection gets a JSON 503 and is closed
-    /// [default: what the open-file limit leaves room for, at most 10000]
+    /// [default: what the open-file limit leaves room for (its soft limit raised to the hard one), at
+    /// most 10000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: Option<u32>,
     /// Seconds a connection may take to send a request's headers, from when it opens or its last
-    /// answer (so also how long it may stay idle)
+    /// answer (so also how long it may stay idle), or leave an answer unread
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
     pub idle_timeout: f64,
     /// Seconds a request's body may take to arrive (408 after)
@@ -131,6 +132,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         print!("{}", Fault::list());
         return ExitCode::SUCCESS;
     }
+    limits::raise_open_file_limit();
     let settings = match settings(&args) {
         Ok(s) => s,
         Err(e) => return fail(e),

@@ -7,11 +7,11 @@
 //! [`super::fault_layer`]), so [`super::rules`] stays a plain reading of the
 //! contract. Adding one is one line in the [`faults!`] list below, then its
 //! behaviour in [`fixture`], [`before`] or [`after`].
-//! Longer than most modules: each fault is one unit, all kept here so the list
-//! reads as one; the lax character checks the parser faults model live in
-//! `faults/lax.rs`. Four faults are caught only by undocumented cases, as their
-//! descriptions say: they model a reading the page leaves open (which digits,
-//! which letters, which URLs).
+//! Over 400 lines: the one list and its three hooks are kept together, so that a
+//! fault reads in one place; the lax character checks the parser faults model
+//! live in `faults/lax.rs`. Four faults are caught only by undocumented cases,
+//! as their descriptions say: they model a reading the page leaves open (which
+//! digits, which letters, which URLs).
 
 use serde_json::{Value, json};
 

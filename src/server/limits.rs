@@ -1,7 +1,9 @@
 //! The bounds that keep one client from locking others out of a shared mock:
 //! how many connections are served at once, how long a connection may take to
 //! send a request head (or idle between requests), how long a body may take,
-//! and how much of a request head is buffered.
+//! and how much of a request head is buffered. `serve` raises the soft
+//! open-file limit to the hard one first, and the default connection cap
+//! follows from it.
 
 use std::time::Duration;
 
@@ -26,7 +28,7 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a connection may take to send a complete request head, from
     /// when it opens or its last answer went out (so also the idle keep-alive
-    /// timeout).
+    /// timeout), and how long an answer may wait for a client that does not read.
     pub idle_timeout: Duration,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,
@@ -49,17 +51,47 @@ pub fn default_max_connections() -> usize {
     limit.saturating_sub(MAX_REFUSING + SPARE_DESCRIPTORS).clamp(16, DEFAULT_MAX_CONNECTIONS)
 }
 
-/// The soft limit on open files, from `/proc/self/limits` (Linux).
-fn open_file_limit() -> Option<usize> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    parse_open_files(&limits)
+/// The highest soft open-file limit [`raise_open_file_limit`] asks for.
+pub const RAISED_OPEN_FILES: u64 = 65_536;
+
+/// The soft limit on open files.
+#[cfg(unix)]
+pub fn open_file_limit() -> Option<usize> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one `rlimit` through a pointer to a live one.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    Some(usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX))
 }
 
-fn parse_open_files(limits: &str) -> Option<usize> {
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    let soft = line["Max open files".len()..].split_whitespace().next()?;
-    if soft == "unlimited" { Some(usize::MAX) } else { soft.parse().ok() }
+#[cfg(not(unix))]
+pub fn open_file_limit() -> Option<usize> {
+    None
 }
+
+/// Raises the soft open-file limit to the hard one (at most
+/// [`RAISED_OPEN_FILES`]), as Go's runtime does, so that a shared mock is not
+/// capped by a default of 1,024. For the `serve` command only: tests and
+/// embedded servers leave their process's limits alone.
+#[cfg(unix)]
+pub fn raise_open_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one `rlimit` through a pointer to a live one.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    let wanted = limit.rlim_max.min(RAISED_OPEN_FILES as libc::rlim_t);
+    if limit.rlim_cur < wanted {
+        let raised = libc::rlimit { rlim_cur: wanted, rlim_max: limit.rlim_max };
+        // SAFETY: setrlimit reads one `rlimit` through a pointer to a live one.
+        // On failure the limit stays as it was, which is fine.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) };
+    }
+}
+
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() {}
 
 #[cfg(test)]
 mod tests {
@@ -67,14 +99,10 @@ mod tests {
 
     #[test]
     fn the_default_leaves_descriptors_free() {
-        let table = "Limit                     Soft Limit           Hard Limit           Units\n\
-                     Max open files            1024                 524288               files\n";
-        assert_eq!(parse_open_files(table), Some(1024));
-        assert_eq!(parse_open_files("Max open files  unlimited  unlimited  files"), Some(usize::MAX));
-        assert_eq!(parse_open_files("nothing here"), None);
         let n = default_max_connections();
         assert!((16..=DEFAULT_MAX_CONNECTIONS).contains(&n), "{n}");
-        if let Some(limit) = open_file_limit().filter(|l| *l > 256) {
+        let limit = open_file_limit().expect("the open-file limit can be read");
+        if limit > 256 {
             assert!(n + MAX_REFUSING < limit, "{n} connections and {MAX_REFUSING} refusals fit under {limit} descriptors");
         }
     }

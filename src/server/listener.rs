@@ -1,9 +1,11 @@
 //! The accept loop, in place of `axum::serve`: each connection is served by
 //! hyper's HTTP/1 with a header-read timeout that also bounds idle keep-alive
-//! ([`Limits::idle_timeout`]), a bounded head buffer, and half-closed clients
-//! still answered. At most [`Limits::max_connections`] are served at once; past
+//! ([`Limits::idle_timeout`]) and, through [`WriteTimeout`], how long an answer
+//! may wait for a client that does not read; a bounded head buffer; and
+//! half-closed clients still answered. At most [`Limits::max_connections`] are served at once; past
 //! it a connection gets a JSON 503 with `Connection: close`, and the log one
-//! line every [`REFUSAL_LOG_PERIOD`] at most.
+//! line every [`REFUSAL_LOG_PERIOD`] at most. After a flood of connections has
+//! gone, the memory they used is given back ([`super::memory`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::JSON;
 use super::limits::{Limits, MAX_HEAD_BUFFER, MAX_REFUSING};
 use super::log::{LogSink, Throttled};
+use super::memory::Trimmer;
+use super::write_timeout::WriteTimeout;
 
 /// How often a refused connection (or a failed accept) is logged at most.
 pub const REFUSAL_LOG_PERIOD: Duration = Duration::from_secs(10);
@@ -34,6 +38,16 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
     let refusals = Throttled::new(log.clone(), REFUSAL_LOG_PERIOD);
     let accept_errors = Throttled::new(log, REFUSAL_LOG_PERIOD);
     let max = limits.max_connections;
+    let trimmer = Arc::new(Trimmer::default());
+    let open = {
+        let serving = Arc::clone(&serving);
+        move || max - serving.available_permits()
+    };
+    let trimming = {
+        let (trimmer, open) = (Arc::clone(&trimmer), open.clone());
+        tokio::spawn(async move { trimmer.run(open).await })
+    };
+    let _stop_trimming = AbortOnDrop(trimming);
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -47,17 +61,27 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
         };
         match Arc::clone(&serving).try_acquire_owned() {
             Ok(permit) => {
+                trimmer.opened(open());
                 tokio::spawn(connection(stream, router.clone(), limits, permit));
             }
             Err(_) => {
                 refusals.event(|n| {
-                    format!("reference server: {max} connections open (--max-connections); refused {n} with a 503")
+                    format!("reference server: at its limit of {max} connections (--max-connections); {n} refused since the last such line")
                 });
                 if let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() {
                     tokio::spawn(refuse(stream, max, permit));
                 }
             }
         }
+    }
+}
+
+/// Aborts a task when dropped (the trimmer stops with the server).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -70,7 +94,8 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, _permit: 
         .keep_alive(true)
         .half_close(true)
         .max_buf_size(MAX_HEAD_BUFFER);
-    let _ = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router)).await;
+    let io = TokioIo::new(WriteTimeout::new(stream, limits.idle_timeout));
+    let _ = http.serve_connection(io, TowerToHyperService::new(router)).await;
 }
 
 /// The answer to a connection past the limit.

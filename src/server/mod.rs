@@ -6,7 +6,9 @@
 //! - [`routes`]: thin handlers returning `Result<_, AppError>` ([`error`]);
 //!   [`body`]: a request body read within bounds.
 //! - [`faults`]: deliberate deviations, applied by the [`fault_layer`] middleware.
-//! - [`listener`]: the accept loop and its [`limits`]; [`log`]: the access log.
+//! - [`listener`]: the accept loop and its [`limits`] ([`write_timeout`] for
+//!   clients that do not read, [`memory`] to give memory back after a flood);
+//!   [`log`]: the access log.
 //! - [`command`]: the `serve` subcommand.
 //!
 //! Every answer is JSON (`application/json; charset=utf-8`) with a `message`;
@@ -21,9 +23,11 @@ pub mod fixture;
 pub mod limits;
 pub mod listener;
 pub mod log;
+pub mod memory;
 pub mod routes;
 pub mod rules;
 pub mod tokens;
+pub mod write_timeout;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

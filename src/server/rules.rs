@@ -5,6 +5,7 @@
 //! Order of checks: token (401, not on the page), content type (415), JSON,
 //! account, the request-only 400s, then the state-dependent 400s. The page does
 //! not say which rule wins when several are broken; the cases never depend on it.
+//! (Over 400 lines with its tests: the rules read best whole, in the page's order.)
 
 use serde_json::{Map, Value, json};
 
