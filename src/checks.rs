@@ -4,6 +4,8 @@
 //! with a unified diff where text differs). Harmless variation passes: key order,
 //! whitespace, extra fields, extra headers, media-type parameters such as
 //! `charset`, chunked encoding (the client has already de-chunked the body).
+//! [`identity`] checks across a run (a [`SeenIds`] shared by its cases). Longer
+//! than most modules because its unit tests, below, are about half of it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

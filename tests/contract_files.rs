@@ -230,3 +230,18 @@ fn the_vars_schema_rejects_what_the_loader_rejects() {
         assert!(vcc_conformance::suite::load_vars(&source).is_err(), "the loader takes {text}");
     }
 }
+
+#[test]
+fn character_probes_stay_within_every_length_limit() {
+    let (cases, _) = shipped();
+    let probes: Vec<&Case> = cases.iter().filter(|c| c.file == "characters").collect();
+    assert!(probes.len() >= 20, "{}", probes.len());
+    for case in probes {
+        let body = case.request.json.as_ref().unwrap_or_else(|| panic!("{}: no JSON body", case.test_name()));
+        for (pointer, max) in [("/from/agentId", 11), ("/to/agentId", 11), ("/application", 32), ("/regarding/reference", 2000)] {
+            let Some(value) = body.pointer(pointer).and_then(Value::as_str) else { continue };
+            // Counted in characters and in UTF-8 bytes, so that neither reading breaks the limit.
+            assert!(value.chars().count() <= max && value.len() <= max, "{} {pointer}: {value:?} is over {max}", case.test_name());
+        }
+    }
+}
