@@ -44,7 +44,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn ran(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("test ")?.split_once(" ... ").map(|(name, _)| name.to_owned()))
+        .filter_map(|l| l.strip_prefix("test ")?.split_once(" ... ").map(|(name, _)| name.trim_end().to_owned()))
         .collect()
 }
 
@@ -74,4 +74,81 @@ fn cargo_conformance_is_an_alias_for_the_conformance_test_target() {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("[[test]]\nname = \"conformance\"\nharness = false"), "{manifest}");
     assert!(root.join("tests/conformance.rs").is_file());
+}
+
+#[test]
+fn several_filters_select_several_cases_as_cargo_test_does() {
+    let out = run(&[EXAMPLE_1, EXAMPLE_2]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ran(&out), [EXAMPLE_1, EXAMPLE_2], "{}", text(&out));
+
+    // `--exact` given twice, each with its name: both, and nothing that merely contains them.
+    let out = run(&["--exact", EXAMPLE_1, "--exact", EXAMPLE_2]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ran(&out), [EXAMPLE_1, EXAMPLE_2], "{}", text(&out));
+    let out = run(&["--exact", "examples::example-1", "--exact", EXAMPLE_2]);
+    assert_eq!(ran(&out), [EXAMPLE_2], "{}", text(&out));
+}
+
+#[test]
+fn rerun_failed_runs_exactly_the_last_run_s_failures() {
+    let dir = temp_dir("rerun");
+    let record = dir.join("last-failed");
+    let record = record.to_str().unwrap();
+    let faulty = Served::start(BIN, &["--fault", "agent-limit-10"]);
+    let against = |base: &str, extra: &[&str]| {
+        let mut args = vec!["--base-url", base, "--token", "test-token-123", "--record", record];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+
+    // No record yet: could not run, and the message names the record.
+    let out = against(faulty.base(), &["--rerun-failed"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no record of a last run at") && text(&out).contains(record), "{}", text(&out));
+
+    let out = against(faulty.base(), &["-q"]);
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    let recorded = std::fs::read_to_string(&record).expect("the run wrote its record");
+    let failed: Vec<&str> = recorded.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(!failed.is_empty() && failed.iter().all(|n| n.starts_with("boundaries::")), "{recorded}");
+
+    let out = against(faulty.base(), &["--rerun-failed"]);
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+    assert_eq!(ran(&out), failed, "{}", text(&out));
+    // A filter besides is refused: the record already says which cases.
+    let out = against(faulty.base(), &["--rerun-failed", "examples::"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // Fixed: the same cases pass, and the record is then empty.
+    let faithful = Served::start(BIN, &[]);
+    let out = against(faithful.base(), &["--rerun-failed"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ran(&out), failed, "{}", text(&out));
+    let out = against(faithful.base(), &["--rerun-failed"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(ran(&out).is_empty() && text(&out).contains("nothing to re-run"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_record_is_kept_under_target_by_default_and_never_under_nextest() {
+    let dir = temp_dir("record-default");
+    let out = vcc().args(["run", "--exact", EXAMPLE_1]).current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let recorded = std::fs::read_to_string(dir.join("target/vcc-conformance/last-failed")).expect("the default record");
+    assert!(recorded.lines().all(|l| l.starts_with('#')), "nothing failed, nothing recorded: {recorded}");
+    // Taken from the environment too, as every option.
+    let out = vcc().arg("run").env("VCC_RERUN_FAILED", "1").current_dir(&dir).output().unwrap();
+    assert!(out.status.success() && text(&out).contains("nothing to re-run"), "{}", text(&out));
+
+    let nextest = temp_dir("record-nextest");
+    let out = vcc().args(["run", "--exact", EXAMPLE_1]).env("NEXTEST", "1").current_dir(&nextest).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!nextest.join("target").exists(), "a record was written under nextest");
+    let out = vcc().args(["run", "--rerun-failed"]).env("NEXTEST", "1").current_dir(&nextest).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("nextest"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&nextest);
 }
