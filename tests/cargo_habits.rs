@@ -152,3 +152,46 @@ fn the_record_is_kept_under_target_by_default_and_never_under_nextest() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&nextest);
 }
+
+#[test]
+fn nocapture_and_show_output_print_the_exchange_of_passing_cases() {
+    for flag in ["--nocapture", "--show-output"] {
+        let out = run(&["--exact", EXAMPLE_1, flag]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out));
+        let shown = stdout.split_once("successes:\n").map(|(_, after)| after).unwrap_or_else(|| panic!("{flag}: {stdout}"));
+        assert!(shown.contains(&format!("---- {EXAMPLE_1} stdout ----\n{EXAMPLE_1} (cases/examples.yaml:")), "{flag}: {stdout}");
+        assert!(shown.contains("request:\n  POST http://127.0.0.1:") && shown.contains("response:\n  201\n"), "{flag}: {stdout}");
+    }
+    let quiet = run(&["--exact", EXAMPLE_1]);
+    assert!(quiet.status.success() && !String::from_utf8_lossy(&quiet.stdout).contains("successes:"), "{}", text(&quiet));
+}
+
+#[test]
+fn color_always_colors_the_message_diff_and_never_leaves_it_plain() {
+    const TOO_LONG: &str = "errors-request::agent-id-too-long-from";
+    let typo = Served::start(BIN, &["--fault", "message-typo"]);
+    let failing = |extra: &[&str]| {
+        let mut args = vec!["--base-url", typo.base(), "--token", "test-token-123", "--exact", TOO_LONG];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(101), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let colored = failing(&["--color", "always"]);
+    assert!(colored.contains("    \x1b[31m-Agent Id exceeds 11 digits\x1b[0m\n"), "{colored:?}");
+    assert!(colored.contains("    \x1b[32m+Agent Id exceeds 11 digit\x1b[0m\n"), "{colored:?}");
+    // `never`, and `auto` when stdout is no terminal (here a pipe): plain.
+    for plain in [failing(&["--color", "never"]), failing(&["--color", "auto"]), failing(&[])] {
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(plain.contains("    -Agent Id exceeds 11 digits\n    +Agent Id exceeds 11 digit\n"), "{plain}");
+    }
+}
+
+#[test]
+fn zero_test_threads_is_refused() {
+    let out = run(&["--test-threads", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--test-threads must be at least 1"), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("running "), "nothing ran: {}", text(&out));
+}

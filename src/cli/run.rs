@@ -8,13 +8,13 @@
 //! `--require-complete`, a documented item went unverified); 2 the run could
 //! not start; 130 interrupted.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{ArgMatches, Args, Parser};
-use libtest_mimic::{Arguments, FormatSetting};
+use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 
 use crate::cli::fail;
 use crate::secrets::Redactor;
@@ -25,6 +25,7 @@ use crate::exec::plan::{Plan, Selection};
 use crate::exec::record::{self, Rerun};
 use crate::exec::target::Target;
 use crate::exec;
+use crate::report::text::Style;
 use crate::report::{self, matrix};
 use crate::result::{CaseResult, RunInfo, TransportKind, Verdict};
 
@@ -40,6 +41,13 @@ but empty is an error. Under cargo nextest, use nextest's own JUnit output (the 
 
 Exit status: 0 all passed, 101 a case failed (or --require-complete and a documented item was not
 verified), 2 the run could not start, 130 interrupted.";
+
+/// libtest-mimic calls `--nocapture` and `--show-output` no-ops; here they
+/// print the exchange of each passing case, so their help says so.
+pub fn verbose_help(cmd: clap::Command) -> clap::Command {
+    let help = "Also print the exchange of each passing case after the run, as cargo prints a passing test's output";
+    cmd.mut_arg("nocapture", |a| a.help(help)).mut_arg("show_output", |a| a.help("The same as --nocapture"))
+}
 
 /// The options of `run`.
 #[derive(Args, Debug, Clone)]
@@ -123,6 +131,17 @@ impl RunArgs {
 
     fn verbose(&self) -> bool {
         self.libtest.nocapture || self.libtest.show_output
+    }
+
+    /// How failures are shown: `--color always` colors the diffs, `never` does
+    /// not, `auto` (the default) only on a terminal; JSON lines are never colored.
+    fn style(&self) -> Style {
+        let color = match self.libtest.color {
+            Some(ColorSetting::Always) => true,
+            Some(ColorSetting::Never) => false,
+            Some(ColorSetting::Auto) | None => std::io::stdout().is_terminal(),
+        };
+        if color && self.libtest.format != Some(FormatSetting::Json) { Style::Color } else { Style::Plain }
     }
 }
 
@@ -233,8 +252,8 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let collected = Collected::default();
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
-    let trials =
-        libtest::trials(&plan, &executor, runtime.handle(), width, executor.client.redactor().clone(), &collected, sends);
+    let redactor = executor.client.redactor().clone();
+    let trials = libtest::trials(&plan, &executor, runtime.handle(), width, redactor, &collected, sends, args.style());
     let conclusion = libtest_mimic::run(&libtest::libtest_arguments(&args.libtest, &plan), trials);
     if listing {
         runtime.shutdown_background();
