@@ -65,7 +65,7 @@ pub fn check_environment(cmd: &clap::Command) -> Result<(), ExitCode> {
 const HELP_TEMPLATE: &str = "{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}";
 
 fn with_our_help(cmd: clap::Command) -> clap::Command {
-    cmd.help_template(HELP_TEMPLATE).after_help(run::AFTER_HELP)
+    run::verbose_help(cmd.help_template(HELP_TEMPLATE).after_help(run::AFTER_HELP))
 }
 
 /// The whole command line, with our help layout for every command.
@@ -74,7 +74,7 @@ pub fn command() -> clap::Command {
     for name in ["run", "diff"] {
         cmd = cmd.mut_subcommand(name, |sub| {
             let sub = sub.help_template(HELP_TEMPLATE);
-            if name == "run" { sub.after_help(run::AFTER_HELP) } else { sub.after_help(diff::AFTER_HELP) }
+            if name == "run" { run::verbose_help(sub.after_help(run::AFTER_HELP)) } else { sub.after_help(diff::AFTER_HELP) }
         });
     }
     cmd

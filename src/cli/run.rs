@@ -8,12 +8,13 @@
 //! `--require-complete`, a documented item went unverified); 2 the run could
 //! not start; 130 interrupted.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{ArgMatches, Args, Parser};
-use libtest_mimic::{Arguments, FormatSetting};
+use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 
 use crate::cli::fail;
 use crate::secrets::Redactor;
@@ -21,8 +22,10 @@ use crate::cli::options::{ReportArgs, SuiteArgs, TargetArgs, given_as_flag};
 use crate::exec::executor::{Executor, Stop};
 use crate::exec::libtest::{self, Collected};
 use crate::exec::plan::{Plan, Selection};
+use crate::exec::record::{self, Rerun};
 use crate::exec::target::Target;
 use crate::exec;
+use crate::report::text::Style;
 use crate::report::{self, matrix};
 use crate::result::{CaseResult, RunInfo, TransportKind, Verdict};
 
@@ -39,6 +42,13 @@ but empty is an error. Under cargo nextest, use nextest's own JUnit output (the 
 Exit status: 0 all passed, 101 a case failed (or --require-complete and a documented item was not
 verified), 2 the run could not start, 130 interrupted.";
 
+/// libtest-mimic calls `--nocapture` and `--show-output` no-ops; here they
+/// print the exchange of each passing case, so their help says so.
+pub fn verbose_help(cmd: clap::Command) -> clap::Command {
+    let help = "Also print the exchange of each passing case after the run, as cargo prints a passing test's output";
+    cmd.mut_arg("nocapture", |a| a.help(help)).mut_arg("show_output", |a| a.help("The same as --nocapture"))
+}
+
 /// The options of `run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
@@ -51,6 +61,12 @@ pub struct RunArgs {
     /// Fail the run when a documented item of the contract was not verified (held back or filtered out)
     #[arg(long, env = "VCC_REQUIRE_COMPLETE", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
     pub require_complete: bool,
+    /// Run exactly the cases the last run failed, as its record (--record) lists them
+    #[arg(long, env = "VCC_RERUN_FAILED", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
+    pub rerun_failed: bool,
+    /// The record of a run's failed cases, written by every run that sends cases and read by --rerun-failed [default: target/vcc-conformance/last-failed]
+    #[arg(long, env = "VCC_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// libtest's options, as with `cargo test`
     #[command(flatten)]
     pub libtest: Arguments,
@@ -84,6 +100,27 @@ impl RunArgs {
         Selection { filters, exact: self.libtest.exact, skip: self.libtest.skip.clone() }
     }
 
+    /// The selection this run makes: from the filters, or with `--rerun-failed`
+    /// from the last run's record (`None`: it failed nothing, nothing to re-run).
+    fn chosen(&self) -> Result<Option<Selection>, String> {
+        if !self.rerun_failed {
+            return Ok(Some(self.selection()));
+        }
+        if record::under_nextest() {
+            return Err("--rerun-failed (VCC_RERUN_FAILED) does not work under cargo nextest, where every case runs \
+                        in its own process and no record is kept"
+                .into());
+        }
+        let path = record::path(self.record.as_deref());
+        match record::rerun(&path, &self.selection().filters, &self.libtest.skip)? {
+            Rerun::Cases(selection) => Ok(Some(selection)),
+            Rerun::Nothing => {
+                println!("note: the last run (recorded in {}) failed no case: nothing to re-run", path.display());
+                Ok(None)
+            }
+        }
+    }
+
     fn width(&self) -> Result<usize, String> {
         match self.libtest.test_threads {
             Some(0) => Err("--test-threads must be at least 1".into()),
@@ -95,13 +132,24 @@ impl RunArgs {
     fn verbose(&self) -> bool {
         self.libtest.nocapture || self.libtest.show_output
     }
+
+    /// How failures are shown: `--color always` colors the diffs, `never` does
+    /// not, `auto` (the default) only on a terminal; JSON lines are never colored.
+    fn style(&self) -> Style {
+        let color = match self.libtest.color {
+            Some(ColorSetting::Always) => true,
+            Some(ColorSetting::Never) => false,
+            Some(ColorSetting::Auto) | None => std::io::stdout().is_terminal(),
+        };
+        if color && self.libtest.format != Some(FormatSetting::Json) { Style::Color } else { Style::Plain }
+    }
 }
 
 /// Report files are refused under nextest: each test process would overwrite
 /// the file of the one before. So is `--require-complete`: each process runs
 /// one case, and would find every other item unverified.
 fn refuse_under_nextest(reports: &ReportArgs, require_complete: bool) -> Result<(), String> {
-    if std::env::var_os("NEXTEST").is_none() && std::env::var_os("NEXTEST_RUN_ID").is_none() {
+    if !record::under_nextest() {
         return Ok(());
     }
     if require_complete {
@@ -118,9 +166,11 @@ fn refuse_under_nextest(reports: &ReportArgs, require_complete: bool) -> Result<
     Ok(())
 }
 
-/// Checks every report path before anything is sent.
-fn check_report_paths(reports: &ReportArgs) -> Result<(), String> {
-    for (flag, path) in [("--junit", &reports.junit), ("--html", &reports.html), ("--export-hurl", &reports.export_hurl)] {
+/// Checks every report path (and a record named with `--record`) before anything is sent.
+fn check_report_paths(reports: &ReportArgs, record: &Option<PathBuf>) -> Result<(), String> {
+    let record = if record::under_nextest() { &None } else { record };
+    let files = [("--junit", &reports.junit), ("--html", &reports.html), ("--export-hurl", &reports.export_hurl), ("--record", record)];
+    for (flag, path) in files {
         if let Some(path) = path {
             report::check_writable(path).map_err(|e| format!("{flag} {}: cannot write there: {e}", path.display()))?;
         }
@@ -138,9 +188,16 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    if let Err(e) = refuse_under_nextest(&args.reports, args.require_complete).and_then(|()| check_report_paths(&args.reports)) {
+    if let Err(e) = refuse_under_nextest(&args.reports, args.require_complete)
+        .and_then(|()| check_report_paths(&args.reports, &args.record))
+    {
         return fail(&e);
     }
+    let selection = match args.chosen() {
+        Ok(Some(selection)) => selection,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return fail(&e),
+    };
     let (cases, schemas) = match exec::load(&args.suite.settings()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
@@ -149,7 +206,6 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         .iter()
         .find_map(|c| crate::checks::account_of(&c.request.path).map(str::to_owned))
         .unwrap_or_else(|| "a1b2c3d4e5".into());
-    let selection = args.selection();
     if args.reports.dry_run || args.reports.export_hurl.is_some() {
         return export(args, &cases, &selection, settings.base_url.as_deref(), &settings.auth.redactor());
     }
@@ -163,8 +219,15 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         Err(e) => return fail(&e),
     };
     let plan = Plan::new(cases, &selection, target.guard_real_calls);
+    if args.rerun_failed {
+        warn_of_vanished(&plan, &selection);
+    }
     if plan.selected().next().is_none() && !listing {
-        let message = format!("no case matches the filter `{}` (try --list)", selection.filters.join(" "));
+        let message = if args.rerun_failed {
+            "no case the record of the last run names is in this suite or left by --skip: nothing to re-run".into()
+        } else {
+            format!("no case matches the filter `{}` (try --list)", selection.filters.join(" "))
+        };
         if empty == EmptySelection::Fail {
             return fail(&message);
         }
@@ -197,8 +260,8 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let collected = Collected::default();
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
-    let trials =
-        libtest::trials(&plan, &executor, runtime.handle(), width, executor.client.redactor().clone(), &collected, sends);
+    let redactor = executor.client.redactor().clone();
+    let trials = libtest::trials(&plan, &executor, runtime.handle(), width, redactor, &collected, sends, args.style());
     let conclusion = libtest_mimic::run(&libtest::libtest_arguments(&args.libtest, &plan), trials);
     if listing {
         runtime.shutdown_background();
@@ -210,6 +273,12 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let run = RunInfo { target: describe, started, total: clock.elapsed(), interrupted: stop.is_stopped() };
     let redactor = executor.client.redactor();
     runtime.shutdown_background();
+    if sends && !record::under_nextest() {
+        let failed: Vec<&str> = results.iter().filter(|r| r.failed()).map(|r| r.case.name.as_str()).collect();
+        if let Err(e) = record::write(&record::path(args.record.as_deref()), &failed, &run.target) {
+            eprintln!("warning: {e}");
+        }
+    }
 
     if args.verbose() {
         print_successes(&results, &redactor);
@@ -244,6 +313,19 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         return ExitCode::from(101);
     }
     conclusion.exit_code()
+}
+
+/// `--rerun-failed`: warns of recorded cases the suite no longer has.
+fn warn_of_vanished(plan: &Plan, selection: &Selection) {
+    let gone: Vec<&str> = selection
+        .filters
+        .iter()
+        .filter(|name| !plan.items.iter().any(|p| p.case.test_name() == **name))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        eprintln!("warning: the record names cases this suite does not have (renamed or removed?): {}", gone.join(", "));
+    }
 }
 
 /// Stops the run on Ctrl-C or SIGTERM.

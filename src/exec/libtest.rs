@@ -24,8 +24,9 @@ pub fn libtest_arguments(args: &Arguments, plan: &Plan) -> Arguments {
     Arguments { filter: None, exact: true, skip, test_threads: Some(1), ..args.clone() }
 }
 
-/// The trials of `plan`, fed by the executor.
+/// The trials of `plan`, fed by the executor; a failure's text in `style`.
 /// With `send` false (`--list`, `--ignored`) nothing is sent ahead.
+#[allow(clippy::too_many_arguments)]
 pub fn trials(
     plan: &Plan,
     executor: &Arc<Executor>,
@@ -34,6 +35,7 @@ pub fn trials(
     redactor: Redactor,
     collected: &Collected,
     send: bool,
+    style: text::Style,
 ) -> Vec<Trial> {
     let pending = if send {
         executor.send_ahead(plan, width, runtime)
@@ -61,7 +63,7 @@ pub fn trials(
                         };
                         let outcome = match result.verdict {
                             Verdict::Passed | Verdict::Ignored(_) => Ok(Completion::Completed),
-                            _ => Err(Failed::from(text::case_text(&result, &redactor))),
+                            _ => Err(Failed::from(text::case_text_styled(&result, &redactor, style))),
                         };
                         push(&collected, result);
                         outcome

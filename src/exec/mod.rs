@@ -1,12 +1,14 @@
 //! Execution: everything between the options and the reports. [`load`] reads
 //! the variables and case files, [`plan`] decides which cases are sent,
 //! [`target`] opens what is tested (and proves it answers), [`executor`] sends
-//! and checks, [`libtest`] adapts the run to libtest-mimic. `run`, `diff` and
+//! and checks, [`libtest`] adapts the run to libtest-mimic, [`record`] keeps
+//! the failed cases for `--rerun-failed`. `run`, `diff` and
 //! `selftest` share all of it.
 
 pub mod executor;
 pub mod libtest;
 pub mod plan;
+pub mod record;
 pub mod target;
 
 use std::path::PathBuf;

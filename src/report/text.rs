@@ -3,7 +3,9 @@
 //! redacted), the response as received, then each finding with its diff. The
 //! other reports reuse these pieces. Every text is redacted first and shortened
 //! after, so a cut never leaves half a secret showing; bodies and findings are
-//! capped, with a note of what was cut.
+//! capped, with a note of what was cut. With [`Style::Color`] (`--color`), the
+//! lines of a message or echo diff are colored, as marked from the finding's
+//! values (removed red, added green); the text is otherwise the same.
 
 use crate::client::Response;
 use crate::secrets::Redactor;
@@ -99,14 +101,109 @@ pub fn finding_text(finding: &Finding, redactor: &Redactor) -> String {
     finding_text_of(&finding.to_string(), redactor)
 }
 
+/// How a text is shown: plain, or colored for a terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    #[default]
+    Plain,
+    /// A diff's removed lines red, its added lines green (ANSI colors).
+    Color,
+}
+
+/// What a line of a rendered finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mark {
+    Plain,
+    Removed,
+    Added,
+}
+
+/// The lines of `finding` as its text shows them, each marked from the
+/// finding's values: a diff's removed and added lines, and the rest.
+fn marked_lines(finding: &Finding, indent: &str, out: &mut Vec<(Mark, String)>) {
+    let plain = |out: &mut Vec<(Mark, String)>, line: &str| out.push((Mark::Plain, format!("{indent}{line}")));
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    match finding {
+        Finding::Message { expected, actual } => {
+            plain(out, &finding.headline());
+            diff_lines(expected, actual, indent, out);
+        }
+        Finding::Echo { expected, actual } => {
+            plain(out, &finding.headline());
+            diff_lines(&pretty(expected), &pretty(actual), indent, out);
+        }
+        Finding::NoAlternative { alternatives } => {
+            plain(out, &finding.headline());
+            for (i, (summary, inner)) in alternatives.iter().enumerate() {
+                plain(out, &format!("  answer {} ({summary}):", i + 1));
+                for f in inner {
+                    marked_lines(f, &format!("{indent}    "), out);
+                }
+            }
+        }
+        other => other.to_string().lines().for_each(|line| plain(out, line)),
+    }
+}
+
+/// The unified diff of [`crate::result::text_diff`], line by line, each
+/// change marked by its tag.
+fn diff_lines(expected: &str, actual: &str, indent: &str, out: &mut Vec<(Mark, String)>) {
+    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
+    let diff = similar::TextDiff::from_lines(&expected, &actual);
+    for (i, hunk) in diff.unified_diff().context_radius(3).iter_hunks().enumerate() {
+        if i == 0 {
+            out.push((Mark::Plain, format!("{indent}--- expected")));
+            out.push((Mark::Plain, format!("{indent}+++ actual")));
+        }
+        out.push((Mark::Plain, format!("{indent}{}", hunk.header())));
+        for change in hunk.iter_changes() {
+            let mark = match change.tag() {
+                similar::ChangeTag::Delete => Mark::Removed,
+                similar::ChangeTag::Insert => Mark::Added,
+                similar::ChangeTag::Equal => Mark::Plain,
+            };
+            let value = change.value();
+            out.push((mark, format!("{indent}{}{}", change.tag(), value.strip_suffix('\n').unwrap_or(value))));
+        }
+    }
+}
+
+/// One finding as text in `style`: redacted and capped as [`finding_text`], and
+/// with [`Style::Color`] its diff lines colored.
+pub fn finding_text_styled(finding: &Finding, redactor: &Redactor, style: Style) -> String {
+    if style == Style::Plain {
+        return finding_text(finding, redactor);
+    }
+    let mut lines = Vec::new();
+    marked_lines(finding, "", &mut lines);
+    let text: Vec<&str> = lines.iter().map(|(_, line)| line.as_str()).collect();
+    let shown = finding_text_of(&text.join("\n"), redactor);
+    let marks = lines.iter().map(|(mark, _)| *mark).chain(std::iter::repeat(Mark::Plain));
+    let painted: Vec<String> = shown
+        .lines()
+        .zip(marks)
+        .map(|(line, mark)| match mark {
+            Mark::Plain => line.to_owned(),
+            Mark::Removed => format!("\x1b[31m{line}\x1b[0m"),
+            Mark::Added => format!("\x1b[32m{line}\x1b[0m"),
+        })
+        .collect();
+    painted.join("\n")
+}
+
 /// The findings as a list.
 pub fn findings(findings: &[Finding], redactor: &Redactor) -> String {
+    findings_styled(findings, redactor, Style::Plain)
+}
+
+/// The findings as a list, in `style`.
+pub fn findings_styled(findings: &[Finding], redactor: &Redactor, style: Style) -> String {
     if findings.is_empty() {
         return String::new();
     }
     let mut out = String::from("findings:\n");
     for finding in findings {
-        let text = finding_text(finding, redactor);
+        let text = finding_text_styled(finding, redactor, style);
         let mut lines = text.lines();
         out.push_str(&format!("  - {}\n", lines.next().unwrap_or("")));
         for line in lines {
@@ -138,10 +235,15 @@ pub fn exchange_of(result: &CaseResult, redactor: &Redactor) -> String {
 
 /// What a case prints: heading, exchange, findings.
 pub fn case_text(result: &CaseResult, redactor: &Redactor) -> String {
+    case_text_styled(result, redactor, Style::Plain)
+}
+
+/// What a case prints, in `style` (colored diffs for a terminal).
+pub fn case_text_styled(result: &CaseResult, redactor: &Redactor, style: Style) -> String {
     let mut out = heading(result);
     out.push_str(&exchange_of(result, redactor));
     if let Verdict::Failed(found) = &result.verdict {
-        out.push_str(&findings(found, redactor));
+        out.push_str(&findings_styled(found, redactor, style));
     }
     out
 }
@@ -210,6 +312,60 @@ mod tests {
         assert!(text.chars().count() < FINDING_SHOWN + 100, "{}", text.len());
         assert!(text.ends_with("more characters cut)"), "{}", &text[text.len() - 80..]);
         assert_eq!(capped("short".into(), 10), "short");
+    }
+
+    /// The text without its ANSI color sequences.
+    fn uncolored(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find('\x1b') {
+            out.push_str(&rest[..at]);
+            rest = rest[at..].split_once('m').map_or("", |(_, after)| after);
+        }
+        out + rest
+    }
+
+    #[test]
+    fn color_marks_the_diff_lines_and_changes_nothing_else() {
+        let message = Finding::Message { expected: "Agent Id exceeds 11 digits".into(), actual: "Agent Id exceeds 11 digit".into() };
+        let echo = Finding::Echo {
+            expected: serde_json::json!({"/from/agentId": "1234", "/to/telephoneNumber": "02072068888"}),
+            actual: serde_json::json!({"/from/agentId": "1234", "/to/telephoneNumber": null}),
+        };
+        let nested = Finding::NoAlternative {
+            alternatives: vec![
+                ("201".into(), vec![Finding::Status { expected: vec![201], actual: 400 }]),
+                ("400 Agent Id exceeds 11 digits".into(), vec![message.clone(), echo.clone()]),
+            ],
+        };
+        let redactor = Redactor::new();
+        for finding in [&message, &echo, &nested, &Finding::NoSelfLink] {
+            let plain = finding_text(finding, &redactor);
+            let colored = finding_text_styled(finding, &redactor, Style::Color);
+            assert_eq!(uncolored(&colored), plain.trim_end_matches('\n'), "{finding:?}");
+            assert_eq!(finding_text_styled(finding, &redactor, Style::Plain), plain);
+        }
+        let colored = finding_text_styled(&message, &redactor, Style::Color);
+        assert!(colored.contains("\n\x1b[31m-Agent Id exceeds 11 digits\x1b[0m\n\x1b[32m+Agent Id exceeds 11 digit\x1b[0m"), "{colored:?}");
+        assert!(colored.starts_with("message differs:\n--- expected\n+++ actual\n@@ -1 +1 @@\n"), "{colored:?}");
+        let nested = finding_text_styled(&nested, &redactor, Style::Color);
+        assert!(nested.contains("\x1b[31m    -Agent Id exceeds 11 digits\x1b[0m"), "{nested:?}");
+        assert!(nested.contains("\x1b[32m    +  \"/to/telephoneNumber\": null\x1b[0m"), "{nested:?}");
+        assert!(!finding_text_styled(&Finding::NoSelfLink, &redactor, Style::Color).contains('\x1b'));
+        assert!(!findings(std::slice::from_ref(&message), &redactor).contains('\x1b'));
+    }
+
+    #[test]
+    fn colored_text_is_redacted_and_capped_as_the_plain_one() {
+        let token = Secret::new("colored-secret-9Kq");
+        let redactor = Redactor::of([&token]);
+        let leaky = Finding::Message { expected: "x".into(), actual: format!("bad token {}", token.expose()) };
+        let colored = finding_text_styled(&leaky, &redactor, Style::Color);
+        assert!(!colored.contains("colored-secret") && colored.contains("\x1b[32m+bad token [redacted]\x1b[0m"), "{colored:?}");
+        let huge = Finding::Message { expected: "x".into(), actual: "y".repeat(800_000) };
+        let colored = finding_text_styled(&huge, &redactor, Style::Color);
+        assert!(colored.chars().count() < FINDING_SHOWN + 100, "{}", colored.len());
+        assert!(colored.ends_with("more characters cut)\x1b[0m"), "the color ends with the cut: {:?}", &colored[colored.len() - 60..]);
     }
 
     #[test]
