@@ -57,10 +57,21 @@ impl Finding {
     }
 }
 
-/// A unified diff of two texts, one line per line of text.
+/// How much of each text a diff compares: enough for any documented message,
+/// and a bound on the work a hostile answer can cause (the report is capped
+/// after, in `report::text`).
+pub const DIFFED: usize = 20_000;
+
+/// At most [`DIFFED`] characters of a text.
+pub fn diffed_part(text: &str) -> &str {
+    text.char_indices().nth(DIFFED).map_or(text, |(at, _)| &text[..at])
+}
+
+/// A unified diff of two texts, one line per line of text (of their first
+/// [`DIFFED`] characters).
 pub fn text_diff(expected: &str, actual: &str) -> String {
-    let expected = format!("{expected}\n");
-    let actual = format!("{actual}\n");
+    let expected = format!("{}\n", diffed_part(expected));
+    let actual = format!("{}\n", diffed_part(actual));
     similar::TextDiff::from_lines(&expected, &actual)
         .unified_diff()
         .context_radius(3)

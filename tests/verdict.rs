@@ -226,3 +226,41 @@ fn cases_that_fail_mid_run_for_one_transport_reason_are_grouped() {
     assert_eq!(out.status.code(), Some(101), "{all}");
     assert!(all.contains("4 cases got no usable response: connection broken or not HTTP"), "{all}");
 }
+
+#[test]
+fn huge_messages_give_bounded_reports() {
+    // A server that answers every case with a 0.8 MB message, one line and many.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().flatten().enumerate() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                while common::read_whole_request(&mut stream).is_some() {
+                    let message = if i % 2 == 0 { "x".repeat(800_000) } else { "line\\n".repeat(100_000) };
+                    let body = format!(r#"{{"message":"{message}"}}"#);
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if std::io::Write::write_all(&mut stream, (head + &body).as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let dir = temp_dir("verdict-huge");
+    let (junit, html) = (dir.join("r.xml"), dir.join("r.html"));
+    let out = run(&["--base-url", &base, "--token", TOKEN, "--junit", junit.to_str().unwrap(), "--html", html.to_str().unwrap(), "errors-request::agent-id"]);
+    assert_eq!(out.status.code(), Some(101), "{}", String::from_utf8_lossy(&out.stderr));
+    let failed = String::from_utf8_lossy(&out.stdout).matches("... FAILED").count();
+    assert_eq!(failed, 4, "{}", String::from_utf8_lossy(&out.stdout));
+    // Each case shows at most a few KB of the message: well under 1 MB for the run.
+    let per_case = |bytes: usize| bytes / failed;
+    for (what, bytes) in [
+        ("stdout", out.stdout.len()),
+        ("JUnit", std::fs::metadata(&junit).unwrap().len() as usize),
+        ("HTML", std::fs::metadata(&html).unwrap().len() as usize),
+    ] {
+        assert!(per_case(bytes) < 40_000, "{what}: {bytes} bytes for {failed} cases");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("more characters cut)"));
+}

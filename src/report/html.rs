@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::secrets::Redactor;
 use crate::report::text;
 use crate::report::matrix::{ItemVerdict, Row};
-use crate::result::{CaseResult, Finding, RunInfo, Verdict};
+use crate::result::{CaseResult, Finding, RunInfo, Verdict, diffed_part};
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -28,15 +28,24 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The lines of a diff of two texts, each marked as removed, added or kept.
+/// At most [`text::FINDING_SHOWN`] characters in all, with a note of what was cut.
 fn diff_lines(expected: &str, actual: &str, out: &mut String) {
-    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
-    for change in similar::TextDiff::from_lines(&expected, &actual).iter_all_changes() {
+    let (expected, actual) = (format!("{}\n", diffed_part(expected)), format!("{}\n", diffed_part(actual)));
+    let mut budget = text::FINDING_SHOWN;
+    let diff = similar::TextDiff::from_lines(&expected, &actual);
+    let changes: Vec<_> = diff.iter_all_changes().collect();
+    for (shown, change) in changes.iter().enumerate() {
+        if budget == 0 {
+            let _ = writeln!(out, "<span>… ({} more lines cut)</span>", changes.len() - shown);
+            break;
+        }
         let (class, sign) = match change.tag() {
             similar::ChangeTag::Delete => ("del", '-'),
             similar::ChangeTag::Insert => ("ins", '+'),
             similar::ChangeTag::Equal => ("", ' '),
         };
-        let line = text::capped(change.value().trim_end_matches('\n').to_owned(), text::FINDING_SHOWN);
+        let line = text::capped(change.value().trim_end_matches('\n').to_owned(), budget);
+        budget = budget.saturating_sub(line.chars().count().max(1));
         let _ = writeln!(out, "<span class=\"{class}\">{sign}{}</span>", escape(&line));
     }
 }
