@@ -55,12 +55,11 @@ fn toml_string(text: &str, table: &str, key: &str) -> Option<String> {
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             current = line.trim_matches(|c| c == '[' || c == ']').to_owned();
-        } else if current == table {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().trim_matches('"').to_owned());
-                }
-            }
+        } else if current == table
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"').to_owned());
         }
     }
     None
@@ -110,7 +109,7 @@ fn rerun_failed_runs_exactly_the_last_run_s_failures() {
 
     let out = against(faulty.base(), &["-q"]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
-    let recorded = std::fs::read_to_string(&record).expect("the run wrote its record");
+    let recorded = std::fs::read_to_string(record).expect("the run wrote its record");
     let failed: Vec<&str> = recorded.lines().filter(|l| !l.starts_with('#')).collect();
     assert!(!failed.is_empty() && failed.iter().all(|n| n.starts_with("boundaries::")), "{recorded}");
 
