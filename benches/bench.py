@@ -15,13 +15,17 @@ machine; nothing is copied from an earlier run.
   server     wrk (2 threads, 64 connections, 10 s) placing calls (201) on
              `vcc-conformance serve`, then on Prism's mock of schemas/openapi.yaml.
   memory     the server's resident memory after warm-up and after a million calls.
-  build      a fresh clone's first `cargo test`, with its own target folder.
+  build      a fresh clone's README commands, with their own target folder: the
+             first (`cargo run -- run`, built and run), then the test command's
+             build (`cargo test --no-run`; running the tests is not a build). Both
+             use the dev profile, so the second reuses what the first built.
 """
 
 import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -218,16 +222,32 @@ def bench_prism(prism, seconds):
         server.stop()
 
 
-# --- a new user's first cargo test ----------------------------------------------
+# --- a new user's first two commands ---------------------------------------------
+
+# The README's first command as a new user types it, and the build of its test command.
+FIRST_COMMAND = ["cargo", "run", "--", "run"]
+TEST_BUILD = ["cargo", "test", "--no-run"]
+
+
+def timed_with_cpu(cmd, **kw):
+    """Wall seconds of one run, and the CPU seconds (user + sys) of it and everything it started."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(cmd, **kw)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
 
 def bench_build():
+    """(wall, CPU) seconds of the README's first command and of its test command's build, in a fresh clone."""
     work = tempfile.mkdtemp(prefix="vcc-build-")
     try:
         clone = os.path.join(work, "clone")
         subprocess.run(["git", "clone", "-q", ROOT, clone], check=True, timeout=300)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET_DIR", "VCC_", "CI"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET_DIR", "VCC_", "CI", "NEXTEST"))}
         env["CARGO_TARGET_DIR"] = os.path.join(clone, "target")
-        return timed(["cargo", "test", "-q"], timeout=3600, cwd=clone, env=env)
+        first = timed_with_cpu(FIRST_COMMAND, timeout=3600, cwd=clone, env=env)
+        test = timed_with_cpu(TEST_BUILD, timeout=3600, cwd=clone, env=env)
+        return first, test
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -243,7 +263,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=15, help="alternating rounds against Hurl (default 15)")
     parser.add_argument("--copies", type=int, default=20, help="the suite this many times per Hurl round (default 20)")
     parser.add_argument("--calls", type=int, default=1_000_000, help="calls placed before memory is read again")
-    parser.add_argument("--skip-build", action="store_true", help="leave out the fresh clone's first cargo test")
+    parser.add_argument("--skip-build", action="store_true",
+                        help="leave out the fresh clone's README commands (cargo run -- run, cargo test --no-run)")
     parser.add_argument("--json", help="also write the figures there")
     args = parser.parse_args()
 
@@ -283,10 +304,19 @@ def main():
         "flat (<= 4 MiB)", growth <= 4)
 
     if not args.skip_build:
-        print("bench: a fresh clone's first cargo test ...", file=sys.stderr)
-        build = bench_build()
-        figures["first_cargo_test_s"] = build
-        row("fresh clone: first `cargo test`", f"{build / 60:.1f} min", "", "", "<= 5 min", build <= 300)
+        print("bench: a fresh clone's README commands (cargo run -- run, then cargo test --no-run) ...", file=sys.stderr)
+        # The 2 cores may be shared: the load average beside the figure says how much,
+        # and the CPU time (which a shared machine hardly changes) bounds the wall
+        # time on an idle one.
+        load_before = os.getloadavg()[0]
+        (first, first_cpu), (test, test_cpu) = bench_build()
+        load = max(load_before, os.getloadavg()[0])
+        cpu = first_cpu + test_cpu
+        figures["build"] = {"first_command_s": first, "then_cargo_test_build_s": test, "cpu_s": cpu, "load": load}
+        row("fresh clone: `cargo run -- run` + `cargo test`'s build",
+            f"{(first + test) / 60:.1f} min ({first / 60:.1f} + {test / 60:.1f}; load {load:.1f})", "", "", "<= 3 min",
+            first + test <= 180)
+        row("  the same, CPU time (user + sys)", f"{cpu / 60:.1f} min", "", "", "<= 3 min", cpu <= 180)
 
     head = ("figure", "ours", "peer", "ratio", "target", "met")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]

@@ -5,9 +5,10 @@
 //! reads the same contract.
 //!
 //! ```text
-//! cargo run --release -- run                           # the suite vs the embedded server
-//! cargo run --release -- run --base-url https://emea.example --var agentId=42
-//! cargo test --test conformance -- --base-url URL      # the suite as a cargo test target
+//! cargo run -- run                                     # the suite vs the embedded server
+//! cargo run -- run --base-url https://emea.example --var agentId=42
+//! cargo conformance --base-url URL                     # the suite as a cargo test target
+//! cargo test --test conformance -- --base-url URL      # the same, as the alias stands for
 //! cargo run --release -- serve --listen 127.0.0.1:8080 # the reference server, for others
 //! ```
 //!

@@ -1,6 +1,7 @@
 //! Cargo and libtest habits, as a user of `cargo test` expects them: the
 //! `cargo conformance` alias, several named cases, re-running the last run's
-//! failures, the verbose mode, colored diffs, and `--test-threads 0` refused.
+//! failures, the verbose mode, colored diffs, `--test-threads 0` refused, and
+//! the README's commands (one build profile for both; the forms that work).
 //! Every process starts with no `VCC_*` variable of the caller's environment.
 
 use std::path::{Path, PathBuf};
@@ -54,12 +55,11 @@ fn toml_string(text: &str, table: &str, key: &str) -> Option<String> {
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             current = line.trim_matches(|c| c == '[' || c == ']').to_owned();
-        } else if current == table {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().trim_matches('"').to_owned());
-                }
-            }
+        } else if current == table
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"').to_owned());
         }
     }
     None
@@ -109,7 +109,7 @@ fn rerun_failed_runs_exactly_the_last_run_s_failures() {
 
     let out = against(faulty.base(), &["-q"]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
-    let recorded = std::fs::read_to_string(&record).expect("the run wrote its record");
+    let recorded = std::fs::read_to_string(record).expect("the run wrote its record");
     let failed: Vec<&str> = recorded.lines().filter(|l| !l.starts_with('#')).collect();
     assert!(!failed.is_empty() && failed.iter().all(|n| n.starts_with("boundaries::")), "{recorded}");
 
@@ -194,4 +194,30 @@ fn zero_test_threads_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--test-threads must be at least 1"), "{}", text(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("running "), "nothing ran: {}", text(&out));
+}
+
+/// The first code block of the README's section `heading`.
+fn readme_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.split_once(&format!("\n## {heading}\n")).map(|(_, s)| s).unwrap_or_else(|| panic!("no section {heading}"));
+    let block = section.split_once("```sh\n").map(|(_, b)| b).unwrap_or_else(|| panic!("no sh block in {heading}"));
+    block.split_once("```").map(|(b, _)| b.to_owned()).unwrap()
+}
+
+#[test]
+fn the_readme_s_two_commands_share_one_build_and_its_deployment_forms_work() {
+    // One profile for both: the test command reuses the first command's build.
+    let first = readme_block("The two commands");
+    let commands: Vec<&str> =
+        first.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|c| !c.is_empty()).collect();
+    assert_eq!(commands, ["cargo run -- run", "scripts/test"], "{first}");
+    // The test command is `cargo test` (same dev profile) after its set-up.
+    let script = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test")).unwrap();
+    assert!(script.lines().any(|l| l.trim() == "exec cargo test \"$@\""), "{script}");
+    // The deployment section leads with the forms that work, the alias among them.
+    let deployment = readme_block("Testing a deployment");
+    for form in ["cargo run -- run --base-url", "cargo conformance --base-url", "cargo test --test conformance -- --base-url"] {
+        assert!(deployment.contains(form), "{form}: {deployment}");
+    }
+    assert!(!deployment.contains("cargo test -- --base-url"), "{deployment}");
 }

@@ -50,10 +50,10 @@ pub fn render(failed: &[&str], target: &str) -> String {
 
 /// Writes the record whole, creating the default folder if need be.
 pub fn write(path: &Path, failed: &[&str], target: &str) -> Result<(), String> {
-    if path == Path::new(DEFAULT_PATH) {
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-        }
+    if path == Path::new(DEFAULT_PATH)
+        && let Some(folder) = path.parent()
+    {
+        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
     }
     crate::report::write_whole(path, &render(failed, target))
         .map_err(|e| format!("could not write the record of failed cases {}: {e}", path.display()))

@@ -87,6 +87,8 @@ pub fn vcc_command(bin: &str) -> std::process::Command {
             cmd.env_remove(name);
         }
     }
+    // The record of failed cases goes beside the test, not over the developer's.
+    cmd.env("VCC_RECORD", std::env::temp_dir().join(format!("vcc-test-{}-last-failed", std::process::id())));
     cmd
 }
 
