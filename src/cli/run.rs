@@ -279,28 +279,31 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
             eprintln!("warning: {e}");
         }
     }
+    conclude(args, &plan, &results, &run, redactor, conclusion.num_failed > 0)
+}
 
+/// After the cases: the verbose output, the grouped transport errors, the
+/// contract line, the report files, and the exit status.
+fn conclude(args: &RunArgs, plan: &Plan, results: &[CaseResult], run: &RunInfo, redactor: &Redactor, failed: bool) -> ExitCode {
     if args.verbose() {
-        print_successes(&results, &redactor);
+        print_successes(results, redactor);
     }
-    print_transport_groups(&results);
+    print_transport_groups(results);
     let items = crate::coverage::items().unwrap_or_default();
-    let rows = matrix::rows(&items, &plan, &results);
-    let incomplete = !matrix::unverified(&rows).is_empty();
-    if json {
+    let rows = matrix::rows(&items, plan, results);
+    if args.libtest.format == Some(FormatSetting::Json) {
         println!("{}", serde_json::json!({"type": "contract", "items": matrix::to_json(&rows)}));
     } else {
         println!("{}", matrix::summary(&rows));
     }
     let _ = std::io::stdout().flush();
     if let Some(path) = &args.reports.junit {
-        if let Err(e) = report::junit::write(path, &results, &run, &redactor) {
+        if let Err(e) = report::junit::write(path, results, run, redactor) {
             return fail(&format!("could not write the JUnit report {}: {e}", path.display()));
         }
     }
     if let Some(path) = &args.reports.html {
-        let page = report::html::render(&results, &run, &rows, &redactor);
-        if let Err(e) = report::write_whole(path, &page) {
+        if let Err(e) = report::write_whole(path, &report::html::render(results, run, &rows, redactor)) {
             return fail(&format!("could not write the HTML report {}: {e}", path.display()));
         }
     }
@@ -308,11 +311,14 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         eprintln!("interrupted: the reports hold what ran before");
         return ExitCode::from(130);
     }
-    if args.require_complete && incomplete && conclusion.num_failed == 0 {
+    if failed {
+        return ExitCode::from(101);
+    }
+    if args.require_complete && !matrix::unverified(&rows).is_empty() {
         eprintln!("error: --require-complete: documented items were not verified (see the `contract:` line)");
         return ExitCode::from(101);
     }
-    conclusion.exit_code()
+    ExitCode::SUCCESS
 }
 
 /// `--rerun-failed`: warns of recorded cases the suite no longer has.
