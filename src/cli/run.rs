@@ -260,8 +260,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     let collected = Collected::default();
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
-    let redactor = executor.client.redactor().clone();
-    let trials = libtest::trials(&plan, &executor, runtime.handle(), width, redactor, &collected, sends, args.style());
+    let trials = libtest::trials(&plan, &executor, runtime.handle(), width, &collected, sends, args.style());
     let conclusion = libtest_mimic::run(&libtest::libtest_arguments(&args.libtest, &plan), trials);
     if listing {
         runtime.shutdown_background();

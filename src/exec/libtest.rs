@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::secrets::Redactor;
 use crate::exec::executor::Executor;
 use crate::exec::plan::{Action, Plan};
 use crate::report::text;
@@ -24,15 +23,14 @@ pub fn libtest_arguments(args: &Arguments, plan: &Plan) -> Arguments {
     Arguments { filter: None, exact: true, skip, test_threads: Some(1), ..args.clone() }
 }
 
-/// The trials of `plan`, fed by the executor; a failure's text in `style`.
-/// With `send` false (`--list`, `--ignored`) nothing is sent ahead.
-#[allow(clippy::too_many_arguments)]
+/// The trials of `plan`, fed by the executor; a failure's text in `style`,
+/// through the executor's redactor. With `send` false (`--list`, `--ignored`)
+/// nothing is sent ahead.
 pub fn trials(
     plan: &Plan,
     executor: &Arc<Executor>,
     runtime: &tokio::runtime::Handle,
     width: usize,
-    redactor: Redactor,
     collected: &Collected,
     send: bool,
     style: text::Style,
@@ -42,7 +40,7 @@ pub fn trials(
     } else {
         plan.items.iter().map(|_| None).collect()
     };
-    let redactor = Arc::new(redactor);
+    let redactor = Arc::new(executor.client.redactor().clone());
     plan.items
         .iter()
         .zip(pending)
