@@ -126,9 +126,11 @@ def replicate_cases(folder, copies):
 
 
 def split_hurl(path, folder):
-    """One Hurl file per entry (entries are separated by a blank line)."""
+    """One Hurl file per entry. Each entry opens with its `# name` comment line
+    (a raw body, such as a multipart one, may hold blank lines itself)."""
     with open(path) as f:
-        entries = [e for e in f.read().split("\n\n") if e.strip()]
+        text = "\n" + f.read()
+    entries = ["# " + e.strip("\n") for e in text.split("\n# ") if e.strip()]
     for i, entry in enumerate(entries):
         with open(os.path.join(folder, f"{i:05}.hurl"), "w") as f:
             f.write(entry + "\n")
