@@ -267,8 +267,10 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         return conclusion.exit_code();
     }
     let mut results: Vec<CaseResult> = collected.lock().map(|r| r.clone()).unwrap_or_default();
-    let order = |r: &CaseResult| plan.items.iter().position(|p| p.case.test_name() == r.case.name);
-    results.sort_by_key(order);
+    // Back in plan order (the trials finished in their own).
+    let order: std::collections::HashMap<String, usize> =
+        plan.items.iter().enumerate().map(|(i, p)| (p.case.test_name(), i)).collect();
+    results.sort_by_key(|r| order.get(&r.case.name).copied());
     let run = RunInfo { target: describe, started, total: clock.elapsed(), interrupted: stop.is_stopped() };
     let redactor = executor.client.redactor();
     runtime.shutdown_background();

@@ -33,6 +33,7 @@ pub struct Row {
 
 /// Rows for every documented item.
 pub fn rows(items: &[Item], plan: &Plan, results: &[CaseResult]) -> Vec<Row> {
+    let by_name: std::collections::HashMap<&str, &CaseResult> = results.iter().map(|r| (r.case.name.as_str(), r)).collect();
     items
         .iter()
         .filter(|i| i.documented)
@@ -42,7 +43,7 @@ pub fn rows(items: &[Item], plan: &Plan, results: &[CaseResult]) -> Vec<Row> {
             let mut reasons = Vec::new();
             for planned in &covering {
                 let name = planned.case.test_name();
-                let result = results.iter().find(|r| r.case.name == name);
+                let result = by_name.get(name.as_str()).copied();
                 match (&planned.action, result) {
                     (Action::FilteredOut, _) => reasons.push(format!("{name}: filtered out")),
                     (Action::Hold(_), _) => reasons.push(format!("{name}: held back (may place a real call)")),
