@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::vcc_command;
-use common::{Served, counting, read_whole_request, temp_dir};
+use common::{Served, counting, hostile_from, read_whole_request, temp_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
@@ -127,27 +127,6 @@ fn a_filter_that_selects_nothing_fails_loudly() {
 /// A TCP server that treats every connection with `answer`; serves until dropped.
 fn hostile(answer: fn(std::net::TcpStream)) -> String {
     hostile_from(0, answer)
-}
-
-/// The same, but the first `honest` connections get one plain 400 (and are
-/// closed): the pre-flight passes, the cases meet `answer`.
-fn hostile_from(honest: usize, answer: fn(std::net::TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for (i, stream) in listener.incoming().flatten().enumerate() {
-            if i < honest {
-                let mut stream = stream;
-                read_request(&mut stream);
-                let body = r#"{"message":"fine"}"#;
-                let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
-                let _ = stream.write_all((head + body).as_bytes());
-                continue;
-            }
-            std::thread::spawn(move || answer(stream));
-        }
-    });
-    format!("http://{addr}")
 }
 
 fn read_request(stream: &mut std::net::TcpStream) {

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Served, counting, vcc_command, temp_dir};
+use common::{Served, counting, hostile_from, temp_dir, vcc_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const TOKEN: &str = "verdict-token-123";
@@ -115,22 +115,9 @@ fn the_summary_names_what_was_held_back_and_require_complete_fails_on_it() {
 #[test]
 fn an_interrupted_run_writes_its_reports_and_exits_130() {
     // The pre-flight is answered; every case then waits for an answer that never comes.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for (i, stream) in listener.incoming().flatten().enumerate() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let _ = common::read_whole_request(&mut stream);
-                if i == 0 {
-                    let body = r#"{"message":"fine"}"#;
-                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
-                    let _ = std::io::Write::write_all(&mut stream, (head + body).as_bytes());
-                } else {
-                    std::thread::sleep(Duration::from_secs(20));
-                }
-            });
-        }
+    let base = hostile_from(1, |mut s| {
+        let _ = common::read_whole_request(&mut s);
+        std::thread::sleep(Duration::from_secs(20));
     });
     let dir = temp_dir("verdict-interrupted");
     let junit = dir.join("r.xml");
@@ -208,18 +195,8 @@ fn diff_agrees_only_when_both_sides_answered() {
 #[test]
 fn cases_that_fail_mid_run_for_one_transport_reason_are_grouped() {
     // The pre-flight is answered; every later connection is dropped unanswered.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for (i, stream) in listener.incoming().flatten().enumerate() {
-            let mut stream = stream;
-            let _ = common::read_whole_request(&mut stream);
-            if i == 0 {
-                let body = r#"{"message":"fine"}"#;
-                let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
-                let _ = std::io::Write::write_all(&mut stream, (head + body).as_bytes());
-            }
-        }
+    let base = hostile_from(1, |mut s| {
+        let _ = common::read_whole_request(&mut s);
     });
     let out = run(&["--base-url", &base, "--token", TOKEN, "--timeout", "5", "errors-request::agent-id"]);
     let all = text(&out);

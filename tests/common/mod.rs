@@ -126,3 +126,28 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     dir
 }
+
+/// A TCP server on 127.0.0.1 that answers its first `honest` connections with one
+/// plain JSON 400 (and closes them: a pre-flight passes), then treats every
+/// later connection with `answer`; serves until the test process ends.
+pub fn hostile_from(honest: usize, answer: fn(std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().flatten().enumerate() {
+            if i < honest {
+                let mut stream = stream;
+                let _ = read_whole_request(&mut stream);
+                let body = r#"{"message":"fine"}"#;
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = std::io::Write::write_all(&mut stream, (head + body).as_bytes());
+                continue;
+            }
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    format!("http://{addr}")
+}
