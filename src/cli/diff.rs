@@ -75,20 +75,15 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
     let guard = !a.allow_real_calls && (!is_loopback(&base_a) || !is_loopback(&args.against));
     a.allow_real_calls = !guard;
     b.allow_real_calls = !guard;
-    let width = match args.libtest.test_threads {
-        Some(0) => return fail("--test-threads must be at least 1"),
-        Some(n) => n,
-        None => crate::cli::run::DEFAULT_TEST_THREADS,
+    let width = match crate::exec::libtest::width(&args.libtest) {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
     };
     let (cases, schemas) = match exec::load(&args.suite.settings()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
-    let selection = Selection {
-        filters: args.libtest.filter.iter().chain(&args.filters).cloned().collect(),
-        exact: args.libtest.exact,
-        skip: args.libtest.skip.clone(),
-    };
+    let selection = Selection::from_args(&args.libtest, &args.filters);
     let plan = Plan::new(cases, &selection, guard);
     if plan.selected().next().is_none() {
         return fail(&format!("no case matches the filter `{}`", selection.filters.join(" ")));
@@ -99,10 +94,7 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let account_key = plan
-        .to_send()
-        .find_map(|c| crate::checks::account_of(&c.request.path).map(str::to_owned))
-        .unwrap_or_else(|| "a1b2c3d4e5".into());
+    let account_key = plan.account_key();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("could not start the async runtime: {e}")),

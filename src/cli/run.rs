@@ -29,11 +29,6 @@ use crate::report::text::Style;
 use crate::report::{self, matrix};
 use crate::result::{CaseResult, RunInfo, TransportKind, Verdict};
 
-/// Cases in flight at once unless `--test-threads` says otherwise. A case mostly
-/// waits on the network, so more than the cores; pacing (`--max-rps`) still
-/// bounds what a deployment sees.
-pub const DEFAULT_TEST_THREADS: usize = 8;
-
 pub const AFTER_HELP: &str = "\
 Every option can also come from its VCC_* environment variable (flags win); a variable that is set
 but empty is an error. Under cargo nextest, use nextest's own JUnit output (the `ci` profile in
@@ -96,8 +91,7 @@ pub enum EmptySelection {
 impl RunArgs {
     /// The selection: the positional filters, `--exact`, `--skip`.
     pub fn selection(&self) -> Selection {
-        let filters = self.libtest.filter.iter().chain(&self.filters).cloned().collect();
-        Selection { filters, exact: self.libtest.exact, skip: self.libtest.skip.clone() }
+        Selection::from_args(&self.libtest, &self.filters)
     }
 
     /// The selection this run makes: from the filters, or with `--rerun-failed`
@@ -118,14 +112,6 @@ impl RunArgs {
                 println!("note: the last run (recorded in {}) failed no case: nothing to re-run", path.display());
                 Ok(None)
             }
-        }
-    }
-
-    fn width(&self) -> Result<usize, String> {
-        match self.libtest.test_threads {
-            Some(0) => Err("--test-threads must be at least 1".into()),
-            Some(n) => Ok(n),
-            None => Ok(DEFAULT_TEST_THREADS),
         }
     }
 
@@ -180,7 +166,7 @@ fn check_report_paths(reports: &ReportArgs, record: &Option<PathBuf>) -> Result<
 
 /// Runs the suite with these options; `matches` tells which came from flags.
 pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitCode {
-    let width = match args.width() {
+    let width = match libtest::width(&args.libtest) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
@@ -202,10 +188,6 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
-    let account_key = cases
-        .iter()
-        .find_map(|c| crate::checks::account_of(&c.request.path).map(str::to_owned))
-        .unwrap_or_else(|| "a1b2c3d4e5".into());
     if args.reports.dry_run || args.reports.export_hurl.is_some() {
         return export(args, &cases, &selection, settings.base_url.as_deref(), &settings.auth.redactor());
     }
@@ -235,7 +217,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
     }
     let sends = !listing && !args.libtest.ignored && plan.to_send().next().is_some();
     if sends {
-        if let Err(e) = runtime.block_on(target.preflight(&account_key)) {
+        if let Err(e) = runtime.block_on(target.preflight(&plan.account_key())) {
             return fail(&target.client.redactor().redact(&e));
         }
     }

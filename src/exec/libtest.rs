@@ -15,6 +15,20 @@ use crate::result::{CaseResult, Verdict};
 /// The results the trials collected, in the order they finished.
 pub type Collected = Arc<Mutex<Vec<CaseResult>>>;
 
+/// Cases in flight at once unless `--test-threads` says otherwise. A case mostly
+/// waits on the network, so more than the cores; pacing (`--max-rps`) still
+/// bounds what a deployment sees.
+pub const DEFAULT_TEST_THREADS: usize = 8;
+
+/// How many cases are in flight at once: `--test-threads`, at least 1.
+pub fn width(args: &Arguments) -> Result<usize, String> {
+    match args.test_threads {
+        Some(0) => Err("--test-threads must be at least 1".into()),
+        Some(n) => Ok(n),
+        None => Ok(DEFAULT_TEST_THREADS),
+    }
+}
+
 /// The arguments libtest-mimic gets: our selection is already in the plan, so
 /// it filters out exactly the cases the plan did (and counts them so), and runs
 /// the trials on one thread (the executor has them in flight already).

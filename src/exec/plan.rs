@@ -18,6 +18,13 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The selection libtest's options ask for: the positional filter and any
+    /// `more` filters, `--exact`, `--skip`.
+    pub fn from_args(args: &libtest_mimic::Arguments, more: &[String]) -> Selection {
+        let filters = args.filter.iter().chain(more).cloned().collect();
+        Selection { filters, exact: args.exact, skip: args.skip.clone() }
+    }
+
     /// Whether the case named `name` is selected.
     pub fn selects(&self, name: &str) -> bool {
         let matches = |pattern: &String| if self.exact { name == pattern } else { name.contains(pattern.as_str()) };
@@ -86,6 +93,14 @@ impl Plan {
     /// The selected cases (sent or held).
     pub fn selected(&self) -> impl Iterator<Item = &Planned> {
         self.items.iter().filter(|p| p.action != Action::FilteredOut)
+    }
+
+    /// The account key the cases address (the pre-flight posts there): the
+    /// first one a sent case's path names, else the shipped default.
+    pub fn account_key(&self) -> String {
+        self.to_send()
+            .find_map(|c| crate::checks::account_of(&c.request.path).map(str::to_owned))
+            .unwrap_or_else(|| "a1b2c3d4e5".into())
     }
 
     /// The selected cases held back, with the reason.
