@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-mod common;
-use common::vcc_command;
+use crate::common::vcc_command;
 
 use vcc_conformance::auth::Credentials;
 use vcc_conformance::client::Client;
@@ -77,7 +76,7 @@ impl TokenEndpoint {
         let recorded = std::sync::Arc::clone(&requests);
         std::thread::spawn(move || {
             for mut stream in listener.incoming().flatten() {
-                let Some((head, body)) = common::read_whole_request(&mut stream) else { continue };
+                let Some((head, body)) = crate::common::read_whole_request(&mut stream) else { continue };
                 recorded.lock().unwrap().push((head, body.clone()));
                 let (status, answer) = reply(&body);
                 let head = format!(
@@ -225,7 +224,7 @@ fn misbehaving(answer: fn(&mut std::net::TcpStream) -> usize) -> (String, std::s
         for mut stream in listener.incoming().flatten() {
             let tx = tx.clone();
             std::thread::spawn(move || {
-                if common::read_whole_request(&mut stream).is_some() {
+                if crate::common::read_whole_request(&mut stream).is_some() {
                     let _ = tx.send(answer(&mut stream));
                 }
             });

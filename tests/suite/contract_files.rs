@@ -207,7 +207,7 @@ fn every_shipped_file_names_its_schema_for_editors_and_matches_it() {
     let errors: Vec<String> = vars.iter_errors(&doc).map(|e| format!("{}: {e}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{vars_path} breaks schemas/vars.schema.json: {errors:?}");
     // Every variable the cases rely on is offered for completion, with a description.
-    let schema: Value = serde_json::from_str(include_str!("../schemas/vars.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("../../schemas/vars.schema.json")).unwrap();
     let mut offered: BTreeSet<String> = doc.as_object().unwrap().keys().cloned().collect();
     offered.extend(vcc_conformance::suite::vars::REQUIRED.iter().map(|n| n.to_string()));
     for name in offered {

@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod common;
-use common::Served;
+use crate::common::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const EXAMPLE_1: &str = "examples::example-1-agent-to-number";

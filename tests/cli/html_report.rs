@@ -5,8 +5,7 @@
 
 use std::process::{Command, Stdio};
 
-mod common;
-use common::vcc_command;
+use crate::common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

@@ -7,8 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-mod common;
-use common::vcc_command;
+use crate::common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

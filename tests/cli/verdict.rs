@@ -10,8 +10,7 @@ use std::process::{Output, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{Served, counting, hostile_from, temp_dir, vcc_command};
+use crate::common::{Served, counting, hostile_from, temp_dir, vcc_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const TOKEN: &str = "verdict-token-123";
@@ -116,7 +115,7 @@ fn the_summary_names_what_was_held_back_and_require_complete_fails_on_it() {
 fn an_interrupted_run_writes_its_reports_and_exits_130() {
     // The pre-flight is answered; every case then waits for an answer that never comes.
     let base = hostile_from(1, |mut s| {
-        let _ = common::read_whole_request(&mut s);
+        let _ = crate::common::read_whole_request(&mut s);
         std::thread::sleep(Duration::from_secs(20));
     });
     let dir = temp_dir("verdict-interrupted");
@@ -196,7 +195,7 @@ fn diff_agrees_only_when_both_sides_answered() {
 fn cases_that_fail_mid_run_for_one_transport_reason_are_grouped() {
     // The pre-flight is answered; every later connection is dropped unanswered.
     let base = hostile_from(1, |mut s| {
-        let _ = common::read_whole_request(&mut s);
+        let _ = crate::common::read_whole_request(&mut s);
     });
     let out = run(&["--base-url", &base, "--token", TOKEN, "--timeout", "5", "errors-request::agent-id"]);
     let all = text(&out);
@@ -213,7 +212,7 @@ fn huge_messages_give_bounded_reports() {
         for (i, stream) in listener.incoming().flatten().enumerate() {
             std::thread::spawn(move || {
                 let mut stream = stream;
-                while common::read_whole_request(&mut stream).is_some() {
+                while crate::common::read_whole_request(&mut stream).is_some() {
                     let message = if i % 2 == 0 { "x".repeat(800_000) } else { "line\\n".repeat(100_000) };
                     let body = format!(r#"{{"message":"{message}"}}"#);
                     let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());

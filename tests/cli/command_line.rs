@@ -5,8 +5,7 @@
 
 use std::process::Output;
 
-mod common;
-use common::{Served, vcc_command};
+use crate::common::{Served, vcc_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

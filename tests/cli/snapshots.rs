@@ -7,9 +7,8 @@
 
 use std::process::Output;
 
-mod common;
-use common::{temp_dir, vcc_command};
-use common::Served;
+use crate::common::{temp_dir, vcc_command};
+use crate::common::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

@@ -7,9 +7,8 @@ use std::net::TcpListener;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::vcc_command;
-use common::{Served, counting, hostile_from, read_whole_request, temp_dir};
+use crate::common::vcc_command;
+use crate::common::{Served, counting, hostile_from, read_whole_request, temp_dir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 const ONE_CASE: &[&str] = &["--exact", "examples::example-1-agent-to-number"];
@@ -594,7 +593,7 @@ fn diff_reports_where_two_deployments_answer_differently() {
 
 #[test]
 fn selftest_prints_a_row_per_server_and_the_score() {
-    // The whole self-test runs once, in tests/selftest.rs; here the command's
+    // The whole self-test runs once, in tests/server/selftest.rs; here the command's
     // options and table, on two servers.
     let out = vcc_command(BIN).args(["selftest", "--fault", "message-typo", "--fault", "harmless-chunked"]).output().unwrap();
     let all = text(&out);

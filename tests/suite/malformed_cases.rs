@@ -8,8 +8,7 @@ use vcc_conformance::suite::{self as cases, Source};
 use vcc_conformance::exec::SuiteSettings;
 use vcc_conformance::suite::Schemas;
 
-mod common;
-use common::vcc_command;
+use crate::common::vcc_command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 

@@ -1,0 +1,9 @@
+//! The reference server: `serve` as a user meets it, its limits against hostile peers, its rules against generated input, and the self-test of the suite against its faults.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod serve;
+mod server_limits;
+mod robustness;
+mod selftest;

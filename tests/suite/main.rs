@@ -1,0 +1,9 @@
+//! The shipped data and the case loader: case files against their schemas and the page, the OpenAPI document, malformed case files, hostile case paths.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod contract_files;
+mod openapi;
+mod malformed_cases;
+mod suite_paths;
