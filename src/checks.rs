@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use crate::suite::{Expect, Expectation, Request};
-use crate::client::Response;
+use crate::exchange::Response;
 use crate::result::Finding;
 use crate::suite::Schemas;
 

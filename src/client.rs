@@ -11,27 +11,12 @@
 use std::time::Duration;
 
 use crate::auth::{Auth, Credentials, TokenError, TokenSource};
-use crate::result::{TransportError, TransportKind};
+use crate::exchange::{Response, TransportError, TransportKind};
 use crate::secrets::{Redactor, Secret};
 use crate::suite::Request;
 
 /// The most of a response body that is read.
 pub const MAX_BODY: usize = 1 << 20;
-
-/// What came back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// The first header of that name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
 
 /// The shared client for one run.
 pub struct Client {

@@ -9,6 +9,7 @@ pub mod env;
 pub mod options;
 pub mod run;
 pub mod selftest;
+pub mod serve;
 
 use std::process::ExitCode;
 
@@ -37,7 +38,7 @@ pub enum Command {
     /// Print each documented item of the contract and the cases that cover it
     Coverage(coverage::CoverageArgs),
     /// Serve the reference server
-    Serve(crate::server::command::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Prints an error and gives the "could not run" status.
@@ -120,7 +121,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::diff(&args, &sub),
         Command::Selftest(args) => selftest::selftest(&args),
         Command::Coverage(args) => coverage::coverage(&args),
-        Command::Serve(args) => crate::server::command::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

@@ -27,7 +27,8 @@ use crate::exec::target::Target;
 use crate::exec;
 use crate::report::text::Style;
 use crate::report::{self, matrix};
-use crate::result::{CaseResult, RunInfo, TransportKind, Verdict};
+use crate::exchange::TransportKind;
+use crate::result::{CaseResult, RunInfo, Verdict};
 
 pub const AFTER_HELP: &str = "\
 Every option can also come from its VCC_* environment variable (flags win); a variable that is set

@@ -14,7 +14,8 @@ use crate::suite::Case;
 use crate::checks;
 use crate::client::Client;
 use crate::exec::plan::{Action, Plan};
-use crate::result::{CaseInfo, CaseResult, SentRequest, TransportError, TransportKind, Verdict};
+use crate::exchange::{SentRequest, TransportError, TransportKind};
+use crate::result::{CaseInfo, CaseResult, Verdict};
 use crate::suite::Schemas;
 
 /// A switch that stops a run: flipped once (Ctrl-C, SIGTERM), seen by every task.

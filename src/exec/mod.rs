@@ -42,7 +42,7 @@ impl SuiteSettings {
             if used.iter().any(|u| u == name) {
                 return Ok(());
             }
-            let hint = crate::cli::env::closest(name, used.iter().map(String::as_str))
+            let hint = crate::suggest::closest(name, used.iter().map(String::as_str))
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             Err(format!("{from}: no case uses a variable named `{name}`{hint}"))

@@ -13,7 +13,7 @@ use crate::suite::Request;
 use crate::client::Client;
 use crate::secrets::{Redactor, Secret};
 use crate::exec::plan::{is_loopback, pacing};
-use crate::result::TransportKind;
+use crate::exchange::TransportKind;
 use crate::server::{self, fixture::Fixture};
 
 /// The token sent to the embedded server when none is given.

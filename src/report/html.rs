@@ -175,7 +175,8 @@ pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], redactor: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{CaseInfo, SentRequest};
+    use crate::exchange::SentRequest;
+    use crate::result::CaseInfo;
     use std::time::Duration;
 
     fn result(name: &str, verdict: Verdict) -> CaseResult {
@@ -196,7 +197,7 @@ mod tests {
                 auth: false,
                 body: br#"{"a":"<script>"}"#.to_vec(),
             }),
-            response: Some(crate::client::Response { status: 400, headers: vec![], body: vec![] }),
+            response: Some(crate::exchange::Response { status: 400, headers: vec![], body: vec![] }),
             verdict,
             time: Duration::from_millis(3),
         }

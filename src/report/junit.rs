@@ -69,7 +69,8 @@ pub fn write(path: &Path, results: &[CaseResult], run: &RunInfo, redactor: &Reda
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{CaseInfo, Finding, SentRequest, TransportError, TransportKind};
+    use crate::exchange::{SentRequest, TransportError, TransportKind};
+    use crate::result::{CaseInfo, Finding};
     use std::time::Duration;
 
     pub(crate) fn result(name: &str, verdict: Verdict) -> CaseResult {

@@ -7,9 +7,9 @@
 //! lines of a message or echo diff are colored, as marked from the finding's
 //! values (removed red, added green); the text is otherwise the same.
 
-use crate::client::Response;
 use crate::secrets::Redactor;
-use crate::result::{CaseResult, Finding, SentRequest, TransportError, Verdict, preview};
+use crate::exchange::{Response, SentRequest, TransportError};
+use crate::result::{CaseResult, Finding, Verdict, preview};
 
 /// How much of a body is shown.
 pub const BODY_SHOWN: usize = 2000;
@@ -251,7 +251,8 @@ pub fn case_text_styled(result: &CaseResult, redactor: &Redactor, style: Style) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{CaseInfo, TransportKind};
+    use crate::exchange::TransportKind;
+    use crate::result::CaseInfo;
     use crate::secrets::Secret;
     use std::time::Duration;
 

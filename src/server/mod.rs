@@ -9,13 +9,12 @@
 //! - [`listener`]: the accept loop and its [`limits`] ([`write_timeout`] for
 //!   clients that do not read, [`memory`] to give memory back after a flood);
 //!   [`log`]: the access log.
-//! - [`command`]: the `serve` subcommand.
+//! The `serve` subcommand's command line is [`crate::cli::serve`].
 //!
 //! Every answer is JSON (`application/json; charset=utf-8`) with a `message`;
 //! nothing a client sends can panic it.
 
 pub mod body;
-pub mod command;
 pub mod error;
 pub mod fault_layer;
 pub mod faults;

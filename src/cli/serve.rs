@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use crate::suite::Source;
 
-use super::faults::Fault;
-use super::fixture::Fixture;
-use super::limits::{self, Limits};
-use super::tokens::TokenKey;
-use super::{Settings, serve_with};
+use crate::server::faults::Fault;
+use crate::server::fixture::Fixture;
+use crate::server::limits::{self, Limits};
+use crate::server::tokens::TokenKey;
+use crate::server::{Settings, serve_with};
 
 /// Where to listen: a port (on 127.0.0.1), `host:port`, or an address and port.
 #[derive(Clone, Debug, PartialEq, Eq)]
