@@ -145,10 +145,10 @@ pub fn message(expect: &Expectation, body: &Value) -> Vec<Finding> {
             Some(got) => findings.push(Finding::Message { expected: want.clone(), actual: got.to_owned() }),
         }
     }
-    if let (Some(banned), Some(got)) = (&expect.not_message, got) {
-        if got == banned {
-            findings.push(Finding::RuledOutMessage { message: got.to_owned() });
-        }
+    if let (Some(banned), Some(got)) = (&expect.not_message, got)
+        && got == banned
+    {
+        findings.push(Finding::RuledOutMessage { message: got.to_owned() });
     }
     findings
 }

@@ -30,18 +30,33 @@ pub struct Client {
     pacing: Option<(Duration, tokio::sync::Mutex<tokio::time::Instant>)>,
 }
 
+/// Why a client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("base URL `{url}` is not a URL: {reason}")]
+    NotAUrl { url: String, reason: url::ParseError },
+    #[error("base URL `{0}` must be http:// or https:// with a host")]
+    NotHttp(String),
+    #[error("base URL `{0}` must not have a query or fragment")]
+    QueryOrFragment(String),
+    #[error("base URL must not carry credentials: use --token")]
+    Credentials,
+    #[error("could not build the HTTP client: {0}")]
+    Build(String),
+}
+
 /// Checks a base URL: absolute http(s), no query or fragment. Returns it without
 /// a trailing slash.
-pub fn parse_base_url(base: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(base).map_err(|e| format!("base URL `{base}` is not a URL: {e}"))?;
+pub fn parse_base_url(base: &str) -> Result<String, ClientError> {
+    let url = reqwest::Url::parse(base).map_err(|reason| ClientError::NotAUrl { url: base.to_owned(), reason })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("base URL `{base}` must be http:// or https:// with a host"));
+        return Err(ClientError::NotHttp(base.to_owned()));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("base URL `{base}` must not have a query or fragment"));
+        return Err(ClientError::QueryOrFragment(base.to_owned()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("base URL must not carry credentials: use --token".into());
+        return Err(ClientError::Credentials);
     }
     Ok(base.trim_end_matches('/').to_owned())
 }
@@ -59,12 +74,12 @@ fn is_https(url: &str) -> bool {
 /// The HTTP client: no redirects, bounded in time, kept-alive connections. The
 /// platform's TLS roots are loaded only when `tls` (reading them is most of the
 /// start-up time of a run against plain http, such as the embedded server).
-fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, String> {
+fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, ClientError> {
     http_client_resolving(timeout, tls, &[])
 }
 
 /// The same, with host names sent to fixed addresses (curl's `--resolve`).
-fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, String> {
+fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, ClientError> {
     install_crypto();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -78,11 +93,11 @@ fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::
     for (host, addr) in resolve {
         builder = builder.resolve(host, *addr);
     }
-    builder.build().map_err(|e| format!("could not build the HTTP client: {}", chain(&e)))
+    builder.build().map_err(|e| ClientError::Build(chain(&e)))
 }
 
 impl Client {
-    pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, String> {
+    pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, ClientError> {
         Client::resolving(base_url, token, timeout, &[])
     }
 
@@ -92,7 +107,7 @@ impl Client {
         token: Option<Secret>,
         timeout: Duration,
         resolve: &[(String, std::net::SocketAddr)],
-    ) -> Result<Client, String> {
+    ) -> Result<Client, ClientError> {
         let base = parse_base_url(base_url)?;
         let http = http_client_resolving(timeout, is_https(&base), resolve)?;
         let redactor = Redactor::of(&token);
@@ -127,6 +142,11 @@ impl Client {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// The least time between two requests, when paced.
+    pub fn pacing(&self) -> Option<Duration> {
+        self.pacing.as_ref().map(|(interval, _)| *interval)
     }
 
     pub fn base(&self) -> &str {

@@ -112,7 +112,7 @@ pub struct Row {
 pub fn rows(a: &[CaseResult], b: &[CaseResult]) -> Vec<Row> {
     a.iter()
         .zip(b)
-        .filter(|(ra, _)| !ra.is_ignored())
+        .filter(|(ra, _)| ra.is_selected() && !matches!(ra.verdict, Verdict::Held(_)))
         .map(|(ra, rb)| {
             let refused = |r: &CaseResult| r.response.as_ref().is_some_and(|x| x.status == 401 || x.status == 403);
             Row {

@@ -51,8 +51,6 @@ pub enum TransportKind {
     Token,
     /// The request could not be built (a method or header no HTTP allows).
     Request,
-    /// The run was interrupted before the answer came.
-    Interrupted,
 }
 
 impl TransportKind {
@@ -68,7 +66,6 @@ impl TransportKind {
             TransportKind::TooLarge => "response too large",
             TransportKind::Token => "no bearer token",
             TransportKind::Request => "request not sendable",
-            TransportKind::Interrupted => "interrupted",
         }
     }
 

@@ -31,6 +31,7 @@ pub mod client;
 pub mod coverage;
 pub mod diff;
 pub mod exchange;
+pub mod files;
 pub mod exec;
 pub mod located;
 pub mod report;

@@ -148,7 +148,7 @@ impl fmt::Display for Finding {
     }
 }
 
-/// How a case ended.
+/// What became of a planned case: sent and judged, or not sent and why.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     Passed,
@@ -156,8 +156,65 @@ pub enum Verdict {
     Failed(Vec<Finding>),
     /// No usable response came.
     Broken(TransportError),
-    /// Not sent; the reason says why.
-    Ignored(String),
+    /// Selected, but held back: it may place a real call (the real-call guard).
+    Held(HoldReason),
+    /// Not selected by the filters.
+    FilteredOut,
+    /// Selected and due to be sent, but not sent.
+    NotRun(NotRun),
+}
+
+/// Why a case that was due to be sent was not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRun {
+    /// The run was interrupted (Ctrl-C, SIGTERM) before its answer came.
+    Interrupted,
+    /// Nothing was sent in this run (`--ignored`).
+    NothingSent,
+}
+
+impl NotRun {
+    pub fn text(self) -> &'static str {
+        match self {
+            NotRun::Interrupted => "not run: the run was interrupted",
+            NotRun::NothingSent => "not run: nothing is sent in this mode",
+        }
+    }
+}
+
+/// Why a selected case is held back rather than sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldReason {
+    /// Tagged `places-call`, on a deployment off loopback, without `--allow-real-calls`.
+    PlacesCall,
+    /// Its expectation accepts a 2xx (so it may place a call), likewise.
+    Accepts2xx,
+}
+
+impl HoldReason {
+    /// Why `case` is held back when the real-call guard is on.
+    pub fn of(case: &Case) -> HoldReason {
+        if case.has_tag("places-call") { HoldReason::PlacesCall } else { HoldReason::Accepts2xx }
+    }
+
+    /// The reason, as every output gives it.
+    pub fn text(self) -> &'static str {
+        match self {
+            HoldReason::PlacesCall => {
+                "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it"
+            }
+            HoldReason::Accepts2xx => {
+                "its expectation accepts a 201 (or another 2xx), so it may place a real call on a deployment that is \
+                 not on loopback; pass --allow-real-calls to run it"
+            }
+        }
+    }
+}
+
+impl fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
 }
 
 /// Where a case comes from and what it covers: what every report names.
@@ -170,6 +227,7 @@ pub struct CaseInfo {
     pub covers: Vec<String>,
     pub documented: bool,
     pub note: Option<String>,
+    pub tags: Vec<String>,
 }
 
 impl CaseInfo {
@@ -182,15 +240,17 @@ impl CaseInfo {
             covers: case.covers.clone(),
             documented: case.documented,
             note: case.note.clone(),
+            tags: case.tags.clone(),
         }
     }
 }
 
-/// One case's result: what was sent, what came back, what differed, how long it took.
+/// One planned case and what became of it: what was sent, what came back,
+/// what differed, how long it took; or why it was not sent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CaseResult {
     pub case: CaseInfo,
-    /// `None` when the case was not sent.
+    /// `None` when the case was not sent (or passed, and passing exchanges are not kept).
     pub request: Option<SentRequest>,
     pub response: Option<Response>,
     pub verdict: Verdict,
@@ -198,15 +258,9 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    /// A case that was not sent.
-    pub fn ignored(case: &Case, reason: &str) -> CaseResult {
-        CaseResult {
-            case: CaseInfo::of(case),
-            request: None,
-            response: None,
-            verdict: Verdict::Ignored(reason.to_owned()),
-            time: Duration::ZERO,
-        }
+    /// A case that was not sent, and why.
+    pub fn unsent(case: &Case, verdict: Verdict) -> CaseResult {
+        CaseResult { case: CaseInfo::of(case), request: None, response: None, verdict, time: Duration::ZERO }
     }
 
     pub fn passed(&self) -> bool {
@@ -218,8 +272,23 @@ impl CaseResult {
         matches!(self.verdict, Verdict::Failed(_) | Verdict::Broken(_))
     }
 
+    /// Selected but not judged: held back, or not run.
     pub fn is_ignored(&self) -> bool {
-        matches!(self.verdict, Verdict::Ignored(_))
+        matches!(self.verdict, Verdict::Held(_) | Verdict::NotRun(_))
+    }
+
+    /// Selected: anything but filtered out.
+    pub fn is_selected(&self) -> bool {
+        self.verdict != Verdict::FilteredOut
+    }
+
+    /// Why a selected case was not judged, as outputs say it.
+    pub fn ignored_reason(&self) -> Option<&'static str> {
+        match self.verdict {
+            Verdict::Held(reason) => Some(reason.text()),
+            Verdict::NotRun(why) => Some(why.text()),
+            _ => None,
+        }
     }
 
     /// The first line of what went wrong, if anything did.
@@ -229,6 +298,37 @@ impl CaseResult {
             Verdict::Broken(e) => Some(format!("no usable response: {}", e.kind.label())),
             _ => None,
         }
+    }
+}
+
+/// What a run did: every planned case in plan order (filtered out ones too),
+/// what the run was about, and the redactor that hides its secrets from every
+/// output. Every report, the record and the contract matrix read this one value.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    pub run: RunInfo,
+    pub results: Vec<CaseResult>,
+    pub redactor: crate::secrets::Redactor,
+}
+
+impl RunOutcome {
+    /// The selected cases (sent, held back, or not run).
+    pub fn selected(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.is_selected())
+    }
+
+    /// The cases sent and judged.
+    pub fn judged(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.passed() || r.failed())
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.failed())
+    }
+
+    /// Whether a case was sent at all.
+    pub fn sent_any(&self) -> bool {
+        self.judged().next().is_some()
     }
 }
 
@@ -248,4 +348,31 @@ pub struct RunInfo {
 impl RunInfo {
     /// The tool and its version, as reports name it.
     pub const TOOL: &'static str = concat!("vcc-conformance ", env!("CARGO_PKG_VERSION"));
+}
+
+/// Results to test renderers with.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A sent case named `name` (in `cases/f.yaml`, line 3, covering example-1)
+    /// with this verdict; its request a bare POST to `u`.
+    pub fn result(name: &str, verdict: Verdict) -> CaseResult {
+        CaseResult {
+            case: CaseInfo {
+                name: name.into(),
+                file: name.split("::").next().unwrap_or(name).into(),
+                source: "cases/f.yaml".into(),
+                line: 3,
+                covers: vec!["example-1".into()],
+                documented: true,
+                note: None,
+                tags: Vec::new(),
+            },
+            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![] }),
+            response: None,
+            verdict,
+            time: Duration::ZERO,
+        }
+    }
 }

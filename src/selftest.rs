@@ -3,16 +3,14 @@
 //! one case fails against it; the faithful server and every harmless variation
 //! must pass every case (no false alarms).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::suite::Case;
-use crate::client::Client;
+use crate::exec::load::Suite;
+use crate::exec::plan::Selection;
+use crate::exec::spec::RunSpec;
+use crate::exec::target::{AuthChoice, EMBEDDED_TOKEN, TargetSettings};
+use crate::exec::{self, RunError};
 use crate::secrets::Secret;
-use crate::exec::executor::{Executor, Stop};
-use crate::exec::plan::{Plan, Selection};
-use crate::exec::target::EMBEDDED_TOKEN;
-use crate::suite::Schemas;
 use crate::server::{self, faults::Fault, fixture::Fixture};
 
 /// What one server did to the suite: the names of the cases that failed.
@@ -29,35 +27,56 @@ impl Verdict {
     }
 }
 
-/// Runs every case, concurrently, against a fresh embedded server with `fault`.
-pub async fn run_against(
+/// Why the self-test could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SelftestError {
+    #[error("could not start a reference server: {0}")]
+    Server(std::io::Error),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// Runs every case, all at once, against a fresh reference server with
+/// `fault`, started on `servers`.
+pub fn run_against(
+    servers: &tokio::runtime::Runtime,
     fault: Option<Fault>,
-    cases: Arc<Vec<Case>>,
-    schemas: Arc<Schemas>,
+    suite: &Suite,
     timeout: Duration,
-) -> Result<Verdict, String> {
-    let addr = server::start_embedded(Fixture::builtin(), fault).await.map_err(|e| e.to_string())?;
-    let client = Client::new(&format!("http://{addr}"), Some(Secret::new(EMBEDDED_TOKEN)), timeout)?;
-    let executor = Arc::new(Executor { client: Arc::new(client), schemas, keep_passing: false, stop: Stop::default(), seen: Default::default() });
-    let plan = Plan::new(cases.to_vec(), &Selection::default(), false);
-    let results = executor.run_all(&plan, cases.len()).await;
-    let mut failed: Vec<String> = results.iter().filter(|r| r.failed()).map(|r| r.case.name.clone()).collect();
+) -> Result<Verdict, SelftestError> {
+    let addr = servers.block_on(server::start_embedded(Fixture::builtin(), fault)).map_err(SelftestError::Server)?;
+    let target = TargetSettings {
+        base_url: Some(format!("http://{addr}")),
+        auth: AuthChoice::Token(Secret::new(EMBEDDED_TOKEN)),
+        timeout,
+        ..TargetSettings::default()
+    };
+    let mut spec = RunSpec::new(target, suite.clone(), Selection::default());
+    spec.width = suite.cases.len().max(1);
+    spec.preflight = false;
+    let outcome = exec::run(&spec, &())?;
+    let mut failed: Vec<String> = outcome.failed().map(|r| r.case.name.clone()).collect();
     failed.sort();
-    Ok(Verdict { fault, failed, total: cases.len() })
+    Ok(Verdict { fault, failed, total: suite.cases.len() })
 }
 
 /// The faithful server, then every fault.
-pub async fn run_all(cases: Vec<Case>, schemas: Schemas, timeout: Duration) -> Result<Vec<Verdict>, String> {
-    run_some(cases, schemas, timeout, Fault::ALL).await
+pub fn run_all(suite: &Suite, timeout: Duration) -> Result<Vec<Verdict>, SelftestError> {
+    run_some(suite, timeout, Fault::ALL)
 }
 
 /// The faithful server, then each of `faults`.
-pub async fn run_some(cases: Vec<Case>, schemas: Schemas, timeout: Duration, faults: &[Fault]) -> Result<Vec<Verdict>, String> {
-    let (cases, schemas) = (Arc::new(cases), Arc::new(schemas));
-    let mut verdicts = vec![run_against(None, Arc::clone(&cases), Arc::clone(&schemas), timeout).await?];
+pub fn run_some(suite: &Suite, timeout: Duration, faults: &[Fault]) -> Result<Vec<Verdict>, SelftestError> {
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SelftestError::Run(RunError::Runtime(e)))?;
+    let mut verdicts = vec![run_against(&servers, None, suite, timeout)?];
     for fault in faults {
-        verdicts.push(run_against(Some(*fault), Arc::clone(&cases), Arc::clone(&schemas), timeout).await?);
+        verdicts.push(run_against(&servers, Some(*fault), suite, timeout)?);
     }
+    servers.shutdown_background();
     Ok(verdicts)
 }
 

@@ -27,8 +27,8 @@ pub struct CoverageArgs {
 /// case claims an unknown item, or the page and the items differ.
 pub fn coverage(args: &CoverageArgs) -> ExitCode {
     let cases = match exec::load(&args.suite.settings()) {
-        Ok((cases, _)) => cases,
-        Err(e) => return fail(&e),
+        Ok(suite) => suite.cases,
+        Err(e) => return fail(&e.to_string()),
     };
     let items = match coverage::items() {
         Ok(items) => items,

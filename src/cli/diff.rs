@@ -7,19 +7,19 @@
 //! 2 the run could not start.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{ArgMatches, Args};
 use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::cli::fail;
-use crate::cli::options::{SuiteArgs, TargetArgs, given_as_flag};
-use crate::secrets::Redactor;
+use crate::cli::options::{SettingsError, SuiteArgs, TargetArgs, given_as_flag};
 use crate::diff::{self, Comparison};
-use crate::exec::executor::{Executor, Stop};
-use crate::exec::plan::{Plan, Selection, is_loopback};
-use crate::exec::target::{AuthChoice, Target};
-use crate::exec;
+use crate::exec::load::LoadError;
+use crate::exec::plan::Selection;
+use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
+use crate::exec::target::AuthChoice;
+use crate::exec::{self, RunError};
+use crate::secrets::{Redactor, SecretError};
 
 pub const AFTER_HELP: &str = "\
 Every option can also come from its VCC_* environment variable (flags win). Static tokens only.
@@ -49,83 +49,104 @@ pub struct DiffArgs {
     pub filters: Vec<String>,
 }
 
+/// Why `diff` could not compare (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(
+        "diff takes static tokens only (--token or VCC_TOKEN, --against-token), not client credentials \
+         (--client-id/--client-secret or VCC_CLIENT_ID/VCC_CLIENT_SECRET)"
+    )]
+    ClientCredentials,
+    #[error("diff needs --base-url A (or VCC_BASE_URL) and --against B")]
+    NoSideA,
+    #[error(transparent)]
+    AgainstToken(#[from] SecretError),
+    #[error("--test-threads must be at least 1")]
+    ZeroWidth,
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("no case matches the filter `{}`", .0.join(" "))]
+    NothingSelected(Vec<String>),
+    #[error("side {side}: {error}")]
+    Side { side: char, error: RunError },
+    #[error(
+        "both sides answered 401 or 403 to every case: nothing of the contract was compared; give each side a \
+         token (--token for A = {a}, --against-token for B = {b})"
+    )]
+    BothRefused { a: String, b: String },
+}
+
 /// Runs the comparison.
 pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
-    let mut a = match args.target.settings(|id| given_as_flag(matches, id)) {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
-    };
-    if matches!(a.auth, AuthChoice::ClientCredentials { .. }) {
-        return fail(
-            "diff takes static tokens only (--token or VCC_TOKEN, --against-token), not client credentials \
-             (--client-id/--client-secret or VCC_CLIENT_ID/VCC_CLIENT_SECRET)",
-        );
+    match try_diff(args, matches) {
+        Ok(code) => code,
+        Err(e) => fail(&e.to_string()),
     }
-    let Some(base_a) = a.base_url.clone() else {
-        return fail("diff needs --base-url A (or VCC_BASE_URL) and --against B");
-    };
+}
+
+/// The two specs: A as `run` would test it, B the same at `--against`; both
+/// guarded when either side is off loopback, and sharing one redactor.
+fn specs(args: &DiffArgs, matches: &ArgMatches) -> Result<(RunSpec, RunSpec), Error> {
+    let a = args.target.settings(|id| given_as_flag(matches, id))?;
+    if matches!(a.auth, AuthChoice::ClientCredentials { .. }) {
+        return Err(Error::ClientCredentials);
+    }
+    if a.base_url.is_none() {
+        return Err(Error::NoSideA);
+    }
     let mut b = a.clone();
     b.base_url = Some(args.against.clone());
     if let Some(token) = &args.against_token {
-        b.auth = match crate::cli::options::accept(token, "--against-token") {
-            Ok(secret) => AuthChoice::Token(secret),
-            Err(e) => return fail(&e),
-        };
+        b.auth = AuthChoice::Token(crate::cli::options::accept(token, "--against-token")?);
     }
-    let guard = !a.allow_real_calls && (!is_loopback(&base_a) || !is_loopback(&args.against));
-    a.allow_real_calls = !guard;
-    b.allow_real_calls = !guard;
-    let width = match crate::exec::libtest::width(&args.libtest) {
-        Ok(w) => w,
-        Err(e) => return fail(&e),
-    };
-    let (cases, schemas) = match exec::load(&args.suite.settings()) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(&e),
-    };
+    let guard = a.guards_real_calls() || b.guards_real_calls();
+    let suite = exec::load(&args.suite.settings())?;
     let selection = Selection::from_args(&args.libtest, &args.filters);
-    let plan = Plan::new(cases, &selection, guard);
-    if plan.selected().next().is_none() {
-        return fail(&format!("no case matches the filter `{}`", selection.filters.join(" ")));
+    if !suite.cases.iter().any(|c| selection.selects(&c.test_name())) {
+        return Err(Error::NothingSelected(selection.filters));
     }
-    if args.libtest.list {
-        for p in plan.selected() {
-            println!("{}: test", p.case.test_name());
-        }
-        return ExitCode::SUCCESS;
-    }
-    let account_key = plan.account_key();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
+    let width = match args.libtest.test_threads {
+        Some(0) => return Err(Error::ZeroWidth),
+        Some(n) => n,
+        None => DEFAULT_WIDTH,
     };
-    let opened = runtime.block_on(async {
-        let side_a = Target::open(&a).await.map_err(|e| format!("side A: {e}"))?;
-        let side_b = Target::open(&b).await.map_err(|e| format!("side B: {e}"))?;
-        side_a.preflight(&account_key).await.map_err(|e| format!("side A: {e}"))?;
-        side_b.preflight(&account_key).await.map_err(|e| format!("side B: {e}"))?;
-        Ok::<_, String>((side_a, side_b))
-    });
-    let (side_a, side_b) = match opened {
-        Ok(sides) => sides,
-        Err(e) => return fail(&e),
-    };
-    let (label_a, label_b) = (side_a.describe(), side_b.describe());
     // One redactor hides both sides' tokens from everything either side echoes.
     let redactor = Redactor::new();
-    let schemas = Arc::new(schemas);
-    let executor = |target: Target| {
-        Arc::new(Executor { client: Arc::new(target.client.sharing(&redactor)), schemas: Arc::clone(&schemas), keep_passing: true, stop: Stop::default(), seen: Default::default() })
+    let spec = |target| {
+        let mut spec = RunSpec::new(target, suite.clone(), selection.clone());
+        spec.hold_real_calls = Some(guard);
+        spec.width = width;
+        spec.keep_passing = true;
+        spec.shared_redactor = Some(redactor.clone());
+        spec
     };
-    let (ea, eb) = (executor(side_a), executor(side_b));
-    let (ra, rb) = runtime.block_on(async { tokio::join!(ea.run_all(&plan, width), eb.run_all(&plan, width)) });
-    runtime.shutdown_background();
-    let rows = diff::rows(&ra, &rb);
+    Ok((spec(a), spec(b)))
+}
+
+fn try_diff(args: &DiffArgs, matches: &ArgMatches) -> Result<ExitCode, Error> {
+    let (spec_a, spec_b) = specs(args, matches)?;
+    if args.libtest.list {
+        for p in spec_a.plan().selected() {
+            println!("{}: test", p.case.test_name());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let side = |side: char| move |error: RunError| Error::Side { side, error };
+    let opened_a = exec::open(&spec_a).map_err(side('A'))?;
+    let opened_b = exec::open(&spec_b).map_err(side('B'))?;
+    let (label_a, label_b) = (opened_a.describe(), opened_b.describe());
+    let held = opened_a.plan().held().count();
+    let (a, b) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| opened_b.run(&()));
+        (opened_a.run(&()), b.join())
+    });
+    let Ok(b) = b else { return Ok(fail("side B stopped unexpectedly")) };
+    let redactor = &a.redactor;
+    let rows = diff::rows(&a.results, &b.results);
     if !rows.is_empty() && rows.iter().all(|r| r.both_refused) {
-        return fail(&format!(
-            "both sides answered 401 or 403 to every case: nothing of the contract was compared; give each side a \
-             token (--token for A = {label_a}, --against-token for B = {label_b})"
-        ));
+        return Err(Error::BothRefused { a: label_a, b: label_b });
     }
     if args.libtest.format == Some(FormatSetting::Json) {
         for row in &rows {
@@ -137,16 +158,15 @@ pub fn diff(args: &DiffArgs, matches: &ArgMatches) -> ExitCode {
             println!("{}", serde_json::json!({"type": "diff", "name": row.name, "verdict": verdict, "headline": headline}));
         }
     } else {
-        let table = diff::table(&rows, &label_a, &label_b, &redactor);
+        let table = diff::table(&rows, &label_a, &label_b, redactor);
         if args.libtest.quiet {
             print!("{}", table.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
         } else {
             print!("{table}");
         }
     }
-    let held = plan.held().count();
     if held > 0 {
         println!("{held} cases that may place real calls were not sent (pass --allow-real-calls)");
     }
-    if rows.iter().all(|r| r.comparison == Comparison::Same) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    Ok(if rows.iter().all(|r| r.comparison == Comparison::Same) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

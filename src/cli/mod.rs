@@ -153,7 +153,7 @@ mod tests {
                 let id = arg.get_id().as_str();
                 let libtest = ["include_ignored", "ignored", "test", "bench", "list", "nocapture", "show_output",
                     "unstable_flags", "exact", "quiet", "test_threads", "logfile", "skip", "color", "format", "filter",
-                    "filters", "dry_run", "export_hurl", "help"];
+                    "filters", "help"];
                 if libtest.contains(&id) || arg.is_positional() {
                     continue;
                 }

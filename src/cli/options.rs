@@ -11,10 +11,28 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use clap::parser::ValueSource;
 
-use crate::secrets::Secret;
-use crate::auth::Region;
+use crate::auth::{CredentialsError, Region};
 use crate::exec::SuiteSettings;
 use crate::exec::target::{AuthChoice, TargetSettings};
+use crate::report::Output;
+use crate::secrets::{Secret, SecretError};
+
+/// Settings that contradict each other or cannot be honoured (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("--base-url (VCC_BASE_URL) and --region (VCC_REGION) both name the deployment: give one")]
+    BaseUrlAndRegion,
+    #[error("give either a token or client credentials, not both (both come from {0})")]
+    TokenAndClient(&'static str),
+    #[error("client credentials need both --client-id and --client-secret (VCC_CLIENT_SECRET)")]
+    NoClientSecret,
+    #[error("client credentials need both --client-id (VCC_CLIENT_ID) and --client-secret")]
+    NoClientId,
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
 
 /// What to test and how to reach it.
 #[derive(Args, Clone, Debug, Default)]
@@ -78,11 +96,20 @@ pub struct ReportArgs {
     #[arg(long, env = "VCC_HTML", value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Print each selected case as a curl command (the token as $VCC_TOKEN) and send nothing
-    #[arg(long)]
+    #[arg(long, env = "VCC_DRY_RUN", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
     pub dry_run: bool,
     /// Write the selected cases as a Hurl file (the token as {{token}}; status checks only) and send nothing
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "VCC_EXPORT_HURL", value_name = "FILE")]
     pub export_hurl: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The report files asked for, in the order they are written.
+    pub fn outputs(&self) -> Vec<Output> {
+        let junit = self.junit.clone().map(Output::Junit);
+        let html = self.html.clone().map(Output::Html);
+        junit.into_iter().chain(html).collect()
+    }
 }
 
 /// Seconds, more than 0 and at most an hour.
@@ -133,13 +160,13 @@ impl TargetArgs {
     /// client credentials, whether each came from a flag or the environment: a
     /// flag wins over the environment here too, and both from the same place
     /// is a mistake to report.
-    pub fn settings(&self, from_flag: impl Fn(&str) -> bool) -> Result<TargetSettings, String> {
+    pub fn settings(&self, from_flag: impl Fn(&str) -> bool) -> Result<TargetSettings, SettingsError> {
         // The deployment: a base URL or a region; a flag wins over the environment.
         let base_url = match (&self.base_url, self.region) {
             (Some(url), Some(region)) => match (from_flag("base_url"), from_flag("region")) {
                 (true, false) => Some(url.clone()),
                 (false, true) => Some(region.base_url().to_owned()),
-                _ => return Err("--base-url (VCC_BASE_URL) and --region (VCC_REGION) both name the deployment: give one".into()),
+                _ => return Err(SettingsError::BaseUrlAndRegion),
             },
             (Some(url), None) => Some(url.clone()),
             (None, Some(region)) => Some(region.base_url().to_owned()),
@@ -150,10 +177,11 @@ impl TargetArgs {
         let client = self.client_id.as_ref().map(|id| (from_flag("client_id"), id));
         let auth = match (token, client) {
             (Some((token_flag, _)), Some((client_flag, _))) if token_flag == client_flag => {
-                return Err(format!(
-                    "give either a token or client credentials, not both (both come from {})",
-                    if token_flag { "flags" } else { "the environment: VCC_TOKEN and VCC_CLIENT_ID" }
-                ));
+                return Err(SettingsError::TokenAndClient(if token_flag {
+                    "flags"
+                } else {
+                    "the environment: VCC_TOKEN and VCC_CLIENT_ID"
+                }));
             }
             (Some((token_flag, token)), Some((client_flag, _))) if token_flag && !client_flag => {
                 AuthChoice::Token(accept(token, "the token (--token or VCC_TOKEN)")?)
@@ -163,12 +191,12 @@ impl TargetArgs {
                 let secret = self
                     .client_secret
                     .clone()
-                    .ok_or("client credentials need both --client-id and --client-secret (VCC_CLIENT_SECRET)")?;
+                    .ok_or(SettingsError::NoClientSecret)?;
                 let scope = self
                     .scope
                     .clone()
                     .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| crate::auth::CredentialsError::NoScope.to_string())?;
+                    .ok_or(CredentialsError::NoScope)?;
                 let token_url = self.token_url.clone().or_else(|| region.map(|r| r.token_url().to_owned()));
                 AuthChoice::ClientCredentials {
                     id: id.clone(),
@@ -178,7 +206,7 @@ impl TargetArgs {
                 }
             }
             (None, None) if self.client_secret.is_some() => {
-                return Err("client credentials need both --client-id (VCC_CLIENT_ID) and --client-secret".into());
+                return Err(SettingsError::NoClientId);
             }
             (None, None) => AuthChoice::None,
         };
@@ -194,8 +222,8 @@ impl TargetArgs {
 }
 
 /// A secret from the user, refused when too short to be hidden safely.
-pub fn accept(value: &str, setting: &str) -> Result<Secret, String> {
-    Secret::accept(value, setting).map_err(|e| e.to_string())
+pub fn accept(value: &str, setting: &str) -> Result<Secret, SecretError> {
+    Secret::accept(value, setting)
 }
 
 /// Whether the option with this id was given on the command line (not taken

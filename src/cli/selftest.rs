@@ -26,10 +26,9 @@ pub struct SelftestArgs {
 
 /// Prints the table; exit 1 when a fault survives or a harmless server is flagged.
 pub fn selftest(args: &SelftestArgs) -> ExitCode {
-    let settings = args.suite.settings();
-    let (cases, schemas) = match exec::load(&settings) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(&e),
+    let suite = match exec::load(&args.suite.settings()) {
+        Ok(suite) => suite,
+        Err(e) => return fail(&e.to_string()),
     };
     let mut faults = Vec::new();
     for name in &args.faults {
@@ -39,15 +38,11 @@ pub fn selftest(args: &SelftestArgs) -> ExitCode {
         }
     }
     let faults = if faults.is_empty() { Fault::ALL.to_vec() } else { faults };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("could not start the async runtime: {e}")),
-    };
-    match runtime.block_on(crate::selftest::run_some(cases, schemas, args.timeout, &faults)) {
+    match crate::selftest::run_some(&suite, args.timeout, &faults) {
         Ok(verdicts) => {
             print!("{}", crate::selftest::table(&verdicts));
             if crate::selftest::passed(&verdicts) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(&e.to_string()),
     }
 }

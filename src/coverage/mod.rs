@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn the_summary_counts_documented_items_with_a_case() {
         let items = items().unwrap();
-        let (cases, _) = crate::exec::load_shipped().unwrap();
+        let cases = crate::exec::load_shipped().unwrap().cases;
         let documented = items.iter().filter(|i| i.documented).count();
         let line = summary(&items, &cases);
         assert_eq!(line, format!("coverage: {documented} of {documented} documented items covered by {} cases", cases.len()));

@@ -1,9 +1,8 @@
 //! Executor: sends the planned cases and turns each exchange into a
 //! [`CaseResult`]. Cases are sent ahead on the runtime, at most `width` at a time
-//! and in plan order; whoever reports (the libtest adapter, `diff`, `selftest`)
-//! then waits for each result in turn. An interruption stops what is still
-//! waiting: those cases end as interrupted, the ones already answered keep
-//! their result.
+//! and in plan order; the run ([`crate::exec::run`]) then waits for each result
+//! in turn. An interruption stops what is still waiting: those cases end as not
+//! run, the ones already answered keep their result.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,8 +13,8 @@ use crate::suite::Case;
 use crate::checks;
 use crate::client::Client;
 use crate::exec::plan::{Action, Plan};
-use crate::exchange::{SentRequest, TransportError, TransportKind};
-use crate::result::{CaseInfo, CaseResult, Verdict};
+use crate::exchange::SentRequest;
+use crate::result::{CaseInfo, CaseResult, NotRun, Verdict};
 use crate::suite::Schemas;
 
 /// A switch that stops a run: flipped once (Ctrl-C, SIGTERM), seen by every task.
@@ -57,13 +56,7 @@ pub struct Executor {
 
 /// The result of a case that was not answered because the run stopped.
 fn interrupted(case: &Case) -> CaseResult {
-    CaseResult {
-        case: CaseInfo::of(case),
-        request: None,
-        response: None,
-        verdict: Verdict::Broken(TransportError::new(TransportKind::Interrupted, "the run was interrupted before the answer came")),
-        time: std::time::Duration::ZERO,
-    }
+    CaseResult::unsent(case, Verdict::NotRun(NotRun::Interrupted))
 }
 
 impl Executor {
@@ -128,20 +121,5 @@ impl Executor {
                 Some(rx)
             })
             .collect()
-    }
-
-    /// Sends the plan's cases and returns their results in plan order (held
-    /// cases as ignored, filtered-out ones left out).
-    pub async fn run_all(self: &Arc<Self>, plan: &Plan, width: usize) -> Vec<CaseResult> {
-        let pending = self.send_ahead(plan, width, &tokio::runtime::Handle::current());
-        let mut results = Vec::new();
-        for (item, rx) in plan.items.iter().zip(pending) {
-            match (&item.action, rx) {
-                (Action::Hold(reason), _) => results.push(CaseResult::ignored(&item.case, reason)),
-                (_, Some(rx)) => results.push(rx.await.unwrap_or_else(|_| interrupted(&item.case))),
-                _ => {}
-            }
-        }
-        results
     }
 }

@@ -1,130 +1,143 @@
-//! Execution: everything between the options and the reports. [`load`] reads
-//! the variables and case files, [`plan`] decides which cases are sent,
-//! [`target`] opens what is tested (and proves it answers), [`executor`] sends
-//! and checks, [`libtest`] adapts the run to libtest-mimic, [`record`] keeps
-//! the failed cases for `--rerun-failed`. `run`, `diff` and
-//! `selftest` share all of it.
+//! Execution: a run described once ([`spec::RunSpec`]) and executed once
+//! ([`run`]), telling an [`observer::Observer`] as it goes and returning the one
+//! [`RunOutcome`] that every report reads. [`load`] reads the suite, [`plan`]
+//! decides which cases are sent, [`target`] opens what is tested (and proves it
+//! answers), [`executor`] sends and checks, [`record`] keeps the failed cases
+//! for `--rerun-failed`, [`signals`] stops a run on Ctrl-C. `run`, `diff` and
+//! `selftest` all go through here; nothing here prints.
 
 pub mod executor;
-pub mod libtest;
+pub mod load;
+pub mod observer;
 pub mod plan;
 pub mod record;
+pub mod signals;
+pub mod spec;
 pub mod target;
 
-use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::suite::{self, Case, Source};
-use crate::suite::Schemas;
-use crate::suite::vars::{self, Vars};
+use crate::result::{CaseResult, NotRun, RunInfo, RunOutcome, Verdict};
+use executor::{Executor, Stop};
+use observer::{Observer, Started};
+use plan::{Action, Plan};
+use target::{Target, TargetError};
 
-/// Which variables and case files a run uses (beyond the shipped ones).
-#[derive(Clone, Debug, Default)]
-pub struct SuiteSettings {
-    /// `--var NAME=VALUE`s, in order (later wins).
-    pub vars: Vec<(String, String)>,
-    pub vars_files: Vec<PathBuf>,
-    pub cases: Vec<PathBuf>,
+pub use load::{LoadError, Suite, SuiteSettings, load, load_shipped};
+pub use spec::RunSpec;
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("could not start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// Ctrl-C or SIGTERM before the first case was sent.
+    #[error("interrupted before the first case was sent")]
+    Interrupted,
 }
 
-impl SuiteSettings {
-    /// The variables: shipped defaults, then `--vars` files, then `--var`s. A name
-    /// that neither the defaults nor any loaded case file uses is refused (a typo
-    /// must not be silently dropped).
-    pub fn vars(&self, sources: &[Source]) -> Result<Vars, String> {
-        let defaults = suite::load_vars(&suite::source::shipped_vars()).map_err(|e| e.to_string())?;
-        let mut used: Vec<String> = defaults.names().map(str::to_owned).collect();
-        for source in sources {
-            if let Ok(refs) = vars::references(&source.text) {
-                used.extend(refs.iter().map(|r| r.name.to_owned()));
-            }
-        }
-        let known = |name: &str, from: &str| -> Result<(), String> {
-            if used.iter().any(|u| u == name) {
-                return Ok(());
-            }
-            let hint = crate::suggest::closest(name, used.iter().map(String::as_str))
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            Err(format!("{from}: no case uses a variable named `{name}`{hint}"))
+/// Runs `spec`: opens the target, proves it, sends the cases and returns what
+/// became of every planned case. `observer` is told as it goes.
+pub fn run(spec: &RunSpec, observer: &dyn Observer) -> Result<RunOutcome, RunError> {
+    Ok(open(spec)?.run(observer))
+}
+
+/// `work`, unless the run is stopped first.
+async fn until_stopped<T>(stop: &Stop, work: impl Future<Output = Result<T, RunError>>) -> Result<T, RunError> {
+    tokio::select! {
+        biased;
+        () = stop.stopped() => Err(RunError::Interrupted),
+        result = work => result,
+    }
+}
+
+/// A run whose target is open and proven, ready to send.
+pub struct Opened<'s> {
+    spec: &'s RunSpec,
+    runtime: tokio::runtime::Runtime,
+    target: Target,
+    plan: Plan,
+    stop: Stop,
+}
+
+/// Opens `spec`'s target (starting the embedded server if there is no base
+/// URL) and, when cases are to be sent, proves it with the pre-flight request.
+/// Everything that can stop a run before its first case stops it here.
+pub fn open(spec: &RunSpec) -> Result<Opened<'_>, RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    let stop = Stop::default();
+    if spec.stop_on_signal {
+        runtime.spawn(signals::watch(stop.clone()));
+    }
+    let mut target = runtime.block_on(until_stopped(&stop, async { Ok(Target::open(&spec.target).await?) }))?;
+    if let Some(shared) = &spec.shared_redactor {
+        target = target.sharing(shared);
+    }
+    let plan = Plan::new(spec.suite.cases.clone(), &spec.selection, spec.hold_real_calls.unwrap_or(target.guard_real_calls));
+    if spec.send && spec.preflight && plan.to_send().next().is_some() {
+        runtime.block_on(until_stopped(&stop, async { Ok(target.preflight(&plan.account_key()).await?) }))?;
+    }
+    Ok(Opened { spec, runtime, target, plan, stop })
+}
+
+impl Opened<'_> {
+    /// The plan this run follows.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// What is tested, as every output names it.
+    pub fn describe(&self) -> String {
+        self.target.describe()
+    }
+
+    /// Sends the plan's cases, at most `width` in flight, and returns what
+    /// became of each planned case, in plan order.
+    pub fn run(self, observer: &dyn Observer) -> RunOutcome {
+        let Opened { spec, runtime, target, plan, stop } = self;
+        let started = chrono::Utc::now();
+        let clock = Instant::now();
+        let describe = target.describe();
+        let pacing = target.client.pacing();
+        let executor = Arc::new(Executor {
+            client: Arc::new(target.client),
+            schemas: Arc::clone(&spec.suite.schemas),
+            keep_passing: spec.keep_passing,
+            stop: stop.clone(),
+            seen: Default::default(),
+        });
+        let redactor = executor.client.redactor().clone();
+        observer.started(&Started { target: &describe, plan: &plan, redactor: &redactor, pacing });
+        let pending = if spec.send {
+            executor.send_ahead(&plan, spec.width, runtime.handle())
+        } else {
+            plan.items.iter().map(|_| None).collect()
         };
-        let mut vars = defaults;
-        for file in &self.vars_files {
-            let more = suite::load_vars(&Source::read(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-            for name in more.names() {
-                known(name, &file.display().to_string())?;
+        let results = runtime.block_on(async {
+            let mut results = Vec::with_capacity(plan.items.len());
+            for (index, (item, pending)) in plan.items.iter().zip(pending).enumerate() {
+                let result = match (&item.action, pending) {
+                    (Action::FilteredOut, _) => CaseResult::unsent(&item.case, Verdict::FilteredOut),
+                    (Action::Hold(reason), _) => CaseResult::unsent(&item.case, Verdict::Held(*reason)),
+                    (Action::Send, None) => CaseResult::unsent(&item.case, Verdict::NotRun(NotRun::NothingSent)),
+                    (Action::Send, Some(rx)) => rx
+                        .await
+                        .unwrap_or_else(|_| CaseResult::unsent(&item.case, Verdict::NotRun(NotRun::Interrupted))),
+                };
+                observer.finished(index, &result);
+                results.push(result);
             }
-            vars.overlay(more);
-        }
-        for (name, value) in &self.vars {
-            known(name, &format!("--var {name}"))?;
-            vars.set(name, value).map_err(|e| format!("--var {name}: {e}"))?;
-        }
-        Ok(vars)
-    }
-
-    /// The case files: the shipped ones, then each `--cases` path.
-    pub fn sources(&self) -> Result<Vec<Source>, String> {
-        let mut sources = suite::source::shipped();
-        for path in &self.cases {
-            let more = if path.is_dir() { suite::source::read_dir(path) } else { Source::read(path).map(|s| vec![s]) };
-            let more = more.map_err(|e| e.to_string())?;
-            if more.is_empty() {
-                return Err(format!("{}: no case files (*.yaml, *.yml, *.json) there", path.display()));
-            }
-            sources.extend(more);
-        }
-        Ok(sources)
-    }
-}
-
-/// Loads everything a run needs before the first request.
-pub fn load(settings: &SuiteSettings) -> Result<(Vec<Case>, Schemas), String> {
-    let sources = settings.sources()?;
-    let vars = settings.vars(&sources)?;
-    let schemas = Schemas::shipped();
-    // The response schemas compile beside the parsing, not in the first cases' way.
-    let cases = std::thread::scope(|scope| {
-        scope.spawn(|| schemas.warm(&["call-created", "error"]));
-        suite::load(&sources, &vars, &schemas.names())
-    });
-    let cases = cases.map_err(|e| e.to_string())?;
-    if cases.is_empty() {
-        return Err("no case was loaded".into());
-    }
-    Ok((cases, schemas))
-}
-
-/// The shipped suite with the default variables.
-pub fn load_shipped() -> Result<(Vec<Case>, Schemas), String> {
-    load(&SuiteSettings::default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shipped_cases_load() {
-        let (cases, _) = load_shipped().unwrap();
-        assert!(cases.len() >= 40, "{}", cases.len());
-    }
-
-    #[test]
-    fn a_mistyped_variable_is_refused_with_a_suggestion() {
-        let typo = SuiteSettings { vars: vec![("busyAgentID".into(), "3141".into())], ..SuiteSettings::default() };
-        let err = load(&typo).err().unwrap();
-        assert!(err.contains("`busyAgentID`") && err.contains("did you mean `busyAgentId`?"), "{err}");
-        let right = SuiteSettings { vars: vec![("busyAgentId".into(), "3141".into())], ..SuiteSettings::default() };
-        assert!(load(&right).is_ok());
-    }
-
-    /// The shipped cases are tagged `places-call` exactly where they may place one.
-    #[test]
-    fn the_shipped_cases_are_tagged_where_they_may_place_a_call() {
-        let (shipped, _) = load_shipped().unwrap();
-        for case in &shipped {
-            assert_eq!(case.may_place_call(), case.has_tag("places-call"), "{}", case.test_name());
-        }
-        assert!(shipped.iter().any(Case::may_place_call) && !shipped.iter().all(Case::may_place_call));
+            results
+        });
+        runtime.shutdown_background();
+        let run = RunInfo { target: describe, started, total: clock.elapsed(), interrupted: stop.is_stopped() };
+        RunOutcome { run, results, redactor }
     }
 }

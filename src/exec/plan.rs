@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::result::HoldReason;
 use crate::suite::Case;
 
 /// Which cases a user asked for, as `cargo test` takes it: any of several
@@ -32,22 +33,12 @@ impl Selection {
     }
 }
 
-/// Why a selected case is not sent.
-pub fn real_call_reason(case: &Case) -> &'static str {
-    if case.has_tag("places-call") {
-        "places a real call on a deployment that is not on loopback; pass --allow-real-calls to run it"
-    } else {
-        "its expectation accepts a 201 (or another 2xx), so it may place a real call on a deployment that is \
-         not on loopback; pass --allow-real-calls to run it"
-    }
-}
-
 /// What the run does with one case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Send,
     /// Selected, but not sent: the reason.
-    Hold(&'static str),
+    Hold(HoldReason),
     /// Not selected.
     FilteredOut,
 }
@@ -75,7 +66,7 @@ impl Plan {
                 let action = if !selection.selects(&case.test_name()) {
                     Action::FilteredOut
                 } else if guard && case.may_place_call() {
-                    Action::Hold(real_call_reason(&case))
+                    Action::Hold(HoldReason::of(&case))
                 } else {
                     Action::Send
                 };
@@ -104,7 +95,7 @@ impl Plan {
     }
 
     /// The selected cases held back, with the reason.
-    pub fn held(&self) -> impl Iterator<Item = (&Case, &'static str)> {
+    pub fn held(&self) -> impl Iterator<Item = (&Case, HoldReason)> {
         self.items.iter().filter_map(|p| match p.action {
             Action::Hold(reason) => Some((&p.case, reason)),
             _ => None,
@@ -122,6 +113,22 @@ pub fn is_loopback(base: &str) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// Whether a target is on this machine: its URL's host is a loopback name or
+/// address, and, where `--resolve` sends that host and port elsewhere, that
+/// address is loopback too. Either one off loopback makes the target a
+/// deployment, whose real-call guard is on.
+pub fn is_loopback_target(base: &str, resolve: &[(String, std::net::SocketAddr)]) -> bool {
+    if !is_loopback(base) {
+        return false;
+    }
+    let Ok(url) = url::Url::parse(base) else { return false };
+    let (host, port) = (url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase(), url.port_or_known_default());
+    resolve
+        .iter()
+        .filter(|(name, addr)| name.trim_matches(['[', ']']) == host && Some(addr.port()) == port)
+        .all(|(_, addr)| addr.ip().is_loopback())
 }
 
 /// The pacing for a run: the given rate, or none on loopback and a gentle 5
@@ -162,5 +169,16 @@ mod tests {
         for no in ["https://emea.newvoicemedia.com", "http://10.0.0.1", "http://localhost.example", "nonsense", "http://deployment.test:80"] {
             assert!(!is_loopback(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_loopback_name_sent_elsewhere_is_off_loopback() {
+        let to = |host: &str, addr: &str| vec![(host.to_owned(), addr.parse::<std::net::SocketAddr>().unwrap())];
+        assert!(is_loopback_target("http://localhost:8080", &[]));
+        assert!(is_loopback_target("http://localhost:8080", &to("localhost", "127.0.0.2:8080")));
+        assert!(!is_loopback_target("https://localhost", &to("localhost", "192.0.2.7:443")), "name on loopback, address not");
+        assert!(!is_loopback_target("http://[::1]:80", &to("::1", "[2001:db8::1]:80")));
+        assert!(is_loopback_target("https://localhost", &to("localhost", "192.0.2.7:8443")), "another port is not this target");
+        assert!(!is_loopback_target("https://deployment.test", &to("deployment.test", "127.0.0.1:443")), "address on loopback, name not");
     }
 }

@@ -8,6 +8,27 @@
 use std::path::{Path, PathBuf};
 
 use crate::exec::plan::Selection;
+use crate::files::{self, FileError};
+use crate::located::{LocatedError, Source};
+use crate::result::RunOutcome;
+
+/// Why the record could not be read or written, or cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Reading it failed: not a regular file, over the read cap, unreadable.
+    #[error("cannot read the record of the last run {}", .0)]
+    Read(LocatedError),
+    #[error("could not write the record of failed cases {}: {error}", .path.display())]
+    Write { path: PathBuf, error: FileError },
+    #[error("cannot create {}: {error}", .folder.display())]
+    Folder { folder: PathBuf, error: std::io::Error },
+    #[error("--rerun-failed: no record of a last run at {}: run the suite once first (or name the record with --record FILE)", .0.display())]
+    Missing(PathBuf),
+    #[error("--rerun-failed runs exactly the cases the last run failed; give no filter with it (`{}`), --skip still applies", .0.join(" "))]
+    WithFilter(Vec<String>),
+    #[error("--rerun-failed (VCC_RERUN_FAILED) does not work under cargo nextest, where every case runs in its own process and no record is kept")]
+    UnderNextest,
+}
 
 /// Where the record is kept unless `--record` (`VCC_RECORD`) names a file.
 pub const DEFAULT_PATH: &str = "target/vcc-conformance/last-failed";
@@ -22,13 +43,14 @@ pub fn path(given: Option<&Path>) -> PathBuf {
     given.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf)
 }
 
-/// The case names a record holds; `None` when there is no record there.
-pub fn read(path: &Path) -> Result<Option<Vec<String>>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(parse(&text))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read the record of the last run {}: {e}", path.display())),
+/// The case names a record holds; `None` when there is no record there. Read
+/// as every file the run reads: a regular file only, within the read cap.
+pub fn read(path: &Path) -> Result<Option<Vec<String>>, RecordError> {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
     }
+    let source = Source::read(path).map_err(RecordError::Read)?;
+    Ok(Some(parse(&source.text)))
 }
 
 fn parse(text: &str) -> Vec<String> {
@@ -49,14 +71,19 @@ pub fn render(failed: &[&str], target: &str) -> String {
 }
 
 /// Writes the record whole, creating the default folder if need be.
-pub fn write(path: &Path, failed: &[&str], target: &str) -> Result<(), String> {
+pub fn write(path: &Path, failed: &[&str], target: &str) -> Result<(), RecordError> {
     if path == Path::new(DEFAULT_PATH)
         && let Some(folder) = path.parent()
     {
-        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        std::fs::create_dir_all(folder).map_err(|error| RecordError::Folder { folder: folder.to_owned(), error })?;
     }
-    crate::report::write_whole(path, &render(failed, target))
-        .map_err(|e| format!("could not write the record of failed cases {}: {e}", path.display()))
+    files::write_whole(path, render(failed, target).as_bytes()).map_err(|error| RecordError::Write { path: path.to_owned(), error })
+}
+
+/// Records the cases `outcome` failed (those not run are not failures).
+pub fn write_outcome(path: &Path, outcome: &RunOutcome) -> Result<(), RecordError> {
+    let failed: Vec<&str> = outcome.failed().map(|r| r.case.name.as_str()).collect();
+    write(path, &failed, &outcome.run.target)
 }
 
 /// What `--rerun-failed` runs.
@@ -71,19 +98,14 @@ pub enum Rerun {
 /// The selection `--rerun-failed` makes from the record at `path`: exactly the
 /// names it lists. An error (exit 2) when there is no record, or a filter was
 /// given too (the record already says which cases).
-pub fn rerun(path: &Path, filters: &[String], skip: &[String]) -> Result<Rerun, String> {
-    if !filters.is_empty() {
-        return Err(format!(
-            "--rerun-failed runs exactly the cases the last run failed; give no filter with it (`{}`), --skip still applies",
-            filters.join(" ")
-        ));
+pub fn rerun(path: &Path, filters: &[String], skip: &[String]) -> Result<Rerun, RecordError> {
+    if under_nextest() {
+        return Err(RecordError::UnderNextest);
     }
-    let names = read(path)?.ok_or_else(|| {
-        format!(
-            "--rerun-failed: no record of a last run at {}: run the suite once first (or name the record with --record FILE)",
-            path.display()
-        )
-    })?;
+    if !filters.is_empty() {
+        return Err(RecordError::WithFilter(filters.to_vec()));
+    }
+    let names = read(path)?.ok_or_else(|| RecordError::Missing(path.to_owned()))?;
     if names.is_empty() {
         return Ok(Rerun::Nothing);
     }
@@ -109,16 +131,25 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("last-failed");
         let _ = std::fs::remove_file(&file);
-        let err = rerun(&file, &[], &[]).unwrap_err();
+        let err = rerun(&file, &[], &[]).unwrap_err().to_string();
         assert!(err.contains("no record of a last run at") && err.contains("last-failed"), "{err}");
 
         write(&file, &["a::b", "c::d"], "t").unwrap();
         let Rerun::Cases(selection) = rerun(&file, &[], &["c::d".into()]).unwrap() else { panic!("a selection") };
         assert!(selection.selects("a::b") && !selection.selects("a::bc") && !selection.selects("c::d"));
-        assert!(rerun(&file, &["a::".into()], &[]).unwrap_err().contains("give no filter"));
+        assert!(rerun(&file, &["a::".into()], &[]).unwrap_err().to_string().contains("give no filter"));
 
         write(&file, &[], "t").unwrap();
         assert_eq!(rerun(&file, &[], &[]).unwrap(), Rerun::Nothing);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_record_that_is_not_a_regular_file_is_refused_at_once() {
+        for special in ["/dev/zero", "/dev/null"] {
+            let err = read(Path::new(special)).unwrap_err().to_string();
+            assert!(err.contains("not a regular file") && err.contains(special), "{err}");
+        }
     }
 }

@@ -8,13 +8,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::auth::{self, Credentials};
-use crate::suite::Request;
-use crate::client::Client;
-use crate::secrets::{Redactor, Secret};
-use crate::exec::plan::{is_loopback, pacing};
+use crate::auth::{self, Credentials, CredentialsError, TokenError};
+use crate::client::{Client, ClientError};
 use crate::exchange::TransportKind;
+use crate::exec::plan::{is_loopback_target, pacing};
+use crate::secrets::{Redactor, Secret};
 use crate::server::{self, fixture::Fixture};
+use crate::suite::Request;
 
 /// The token sent to the embedded server when none is given.
 pub const EMBEDDED_TOKEN: &str = "embedded-reference-token";
@@ -71,6 +71,60 @@ impl AuthChoice {
     }
 }
 
+/// Why a target cannot be tested; each says what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("could not start the embedded reference server: {0}")]
+    Embedded(std::io::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The base URL gives no token URL to default to.
+    #[error("{0}")]
+    TokenUrl(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// No bearer token could be had from the token endpoint.
+    #[error("{error}")]
+    Token { base: String, error: TokenError },
+    /// The pre-flight request got no usable answer.
+    #[error("the target {base} cannot be tested: {}{}\n  detail: {detail}", what(*.kind), hint(*.kind))]
+    Unreachable { base: String, kind: TransportKind, detail: String },
+    /// The pre-flight request's token was refused.
+    #[error(
+        "the target {base} refused the token: it answered {status} to a request with it; check --token \
+         (VCC_TOKEN) or the client credentials and their scope"
+    )]
+    TokenRefused { base: String, status: u16 },
+    /// The target wants a token and none was given.
+    #[error("the target {base} answered {status} to a request without a token: give --token (VCC_TOKEN) or client credentials")]
+    NoToken { base: String, status: u16 },
+}
+
+fn what(kind: TransportKind) -> &'static str {
+    if kind == TransportKind::Token { "could not get a bearer token" } else { kind.label() }
+}
+
+fn hint(kind: TransportKind) -> String {
+    kind.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default()
+}
+
+impl TargetSettings {
+    /// Whether the cases that may place a call are held back: the target is
+    /// off loopback (by its name or by the address `--resolve` sends it to) and
+    /// `--allow-real-calls` was not given. The embedded server is on loopback.
+    pub fn guards_real_calls(&self) -> bool {
+        !self.allow_real_calls && self.base_url.as_deref().is_some_and(|base| !is_loopback_target(base, &self.resolve))
+    }
+
+    /// What is tested, before it is opened: the base URL, or the embedded server.
+    pub fn describe(&self) -> String {
+        match &self.base_url {
+            Some(base) => format!("{} (deployment)", base.trim_end_matches('/')),
+            None => "embedded reference server".into(),
+        }
+    }
+}
+
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -85,13 +139,11 @@ pub struct Target {
 impl Target {
     /// Opens the target: starts the embedded server if there is no base URL
     /// (on the current runtime), builds the client, fetches a first token.
-    pub async fn open(settings: &TargetSettings) -> Result<Target, String> {
+    pub async fn open(settings: &TargetSettings) -> Result<Target, TargetError> {
         let (base, embedded) = match &settings.base_url {
             Some(url) => (url.clone(), false),
             None => {
-                let addr = server::start_embedded(Fixture::builtin(), None)
-                    .await
-                    .map_err(|e| format!("could not start the embedded reference server: {e}"))?;
+                let addr = server::start_embedded(Fixture::builtin(), None).await.map_err(TargetError::Embedded)?;
                 (format!("http://{addr}"), true)
             }
         };
@@ -104,15 +156,21 @@ impl Target {
             .with_pacing(pacing(settings.max_rps, &base));
         let client = match &settings.auth {
             AuthChoice::ClientCredentials { id, secret, token_url, scope } => {
-                let token_url = token_url.clone().map_or_else(|| auth::default_token_url(client.base()), Ok)?;
-                let credentials = Credentials::new(id.clone(), secret.clone(), token_url, Some(scope.clone()))
-                    .map_err(|e| e.to_string())?;
+                let token_url =
+                    token_url.clone().map_or_else(|| auth::default_token_url(client.base()), Ok).map_err(TargetError::TokenUrl)?;
+                let credentials = Credentials::new(id.clone(), secret.clone(), token_url, Some(scope.clone()))?;
                 client.with_client_credentials(credentials)
             }
             _ => client,
         };
-        let guard_real_calls = !settings.allow_real_calls && !is_loopback(client.base());
+        let guard_real_calls = settings.guards_real_calls();
         Ok(Target { client, embedded, guard_real_calls })
+    }
+
+    /// Hides this target's secrets with `redactor` too (both sides of `diff`).
+    pub fn sharing(mut self, redactor: &Redactor) -> Target {
+        self.client = self.client.sharing(redactor);
+        self
     }
 
     /// What was tested, as every report names it.
@@ -128,9 +186,10 @@ impl Target {
     /// POST of an empty JSON object (no `from`, no `to`: it cannot place a call).
     /// Any HTTP answer will do but a 401 or 403, which says the token (or its
     /// absence) is refused.
-    pub async fn preflight(&self, account_key: &str) -> Result<(), String> {
-        if let Err(e) = self.client.bearer().await {
-            return Err(e.to_string());
+    pub async fn preflight(&self, account_key: &str) -> Result<(), TargetError> {
+        let base = self.client.base().to_owned();
+        if let Err(error) = self.client.bearer().await {
+            return Err(TargetError::Token { base, error });
         }
         let request = Request {
             method: "POST".into(),
@@ -140,25 +199,12 @@ impl Target {
             body: b"{}".to_vec(),
             json: None,
         };
-        let base = self.client.base();
         match self.client.send(&request).await {
-            Err(e) => {
-                let hint = e.kind.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default();
-                let what = if e.kind == TransportKind::Token { "could not get a bearer token" } else { e.kind.label() };
-                Err(format!("the target {base} cannot be tested: {what}{hint}\n  detail: {e}"))
-            }
+            Err(e) => Err(TargetError::Unreachable { base, kind: e.kind, detail: self.client.redactor().redact(&e.detail).into_owned() }),
             Ok(resp) if resp.status == 401 || resp.status == 403 => Err(if self.client.auth().is_some() {
-                format!(
-                    "the target {base} refused the token: it answered {} to a request with it; check --token \
-                     (VCC_TOKEN) or the client credentials and their scope",
-                    resp.status
-                )
+                TargetError::TokenRefused { base, status: resp.status }
             } else {
-                format!(
-                    "the target {base} answered {} to a request without a token: give --token (VCC_TOKEN) or \
-                     client credentials",
-                    resp.status
-                )
+                TargetError::NoToken { base, status: resp.status }
             }),
             Ok(_) => Ok(()),
         }

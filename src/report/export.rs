@@ -1,7 +1,49 @@
 //! Export: a case as something another tool runs, a curl command or a Hurl
 //! entry. The token never goes in: curl reads `$VCC_TOKEN`, Hurl `{{token}}`.
 
+use std::path::{Path, PathBuf};
+
+use crate::client::{ClientError, parse_base_url};
+use crate::exec::plan::Selection;
+use crate::files::{self, FileError};
+use crate::secrets::Redactor;
 use crate::suite::Case;
+
+/// The base URL exports name when none is given.
+pub const DEFAULT_BASE: &str = "http://127.0.0.1:8080";
+
+/// Why an export could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    BaseUrl(#[from] ClientError),
+    #[error("could not write {}: {error}", .path.display())]
+    Write { path: PathBuf, error: FileError },
+}
+
+/// `--dry-run` (curl commands on stdout) and `--export-hurl FILE`: the selected
+/// cases for another tool, secrets hidden; nothing is sent.
+pub fn export(
+    cases: &[Case],
+    selection: &Selection,
+    base: Option<&str>,
+    redactor: &Redactor,
+    dry_run: bool,
+    hurl_file: Option<&Path>,
+) -> Result<(), ExportError> {
+    let base = parse_base_url(base.unwrap_or(DEFAULT_BASE))?;
+    let selected: Vec<&Case> = cases.iter().filter(|c| selection.selects(&c.test_name())).collect();
+    if let Some(path) = hurl_file {
+        let text: String = selected.iter().map(|c| hurl(c, &base)).collect();
+        files::write_whole(path, redactor.redact(&text).as_bytes()).map_err(|error| ExportError::Write { path: path.to_owned(), error })?;
+    }
+    if dry_run {
+        for case in selected {
+            println!("# {} ({}:{})\n{}\n", case.test_name(), case.source, case.line, redactor.redact(&curl(case, &base)));
+        }
+    }
+    Ok(())
+}
 
 /// A single-quoted shell word.
 pub fn shell_quote(text: &str) -> String {
@@ -48,8 +90,7 @@ pub fn hurl(case: &Case, base: &str) -> String {
 mod tests {
     use super::*;
     fn case(name: &str) -> Case {
-        let (cases, _) = crate::exec::load_shipped().unwrap();
-        cases.into_iter().find(|c| c.name == name).unwrap()
+        crate::exec::load_shipped().unwrap().cases.into_iter().find(|c| c.name == name).unwrap()
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::secrets::Redactor;
 use crate::report::text;
 use crate::report::matrix::{ItemVerdict, Row};
-use crate::result::{CaseResult, Finding, RunInfo, Verdict, diffed_part};
+use crate::result::{CaseResult, Finding, RunInfo, RunOutcome, Verdict, diffed_part};
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -95,7 +95,10 @@ fn contract_matrix(matrix: &[Row], page: &mut String) {
         let (class, verdict) = match &row.verdict {
             ItemVerdict::Verified => ("passed", "verified".to_owned()),
             ItemVerdict::Failed => ("failed", "FAILED".to_owned()),
-            ItemVerdict::NotVerified(why) => ("ignored", format!("not verified: {}", why.join("; "))),
+            ItemVerdict::NotVerified(gaps) => {
+                let why: Vec<String> = gaps.iter().map(ToString::to_string).collect();
+                ("ignored", format!("not verified: {}", why.join("; ")))
+            }
         };
         let cases: Vec<String> =
             row.cases.iter().map(|c| format!("<a href=\"#{}\">{}</a>", escape(c), escape(c))).collect();
@@ -112,7 +115,9 @@ fn contract_matrix(matrix: &[Row], page: &mut String) {
 }
 
 /// The page.
-pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], redactor: &Redactor) -> String {
+pub fn render(outcome: &RunOutcome, matrix: &[Row]) -> String {
+    let (run, redactor) = (&outcome.run, &outcome.redactor);
+    let results: Vec<&CaseResult> = outcome.selected().collect();
     let count = |want: fn(&CaseResult) -> bool| results.iter().filter(|r| want(r)).count();
     let passed = count(CaseResult::passed);
     let failed = count(CaseResult::failed);
@@ -134,13 +139,13 @@ pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], redactor: &
         run.total.as_secs_f64()
     );
     contract_matrix(matrix, &mut page);
-    let mut ordered: Vec<&CaseResult> = results.iter().collect();
+    let mut ordered = results;
     ordered.sort_by_key(|r| (!r.failed(), r.case.name.clone()));
     for r in ordered {
         let (class, label, open) = match &r.verdict {
             Verdict::Passed => ("passed", "passed".to_owned(), ""),
             Verdict::Failed(_) | Verdict::Broken(_) => ("failed", "FAILED".to_owned(), " open"),
-            Verdict::Ignored(why) => ("ignored", format!("ignored: {why}"), ""),
+            _ => ("ignored", format!("ignored: {}", r.ignored_reason().unwrap_or_default()), ""),
         };
         let documented = if r.case.documented { "" } else { " (not documented on the page)" };
         let _ = write!(
@@ -175,51 +180,37 @@ pub fn render(results: &[CaseResult], run: &RunInfo, matrix: &[Row], redactor: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::SentRequest;
-    use crate::result::CaseInfo;
+    use crate::result::{HoldReason, test_support};
     use std::time::Duration;
 
     fn result(name: &str, verdict: Verdict) -> CaseResult {
-        CaseResult {
-            case: CaseInfo {
-                name: name.into(),
-                file: "f".into(),
-                source: "cases/f.yaml".into(),
-                line: 1,
-                covers: vec!["400: <x>".into()],
-                documented: true,
-                note: None,
-            },
-            request: Some(SentRequest {
-                method: "POST".into(),
-                url: "u".into(),
-                headers: vec![],
-                auth: false,
-                body: br#"{"a":"<script>"}"#.to_vec(),
-            }),
-            response: Some(crate::exchange::Response { status: 400, headers: vec![], body: vec![] }),
-            verdict,
-            time: Duration::from_millis(3),
+        let mut result = test_support::result(name, verdict);
+        result.case.covers = vec!["400: <x>".into()];
+        if let Some(request) = &mut result.request {
+            request.body = br#"{"a":"<script>"}"#.to_vec();
         }
+        result.response = Some(crate::exchange::Response { status: 400, headers: vec![], body: vec![] });
+        result
     }
 
     #[test]
     fn the_page_is_self_contained_escaped_and_summarised() {
-        let page = render(
-            &[
+        let outcome = RunOutcome {
+            results: vec![
                 result("f::a", Verdict::Passed),
                 result("f::b", Verdict::Failed(vec![Finding::Message { expected: "old".into(), actual: "new".into() }])),
-                result("f::c", Verdict::Ignored("real call".into())),
+                result("f::c", Verdict::Held(HoldReason::PlacesCall)),
+                result("f::d", Verdict::FilteredOut),
             ],
-            &RunInfo {
+            run: RunInfo {
                 target: "http://h (deployment)".into(),
                 started: chrono::DateTime::from_timestamp(0, 0).unwrap(),
                 total: Duration::from_millis(1500),
                 interrupted: false,
             },
-            &[],
-            &Redactor::new(),
-        );
+            redactor: Redactor::new(),
+        };
+        let page = render(&outcome, &[]);
         assert!(page.contains("<td class=\"passed\" id=\"passed\">1</td>"));
         assert!(page.contains("<td class=\"failed\" id=\"failed\">1</td>"));
         assert!(page.contains("<td class=\"ignored\" id=\"ignored\">1</td>"));
@@ -229,5 +220,6 @@ mod tests {
         assert!(page.contains("target: http://h (deployment)") && page.contains(RunInfo::TOOL));
         assert!(!page.contains("src=") && !page.contains("href=\"http"), "no external assets");
         assert!(page.find("f::b").unwrap() < page.find("f::a").unwrap(), "failures first");
+        assert!(!page.contains("f::d"), "filtered out cases are not shown");
     }
 }

@@ -3,16 +3,15 @@
 //! and the whole case text (request, response, diff) as the body; each suite
 //! its time and timestamp; the report names the target in its properties.
 
-use std::path::Path;
-
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::secrets::Redactor;
 use crate::report::text;
-use crate::result::{CaseResult, RunInfo, Verdict};
+use crate::result::{CaseResult, RunInfo, RunOutcome, Verdict};
 
 /// The report as XML.
-pub fn render(results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Result<String, String> {
+pub fn render(outcome: &RunOutcome) -> Result<String, quick_junit::SerializeError> {
+    let (run, redactor) = (&outcome.run, &outcome.redactor);
+    let results: Vec<&CaseResult> = outcome.selected().collect();
     let mut report = Report::new("vcc-conformance");
     report.set_time(run.total);
     report.set_timestamp(run.started);
@@ -27,7 +26,7 @@ pub fn render(results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Res
         if run.interrupted {
             suite.add_property(Property::new("interrupted", "true"));
         }
-        let mut in_file: Vec<&CaseResult> = results.iter().filter(|r| r.case.file == file).collect();
+        let mut in_file: Vec<&CaseResult> = results.iter().copied().filter(|r| r.case.file == file).collect();
         in_file.sort_by(|a, b| a.case.name.cmp(&b.case.name));
         suite.set_time(in_file.iter().map(|r| r.time).sum());
         for result in in_file {
@@ -45,9 +44,9 @@ pub fn render(results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Res
                     status.set_description(text::case_text(result, redactor));
                     status
                 }
-                Verdict::Ignored(reason) => {
+                _ => {
                     let mut status = TestCaseStatus::skipped();
-                    status.set_message(reason.clone());
+                    status.set_message(result.ignored_reason().unwrap_or_default());
                     status
                 }
             };
@@ -58,37 +57,21 @@ pub fn render(results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Res
         }
         report.add_test_suite(suite);
     }
-    report.to_string().map_err(|e| e.to_string())
-}
-
-/// Writes the report to `path` whole: a temporary file, then a rename.
-pub fn write(path: &Path, results: &[CaseResult], run: &RunInfo, redactor: &Redactor) -> Result<(), String> {
-    crate::report::write_whole(path, &render(results, run, redactor)?)
+    report.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{SentRequest, TransportError, TransportKind};
-    use crate::result::{CaseInfo, Finding};
+    use crate::exchange::{TransportError, TransportKind};
+    use crate::result::{Finding, HoldReason, test_support};
+    use crate::secrets::Redactor;
     use std::time::Duration;
 
-    pub(crate) fn result(name: &str, verdict: Verdict) -> CaseResult {
-        CaseResult {
-            case: CaseInfo {
-                name: format!("f::{name}"),
-                file: "f".into(),
-                source: "cases/f.yaml".into(),
-                line: 3,
-                covers: vec!["example-1".into()],
-                documented: true,
-                note: None,
-            },
-            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![] }),
-            response: None,
-            verdict,
-            time: Duration::from_millis(5),
-        }
+    fn result(name: &str, verdict: Verdict) -> CaseResult {
+        let mut result = test_support::result(&format!("f::{name}"), verdict);
+        result.time = Duration::from_millis(5);
+        result
     }
 
     fn run() -> RunInfo {
@@ -102,33 +85,22 @@ mod tests {
 
     #[test]
     fn passes_failures_errors_and_skips_are_all_there() {
-        let results = [
+        let results = vec![
             result("a", Verdict::Passed),
             result("b", Verdict::Failed(vec![Finding::Status { expected: vec![201], actual: 400 }])),
-            result("c", Verdict::Ignored("places a real call".into())),
+            result("c", Verdict::Held(HoldReason::PlacesCall)),
             result("d", Verdict::Broken(TransportError::new(TransportKind::Refused, "could not connect"))),
+            result("e", Verdict::FilteredOut),
         ];
-        let xml = render(&results, &run(), &Redactor::new()).unwrap();
+        let xml = render(&RunOutcome { results, run: run(), redactor: Redactor::new() }).unwrap();
         assert!(xml.contains(r#"<failure message="status: expected 201, got 400""#), "{xml}");
         assert!(xml.contains(r#"<error message="no usable response: connection refused""#), "{xml}");
         assert!(xml.contains("POST u"), "{xml}");
-        assert!(xml.contains(r#"<skipped message="places a real call"/>"#), "{xml}");
+        assert!(xml.contains(&format!(r#"<skipped message="{}"/>"#, HoldReason::PlacesCall.text())), "{xml}");
+        assert!(!xml.contains("f::e"), "filtered out cases are not in the report: {xml}");
         assert!(xml.contains(r#"<testcase name="f::a" classname="f" time="0.005""#), "{xml}");
         assert!(xml.contains(r#"time="0.020""#), "the run's time: {xml}");
 
         assert!(xml.contains(r#"<property name="target" value="https://emea.example (deployment)"/>"#), "{xml}");
-    }
-
-    #[test]
-    fn writing_replaces_the_file_whole() {
-        let dir = std::env::temp_dir().join(format!("vcc-junit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("report.xml");
-        std::fs::write(&path, "old").unwrap();
-        write(&path, &[result("a", Verdict::Passed)], &run(), &Redactor::new()).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("<?xml"), "{text}");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file is left");
-        assert!(write(&dir.join("missing-dir").join("r.xml"), &[], &run(), &Redactor::new()).is_err());
     }
 }

@@ -7,8 +7,31 @@
 use std::fmt::Write as _;
 
 use crate::coverage::Item;
-use crate::exec::plan::{Action, Plan};
-use crate::result::CaseResult;
+use crate::result::{RunOutcome, Verdict};
+
+/// Why an item was not verified: a case that covers it did not run, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// The case (named) was not selected.
+    FilteredOut(String),
+    /// The case was held back: it may place a real call.
+    HeldBack(String),
+    /// The case was due to be sent and was not (the run was interrupted).
+    NotRun(String),
+    /// No case covers the item.
+    NoCase,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gap::FilteredOut(case) => write!(f, "{case}: filtered out"),
+            Gap::HeldBack(case) => write!(f, "{case}: held back (may place a real call)"),
+            Gap::NotRun(case) => write!(f, "{case}: did not run"),
+            Gap::NoCase => f.write_str("no case covers it"),
+        }
+    }
+}
 
 /// An item's verdict in this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,8 +40,8 @@ pub enum ItemVerdict {
     Verified,
     /// A case that covers it failed.
     Failed,
-    /// Some case that covers it did not run: the reasons.
-    NotVerified(Vec<String>),
+    /// Some case that covers it did not run: why.
+    NotVerified(Vec<Gap>),
 }
 
 /// One row.
@@ -32,40 +55,33 @@ pub struct Row {
 }
 
 /// Rows for every documented item.
-pub fn rows(items: &[Item], plan: &Plan, results: &[CaseResult]) -> Vec<Row> {
-    let by_name: std::collections::HashMap<&str, &CaseResult> = results.iter().map(|r| (r.case.name.as_str(), r)).collect();
+pub fn rows(items: &[Item], outcome: &RunOutcome) -> Vec<Row> {
     items
         .iter()
         .filter(|i| i.documented)
         .map(|item| {
-            let covering: Vec<_> = plan.items.iter().filter(|p| p.case.covers.contains(&item.id)).collect();
+            let covering: Vec<_> = outcome.results.iter().filter(|r| r.case.covers.contains(&item.id)).collect();
             let mut failed = false;
-            let mut reasons = Vec::new();
-            for planned in &covering {
-                let name = planned.case.test_name();
-                let result = by_name.get(name.as_str()).copied();
-                match (&planned.action, result) {
-                    (Action::FilteredOut, _) => reasons.push(format!("{name}: filtered out")),
-                    (Action::Hold(_), _) => reasons.push(format!("{name}: held back (may place a real call)")),
-                    (Action::Send, Some(r)) if r.failed() => failed = true,
-                    (Action::Send, Some(r)) if r.passed() => {}
-                    (Action::Send, _) => reasons.push(format!("{name}: did not run")),
+            let mut gaps = Vec::new();
+            for result in &covering {
+                let name = result.case.name.clone();
+                match &result.verdict {
+                    Verdict::Passed => {}
+                    Verdict::Failed(_) | Verdict::Broken(_) => failed = true,
+                    Verdict::FilteredOut => gaps.push(Gap::FilteredOut(name)),
+                    Verdict::Held(_) => gaps.push(Gap::HeldBack(name)),
+                    Verdict::NotRun(_) => gaps.push(Gap::NotRun(name)),
                 }
             }
             if covering.is_empty() {
-                reasons.push("no case covers it".into());
+                gaps.push(Gap::NoCase);
             }
-            let verdict = match (failed, reasons.is_empty()) {
+            let verdict = match (failed, gaps.is_empty()) {
                 (true, _) => ItemVerdict::Failed,
                 (false, true) => ItemVerdict::Verified,
-                (false, false) => ItemVerdict::NotVerified(reasons),
+                (false, false) => ItemVerdict::NotVerified(gaps),
             };
-            Row {
-                id: item.id.clone(),
-                what: item.what.clone(),
-                verdict,
-                cases: covering.iter().map(|p| p.case.test_name()).collect(),
-            }
+            Row { id: item.id.clone(), what: item.what.clone(), verdict, cases: covering.iter().map(|r| r.case.name.clone()).collect() }
         })
         .collect()
 }
@@ -86,9 +102,9 @@ pub fn summary(rows: &[Row]) -> String {
     if missing.is_empty() {
         return line;
     }
-    let why = |r: &Row, what: &str| matches!(&r.verdict, ItemVerdict::NotVerified(w) if w.iter().any(|w| w.contains(what)));
-    let held: Vec<&str> = missing.iter().filter(|r| why(r, "held back")).map(|r| r.id.as_str()).collect();
-    let filtered = missing.iter().filter(|r| why(r, "filtered out")).count();
+    let why = |r: &Row, gap: fn(&Gap) -> bool| matches!(&r.verdict, ItemVerdict::NotVerified(g) if g.iter().any(gap));
+    let held: Vec<&str> = missing.iter().filter(|r| why(r, |g| matches!(g, Gap::HeldBack(_)))).map(|r| r.id.as_str()).collect();
+    let filtered = missing.iter().filter(|r| why(r, |g| matches!(g, Gap::FilteredOut(_)))).count();
     let _ = write!(line, ", {} not verified", missing.len());
     if filtered > 0 {
         let _ = write!(line, " ({filtered} filtered out)");
@@ -107,7 +123,7 @@ pub fn to_json(rows: &[Row]) -> serde_json::Value {
                 let (verdict, why) = match &r.verdict {
                     ItemVerdict::Verified => ("verified", vec![]),
                     ItemVerdict::Failed => ("failed", vec![]),
-                    ItemVerdict::NotVerified(why) => ("not verified", why.clone()),
+                    ItemVerdict::NotVerified(gaps) => ("not verified", gaps.iter().map(Gap::to_string).collect()),
                 };
                 serde_json::json!({"item": r.id, "what": r.what, "verdict": verdict, "why": why, "cases": r.cases})
             })

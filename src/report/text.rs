@@ -252,32 +252,22 @@ pub fn case_text_styled(result: &CaseResult, redactor: &Redactor, style: Style) 
 mod tests {
     use super::*;
     use crate::exchange::TransportKind;
-    use crate::result::CaseInfo;
+    use crate::result::test_support;
     use crate::secrets::Secret;
-    use std::time::Duration;
 
     fn result(verdict: Verdict, response: Option<Response>) -> CaseResult {
-        CaseResult {
-            case: CaseInfo {
-                name: "examples::one".into(),
-                file: "examples".into(),
-                source: "cases/examples.yaml".into(),
-                line: 4,
-                covers: vec!["example-1".into()],
-                documented: true,
-                note: None,
-            },
-            request: Some(SentRequest {
-                method: "POST".into(),
-                url: "http://h/v0/a/calls/".into(),
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                auth: true,
-                body: b"{}".to_vec(),
-            }),
-            response,
-            verdict,
-            time: Duration::ZERO,
-        }
+        let mut result = test_support::result("examples::one", verdict);
+        result.case.source = "cases/examples.yaml".into();
+        result.case.line = 4;
+        result.request = Some(SentRequest {
+            method: "POST".into(),
+            url: "http://h/v0/a/calls/".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            auth: true,
+            body: b"{}".to_vec(),
+        });
+        result.response = response;
+        result
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn run(args: &[&str]) -> Output {
 
 /// How many cases ship (every selected case of a full run).
 fn shipped_count() -> usize {
-    let (cases, _) = vcc_conformance::exec::load_shipped().unwrap();
+    let cases = vcc_conformance::exec::load_shipped().unwrap().cases;
     assert!(cases.len() >= 40, "{}", cases.len());
     cases.len()
 }
@@ -354,7 +354,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
 
     // Off loopback as the harness sees it: a deployment's host name, which
     // --resolve sends to a server on 127.0.0.1 (no traffic leaves loopback).
-    let (shipped, _) = vcc_conformance::exec::load_shipped().unwrap();
+    let shipped = vcc_conformance::exec::load_shipped().unwrap().cases;
     let tagged = shipped.iter().filter(|c| c.has_tag("places-call")).count();
     assert!(tagged >= 8 && tagged < shipped.len(), "{tagged} of {}", shipped.len());
     let served = Served::start(BIN, &[]);

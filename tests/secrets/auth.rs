@@ -54,7 +54,7 @@ async fn a_wrong_secret_is_refused_and_an_expired_token_gets_401() {
     let token = good.bearer().await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let stale = Client::new(&base, Some(token), Duration::from_secs(5)).unwrap();
-    let (cases, _) = vcc_conformance::exec::load_shipped().unwrap();
+    let cases = vcc_conformance::exec::load_shipped().unwrap().cases;
     let example = cases.iter().find(|c| c.name == "example-1-agent-to-number").unwrap();
     assert_eq!(stale.send(&example.request).await.unwrap().status, 401);
     assert_eq!(good.send(&example.request).await.unwrap().status, 201, "the source fetched a fresh token");

@@ -34,8 +34,9 @@ const DOCUMENTED_400: &[&str] = &[
     "Application contains non-alphanumeric characters",
 ];
 
-fn shipped() -> (Vec<Case>, Schemas) {
-    load_shipped().expect("the shipped cases load")
+fn shipped() -> (Vec<Case>, std::sync::Arc<Schemas>) {
+    let suite = load_shipped().expect("the shipped cases load");
+    (suite.cases, suite.schemas)
 }
 
 #[test]

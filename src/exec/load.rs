@@ -1,0 +1,157 @@
+//! Load: everything a run reads before the first request. The variables
+//! (shipped defaults, then `--vars` files, then `--var`s; a name no case uses is
+//! refused with a did-you-mean), the case files (the shipped ones, then each
+//! `--cases` path), and the schemas the answers are checked against.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::located::LocatedError;
+use crate::suite::vars::{self, Vars};
+use crate::suite::{self, Case, Schemas, Source};
+
+/// Which variables and case files a run uses (beyond the shipped ones).
+#[derive(Clone, Debug, Default)]
+pub struct SuiteSettings {
+    /// `--var NAME=VALUE`s, in order (later wins).
+    pub vars: Vec<(String, String)>,
+    pub vars_files: Vec<PathBuf>,
+    pub cases: Vec<PathBuf>,
+}
+
+/// The loaded suite: its cases, in file order, and the schemas they name.
+#[derive(Clone)]
+pub struct Suite {
+    pub cases: Vec<Case>,
+    pub schemas: Arc<Schemas>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suite").field("cases", &self.cases.len()).field("schemas", &self.schemas.names()).finish()
+    }
+}
+
+/// Why the suite could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A case or variables file is wrong at a place in it (or cannot be read).
+    #[error(transparent)]
+    Located(#[from] LocatedError),
+    /// A variable was given that no case uses: a typo must not be dropped.
+    #[error("{given_in}: no case uses a variable named `{name}`{}", did_you_mean(.suggestion))]
+    UnknownVariable { given_in: String, name: String, suggestion: Option<String> },
+    /// `--var NAME=VALUE` with a name that cannot be a variable's.
+    #[error("--var {name}: {reason}")]
+    BadVariable { name: String, reason: String },
+    /// A `--cases` folder with no case file in it.
+    #[error("{}: no case files (*.yaml, *.yml, *.json) there", .0.display())]
+    NoCaseFiles(PathBuf),
+    #[error("no case was loaded")]
+    NoCases,
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion.as_ref().map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+}
+
+impl SuiteSettings {
+    /// The variables: shipped defaults, then `--vars` files, then `--var`s. A name
+    /// that neither the defaults nor any loaded case file uses is refused (a typo
+    /// must not be silently dropped).
+    pub fn vars(&self, sources: &[Source]) -> Result<Vars, LoadError> {
+        let defaults = suite::load_vars(&suite::source::shipped_vars())?;
+        let mut used: Vec<String> = defaults.names().map(str::to_owned).collect();
+        for source in sources {
+            if let Ok(refs) = vars::references(&source.text) {
+                used.extend(refs.iter().map(|r| r.name.to_owned()));
+            }
+        }
+        let known = |name: &str, given_in: String| -> Result<(), LoadError> {
+            if used.iter().any(|u| u == name) {
+                return Ok(());
+            }
+            let suggestion = crate::suggest::closest(name, used.iter().map(String::as_str)).map(str::to_owned);
+            Err(LoadError::UnknownVariable { given_in, name: name.to_owned(), suggestion })
+        };
+        let mut vars = defaults;
+        for file in &self.vars_files {
+            let more = suite::load_vars(&Source::read(file)?)?;
+            for name in more.names() {
+                known(name, file.display().to_string())?;
+            }
+            vars.overlay(more);
+        }
+        for (name, value) in &self.vars {
+            known(name, format!("--var {name}"))?;
+            vars.set(name, value).map_err(|reason| LoadError::BadVariable { name: name.clone(), reason })?;
+        }
+        Ok(vars)
+    }
+
+    /// The case files: the shipped ones, then each `--cases` path.
+    pub fn sources(&self) -> Result<Vec<Source>, LoadError> {
+        let mut sources = suite::source::shipped();
+        for path in &self.cases {
+            let more = if path.is_dir() { suite::source::read_dir(path)? } else { vec![Source::read(path)?] };
+            if more.is_empty() {
+                return Err(LoadError::NoCaseFiles(path.clone()));
+            }
+            sources.extend(more);
+        }
+        Ok(sources)
+    }
+}
+
+/// Loads everything a run needs before the first request.
+pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
+    let sources = settings.sources()?;
+    let vars = settings.vars(&sources)?;
+    let schemas = Schemas::shipped();
+    // The response schemas compile beside the parsing, not in the first cases' way.
+    let cases = std::thread::scope(|scope| {
+        scope.spawn(|| schemas.warm(&["call-created", "error"]));
+        suite::load(&sources, &vars, &schemas.names())
+    })?;
+    if cases.is_empty() {
+        return Err(LoadError::NoCases);
+    }
+    Ok(Suite { cases, schemas: Arc::new(schemas) })
+}
+
+/// The shipped suite with the default variables.
+pub fn load_shipped() -> Result<Suite, LoadError> {
+    load(&SuiteSettings::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_cases_load() {
+        let suite = load_shipped().unwrap();
+        assert!(suite.cases.len() >= 40, "{}", suite.cases.len());
+    }
+
+    #[test]
+    fn a_mistyped_variable_is_refused_with_a_suggestion() {
+        let typo = SuiteSettings { vars: vec![("busyAgentID".into(), "3141".into())], ..SuiteSettings::default() };
+        let err = load(&typo).err().unwrap();
+        assert!(matches!(&err, LoadError::UnknownVariable { name, .. } if name == "busyAgentID"), "{err:?}");
+        let err = err.to_string();
+        assert!(err.contains("`busyAgentID`") && err.contains("did you mean `busyAgentId`?"), "{err}");
+        let right = SuiteSettings { vars: vec![("busyAgentId".into(), "3141".into())], ..SuiteSettings::default() };
+        assert!(load(&right).is_ok());
+    }
+
+    /// The shipped cases are tagged `places-call` exactly where they may place one.
+    #[test]
+    fn the_shipped_cases_are_tagged_where_they_may_place_a_call() {
+        let shipped = load_shipped().unwrap().cases;
+        for case in &shipped {
+            assert_eq!(case.may_place_call(), case.has_tag("places-call"), "{}", case.test_name());
+        }
+        assert!(shipped.iter().any(Case::may_place_call) && !shipped.iter().all(Case::may_place_call));
+    }
+}
