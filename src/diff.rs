@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::secrets::Redactor;
 
-use crate::result::{CaseResult, Verdict, text_diff};
+use crate::report::lines::text_diff;
+use crate::result::{CaseResult, Verdict};
 
 /// How one deployment answered, reduced to what is compared.
 #[derive(Debug, PartialEq)]
@@ -97,7 +98,7 @@ pub fn compare(a: &Answer, b: &Answer) -> Comparison {
         }
         _ => "body differs".to_owned(),
     };
-    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b)) }
+    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b), ("A", "B")) }
 }
 
 /// One case's comparison.
@@ -142,7 +143,7 @@ pub fn table(rows: &[Row], a: &str, b: &str, redactor: &Redactor) -> String {
     for row in rows {
         if let Comparison::Differs { headline, diff } = &row.comparison {
             let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
-            out.push_str(&crate::report::text::capped(redactor.redact(&text).into_owned(), 20 * crate::report::text::FINDING_SHOWN));
+            out.push_str(&crate::report::lines::shown(&text, redactor, 20 * crate::report::lines::FINDING_SHOWN));
         }
     }
     let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();

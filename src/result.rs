@@ -50,102 +50,75 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// The first line of the finding: what a one-line summary (JUnit's failure
-    /// message, a table cell) shows.
+    /// The finding in one line: what a one-line summary (JUnit's failure
+    /// message, a CI annotation, a table cell) shows, and the first line of its
+    /// full rendering ([`crate::report::lines`]). Values are quoted and shortened.
     pub fn headline(&self) -> String {
-        self.to_string().lines().next().unwrap_or_default().to_owned()
-    }
-}
-
-/// How much of each text a diff compares: enough for any documented message,
-/// and a bound on the work a hostile answer can cause (the report is capped
-/// after, in `report::text`).
-pub const DIFFED: usize = 20_000;
-
-/// At most [`DIFFED`] characters of a text.
-pub fn diffed_part(text: &str) -> &str {
-    text.char_indices().nth(DIFFED).map_or(text, |(at, _)| &text[..at])
-}
-
-/// A unified diff of two texts, one line per line of text (of their first
-/// [`DIFFED`] characters).
-pub fn text_diff(expected: &str, actual: &str) -> String {
-    let expected = format!("{}\n", diffed_part(expected));
-    let actual = format!("{}\n", diffed_part(actual));
-    similar::TextDiff::from_lines(&expected, &actual)
-        .unified_diff()
-        .context_radius(3)
-        .header("expected", "actual")
-        .to_string()
-}
-
-/// The first bytes of a body, printable.
-pub fn preview(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
-    let more = if body.len() > MAX { format!("… ({} bytes)", body.len()) } else { String::new() };
-    format!("{text:?}{more}")
-}
-
-fn indented(text: &str, by: &str) -> String {
-    text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::Status { expected, actual } => {
                 let allowed: Vec<String> = expected.iter().map(u16::to_string).collect();
-                write!(f, "status: expected {}, got {actual}", allowed.join(" or "))
+                format!("status: expected {}, got {actual}", allowed.join(" or "))
             }
-            Finding::MediaType { expected, actual: None } => write!(f, "Content-Type: missing, expected {expected}"),
+            Finding::MediaType { expected, actual: None } => format!("Content-Type: missing, expected {expected}"),
             Finding::MediaType { expected, actual: Some(got) } => {
-                write!(f, "Content-Type: expected {expected}, got {got:?}")
+                format!("Content-Type: expected {expected}, got {}", quoted(got))
             }
-            Finding::Header { name, expected, actual: None } => write!(f, "header {name}: missing, expected {expected:?}"),
+            Finding::Header { name, expected, actual: None } => format!("header {name}: missing, expected {}", quoted(expected)),
             Finding::Header { name, expected, actual: Some(got) } => {
-                write!(f, "header {name}: expected {expected:?}, got {got:?}")
+                format!("header {name}: expected {}, got {}", quoted(expected), quoted(got))
             }
-            Finding::NotJson { error } => write!(f, "body: not JSON ({error}); see the response above"),
-            Finding::Schema { schema, path, message } => write!(f, "schema {schema}: at {path}: {message}"),
-            Finding::NoMessage { expected } => {
-                write!(f, "message: the body has no string `message`; expected {expected:?}")
-            }
-            Finding::Message { expected, actual } => write!(f, "message differs:\n{}", text_diff(expected, actual)),
+            Finding::NotJson { error } => format!("body: not JSON ({error}); see the response above"),
+            Finding::Schema { schema, path, message } => format!("schema {schema}: at {path}: {message}"),
+            Finding::NoMessage { expected } => format!("message: the body has no string `message`; expected {}", quoted(expected)),
+            Finding::Message { expected, actual } => format!("message: expected {}, got {}", quoted(expected), quoted(actual)),
             Finding::RuledOutMessage { message } => {
-                write!(f, "message: got {message:?}, which this case rules out (a limit applied too early?)")
+                format!("message: got {}, which this case rules out (a limit applied too early?)", quoted(message))
             }
-            Finding::NothingToEcho => f.write_str("echo: the request body is not JSON, so there is nothing to echo"),
-            Finding::Echo { expected, actual } => {
-                let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-                write!(
-                    f,
-                    "echo: the 201 body does not echo what was sent (pointer: value):\n{}",
-                    text_diff(&pretty(expected), &pretty(actual))
-                )
-            }
-            Finding::NoId => f.write_str("self link: the body has no string `id` to link to"),
-            Finding::NoSelfLink => f.write_str("self link: no link with rel \"_self\" and a string href"),
+            Finding::NothingToEcho => "echo: the request body is not JSON, so there is nothing to echo".into(),
+            Finding::Echo { expected, actual } => echo_headline(expected, actual),
+            Finding::NoId => "self link: the body has no string `id` to link to".into(),
+            Finding::NoSelfLink => "self link: no link with rel \"_self\" and a string href".into(),
             Finding::SelfLink { href, expected_end } => {
-                write!(f, "self link: href {href:?} does not end in {expected_end:?}")
+                format!("self link: href {} does not end in {}", quoted(href), quoted(expected_end))
             }
-            Finding::ReusedId { id, earlier } => write!(
-                f,
-                "id: {id:?} was already the id of the call created by {earlier}; each created call must get its own id"
+            Finding::ReusedId { id, earlier } => format!(
+                "id: {} was already the id of the call created by {earlier}; each created call must get its own id",
+                quoted(id)
             ),
-            Finding::SelfLinkNotId { href, id } => write!(f, "self link: href {href:?} does not name the call's id {id:?}"),
-            Finding::NoAlternative { alternatives } => {
-                write!(f, "matched none of the {} allowed answers:", alternatives.len())?;
-                for (i, (summary, findings)) in alternatives.iter().enumerate() {
-                    write!(f, "\n  answer {} ({summary}):", i + 1)?;
-                    for finding in findings {
-                        write!(f, "\n{}", indented(&finding.to_string(), "    "))?;
-                    }
-                }
-                Ok(())
-            }
+            Finding::SelfLinkNotId { href, id } => format!("self link: href {} does not name the call's id {}", quoted(href), quoted(id)),
+            Finding::NoAlternative { alternatives } => format!("matched none of the {} allowed answers:", alternatives.len()),
         }
     }
+}
+
+/// How many characters of a value a headline quotes.
+const QUOTED: usize = 200;
+
+/// A value in a headline: quoted and escaped as Rust debug-prints a string,
+/// at most [`QUOTED`] characters of it.
+fn quoted(value: &str) -> String {
+    match value.char_indices().nth(QUOTED) {
+        None => format!("{value:?}"),
+        Some((at, _)) => format!("{:?}… ({} characters)", &value[..at], value.chars().count()),
+    }
+}
+
+/// An echo finding in one line: the first field that differs, and how many more.
+fn echo_headline(expected: &Value, actual: &Value) -> String {
+    let (Some(sent), Some(got)) = (expected.as_object(), actual.as_object()) else {
+        return "echo: the 201 body does not echo what was sent".into();
+    };
+    let differing: Vec<(&String, &Value)> = sent.iter().filter(|(pointer, value)| got.get(*pointer) != Some(*value)).collect();
+    let Some((pointer, value)) = differing.first() else {
+        return "echo: the 201 body does not echo what was sent".into();
+    };
+    let shown = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "nothing".to_owned(),
+        Some(Value::String(s)) => quoted(s),
+        Some(other) => quoted(&other.to_string()),
+    };
+    let more = if differing.len() > 1 { format!(" (and {} more fields)", differing.len() - 1) } else { String::new() };
+    format!("echo: {pointer} sent {}, the 201 echoed {}{more}", shown(Some(value)), shown(got.get(*pointer)))
 }
 
 /// What became of a planned case: sent and judged, or not sent and why.

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use crate::secrets::Redactor;
 use crate::report::text;
 use crate::report::matrix::{ItemVerdict, Row};
-use crate::result::{CaseResult, Finding, RunInfo, RunOutcome, Verdict, diffed_part};
+use crate::report::lines::{self, Mark};
+use crate::result::{CaseResult, Finding, RunInfo, RunOutcome, Verdict};
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -27,54 +28,16 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The lines of a diff of two texts, each marked as removed, added or kept.
-/// At most [`text::FINDING_SHOWN`] characters in all, with a note of what was cut.
-fn diff_lines(expected: &str, actual: &str, out: &mut String) {
-    let (expected, actual) = (format!("{}\n", diffed_part(expected)), format!("{}\n", diffed_part(actual)));
-    let mut budget = text::FINDING_SHOWN;
-    let diff = similar::TextDiff::from_lines(&expected, &actual);
-    let changes: Vec<_> = diff.iter_all_changes().collect();
-    for (shown, change) in changes.iter().enumerate() {
-        if budget == 0 {
-            let _ = writeln!(out, "<span>… ({} more lines cut)</span>", changes.len() - shown);
-            break;
-        }
-        let (class, sign) = match change.tag() {
-            similar::ChangeTag::Delete => ("del", '-'),
-            similar::ChangeTag::Insert => ("ins", '+'),
-            similar::ChangeTag::Equal => ("", ' '),
-        };
-        let line = text::capped(change.value().trim_end_matches('\n').to_owned(), budget);
-        budget = budget.saturating_sub(line.chars().count().max(1));
-        let _ = writeln!(out, "<span class=\"{class}\">{sign}{}</span>", escape(&line));
-    }
-}
-
-/// One finding: its headline, then the diff where it has one, its lines marked.
+/// One finding: the lines every output shows ([`lines`]), a diff's removed and
+/// added lines marked.
 fn finding(f: &Finding, redactor: &Redactor, out: &mut String) {
-    let hide = |t: &str| redactor.redact(t).into_owned();
-    match f {
-        Finding::Message { expected, actual } => {
-            out.push_str("message differs:\n");
-            diff_lines(&hide(expected), &hide(actual), out);
-        }
-        Finding::Echo { expected, actual } => {
-            out.push_str("echo: the 201 body does not echo what was sent (pointer: value):\n");
-            let pretty = |v: &serde_json::Value| hide(&serde_json::to_string_pretty(v).unwrap_or_default());
-            diff_lines(&pretty(expected), &pretty(actual), out);
-        }
-        Finding::NoAlternative { alternatives } => {
-            let _ = writeln!(out, "matched none of the {} allowed answers:", alternatives.len());
-            for (i, (summary, findings)) in alternatives.iter().enumerate() {
-                let _ = writeln!(out, "answer {} ({}):", i + 1, escape(&hide(summary)));
-                for inner in findings {
-                    finding(inner, redactor, out);
-                }
-            }
-        }
-        other => {
-            let _ = writeln!(out, "{}", escape(&text::finding_text(other, redactor)));
-        }
+    for (mark, line) in lines::finding(f, redactor).lines() {
+        let class = match mark {
+            Mark::Plain => "",
+            Mark::Removed => "del",
+            Mark::Added => "ins",
+        };
+        let _ = writeln!(out, "<span class=\"{class}\">{}</span>", escape(line));
     }
 }
 

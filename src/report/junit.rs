@@ -5,7 +5,10 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::text;
+use crate::report::{lines, text};
+
+/// How much of a failure's headline the message attribute holds.
+const HEADLINE_SHOWN: usize = 500;
 use crate::result::{CaseResult, RunInfo, RunOutcome, Verdict};
 
 /// The report as XML.
@@ -40,7 +43,7 @@ pub fn render(outcome: &RunOutcome) -> Result<String, quick_junit::SerializeErro
                     };
                     let mut status = TestCaseStatus::non_success(kind);
                     let headline = result.headline().unwrap_or_else(|| "failed".into());
-                    status.set_message(redactor.redact(&headline).into_owned());
+                    status.set_message(lines::shown(&headline, redactor, HEADLINE_SHOWN));
                     status.set_description(text::case_text(result, redactor));
                     status
                 }

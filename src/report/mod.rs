@@ -13,8 +13,10 @@ pub mod export;
 pub mod html;
 pub mod junit;
 pub mod libtest;
+pub mod lines;
 pub mod matrix;
 pub mod text;
+pub mod visible;
 
 use std::path::{Path, PathBuf};
 

@@ -7,14 +7,26 @@
 //! lines of a message or echo diff are colored, as marked from the finding's
 //! values (removed red, added green); the text is otherwise the same.
 
-use crate::secrets::Redactor;
 use crate::exchange::{Response, SentRequest, TransportError};
-use crate::result::{CaseResult, Finding, Verdict, preview};
+use crate::report::lines;
+use crate::report::visible::visible;
+use crate::result::{CaseResult, Finding, Verdict};
+use crate::secrets::Redactor;
 
 /// How much of a body is shown.
 pub const BODY_SHOWN: usize = 2000;
-/// How much of one rendered finding is shown (a message diff of two huge texts).
-pub const FINDING_SHOWN: usize = 4000;
+/// How much of a header value is shown.
+pub const HEADER_SHOWN: usize = 500;
+/// How many headers of a response are shown.
+pub const HEADERS_SHOWN: usize = 50;
+
+/// The first bytes of a body that is not UTF-8, printable.
+pub fn preview(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+    let more = if body.len() > MAX { format!("… ({} bytes)", body.len()) } else { String::new() };
+    format!("{text:?}{more}")
+}
 
 /// At most `max` characters of `text`, with a note of how much was cut.
 pub fn capped(text: String, max: usize) -> String {
@@ -35,7 +47,7 @@ pub fn body_text(body: &[u8], redactor: &Redactor) -> String {
     }
     match std::str::from_utf8(body) {
         Ok(text) => {
-            let text = redactor.redact(text).into_owned();
+            let text = visible(&redactor.redact(text)).into_owned();
             if text.chars().count() <= BODY_SHOWN {
                 return text;
             }
@@ -67,11 +79,17 @@ pub fn request_text(req: &SentRequest, redactor: &Redactor) -> String {
     redactor.redact(&request).into_owned()
 }
 
-/// The response as received, redacted.
+/// The response as received: redacted, made visible, each header value capped
+/// at [`HEADER_SHOWN`] characters and at most [`HEADERS_SHOWN`] headers shown.
 pub fn response_text(resp: &Response, redactor: &Redactor) -> String {
     let mut response = format!("{}\n", resp.status);
-    for (name, value) in &resp.headers {
-        response.push_str(&format!("{name}: {value}\n"));
+    for (name, value) in resp.headers.iter().take(HEADERS_SHOWN) {
+        let line = lines::shown(&format!("{name}: {value}"), redactor, HEADER_SHOWN);
+        response.push_str(&line.replace('\n', " "));
+        response.push('\n');
+    }
+    if resp.headers.len() > HEADERS_SHOWN {
+        response.push_str(&format!("… ({} more headers not shown)\n", resp.headers.len() - HEADERS_SHOWN));
     }
     response.push('\n');
     response.push_str(&body_text(&resp.body, redactor));
@@ -83,7 +101,7 @@ pub fn exchange(req: &SentRequest, answer: Result<&Response, &TransportError>, r
     let mut out = String::from("request:\n");
     out.push_str(&indent(&request_text(req, redactor)));
     match answer {
-        Err(e) => out.push_str(&format!("no usable response: {}\n", finding_text_of(&e.to_string(), redactor))),
+        Err(e) => out.push_str(&format!("no usable response: {}\n", lines::shown(&e.to_string(), redactor, lines::FINDING_SHOWN))),
         Ok(resp) => {
             out.push_str("response:\n");
             out.push_str(&indent(&response_text(resp, redactor)));
@@ -92,13 +110,9 @@ pub fn exchange(req: &SentRequest, answer: Result<&Response, &TransportError>, r
     out
 }
 
-fn finding_text_of(text: &str, redactor: &Redactor) -> String {
-    capped(redactor.redact(text).into_owned(), FINDING_SHOWN)
-}
-
 /// One finding as text, redacted and capped.
 pub fn finding_text(finding: &Finding, redactor: &Redactor) -> String {
-    finding_text_of(&finding.to_string(), redactor)
+    lines::finding(finding, redactor).plain()
 }
 
 /// How a text is shown: plain, or colored for a terminal.
@@ -110,85 +124,14 @@ pub enum Style {
     Color,
 }
 
-/// What a line of a rendered finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mark {
-    Plain,
-    Removed,
-    Added,
-}
-
-/// The lines of `finding` as its text shows them, each marked from the
-/// finding's values: a diff's removed and added lines, and the rest.
-fn marked_lines(finding: &Finding, indent: &str, out: &mut Vec<(Mark, String)>) {
-    let plain = |out: &mut Vec<(Mark, String)>, line: &str| out.push((Mark::Plain, format!("{indent}{line}")));
-    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    match finding {
-        Finding::Message { expected, actual } => {
-            plain(out, &finding.headline());
-            diff_lines(expected, actual, indent, out);
-        }
-        Finding::Echo { expected, actual } => {
-            plain(out, &finding.headline());
-            diff_lines(&pretty(expected), &pretty(actual), indent, out);
-        }
-        Finding::NoAlternative { alternatives } => {
-            plain(out, &finding.headline());
-            for (i, (summary, inner)) in alternatives.iter().enumerate() {
-                plain(out, &format!("  answer {} ({summary}):", i + 1));
-                for f in inner {
-                    marked_lines(f, &format!("{indent}    "), out);
-                }
-            }
-        }
-        other => other.to_string().lines().for_each(|line| plain(out, line)),
-    }
-}
-
-/// The unified diff of [`crate::result::text_diff`], line by line, each
-/// change marked by its tag.
-fn diff_lines(expected: &str, actual: &str, indent: &str, out: &mut Vec<(Mark, String)>) {
-    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
-    let diff = similar::TextDiff::from_lines(&expected, &actual);
-    for (i, hunk) in diff.unified_diff().context_radius(3).iter_hunks().enumerate() {
-        if i == 0 {
-            out.push((Mark::Plain, format!("{indent}--- expected")));
-            out.push((Mark::Plain, format!("{indent}+++ actual")));
-        }
-        out.push((Mark::Plain, format!("{indent}{}", hunk.header())));
-        for change in hunk.iter_changes() {
-            let mark = match change.tag() {
-                similar::ChangeTag::Delete => Mark::Removed,
-                similar::ChangeTag::Insert => Mark::Added,
-                similar::ChangeTag::Equal => Mark::Plain,
-            };
-            let value = change.value();
-            out.push((mark, format!("{indent}{}{}", change.tag(), value.strip_suffix('\n').unwrap_or(value))));
-        }
-    }
-}
-
-/// One finding as text in `style`: redacted and capped as [`finding_text`], and
+/// One finding as text in `style`: the same lines, redacted and capped alike,
 /// with [`Style::Color`] its diff lines colored.
 pub fn finding_text_styled(finding: &Finding, redactor: &Redactor, style: Style) -> String {
-    if style == Style::Plain {
-        return finding_text(finding, redactor);
+    let marked = lines::finding(finding, redactor);
+    match style {
+        Style::Plain => marked.plain(),
+        Style::Color => marked.colored(),
     }
-    let mut lines = Vec::new();
-    marked_lines(finding, "", &mut lines);
-    let text: Vec<&str> = lines.iter().map(|(_, line)| line.as_str()).collect();
-    let shown = finding_text_of(&text.join("\n"), redactor);
-    let marks = lines.iter().map(|(mark, _)| *mark).chain(std::iter::repeat(Mark::Plain));
-    let painted: Vec<String> = shown
-        .lines()
-        .zip(marks)
-        .map(|(line, mark)| match mark {
-            Mark::Plain => line.to_owned(),
-            Mark::Removed => format!("\x1b[31m{line}\x1b[0m"),
-            Mark::Added => format!("\x1b[32m{line}\x1b[0m"),
-        })
-        .collect();
-    painted.join("\n")
 }
 
 /// The findings as a list.
@@ -250,6 +193,7 @@ pub fn case_text_styled(result: &CaseResult, redactor: &Redactor, style: Style) 
 
 #[cfg(test)]
 mod tests {
+    use crate::report::lines::FINDING_SHOWN;
     use super::*;
     use crate::exchange::TransportKind;
     use crate::result::test_support;
@@ -338,7 +282,7 @@ mod tests {
         }
         let colored = finding_text_styled(&message, &redactor, Style::Color);
         assert!(colored.contains("\n\x1b[31m-Agent Id exceeds 11 digits\x1b[0m\n\x1b[32m+Agent Id exceeds 11 digit\x1b[0m"), "{colored:?}");
-        assert!(colored.starts_with("message differs:\n--- expected\n+++ actual\n@@ -1 +1 @@\n"), "{colored:?}");
+        assert!(colored.starts_with("message: expected \"Agent Id exceeds 11 digits\", got \"Agent Id exceeds 11 digit\"\n--- expected\n+++ actual\n@@ -1 +1 @@\n"), "{colored:?}");
         let nested = finding_text_styled(&nested, &redactor, Style::Color);
         assert!(nested.contains("\x1b[31m    -Agent Id exceeds 11 digits\x1b[0m"), "{nested:?}");
         assert!(nested.contains("\x1b[32m    +  \"/to/telephoneNumber\": null\x1b[0m"), "{nested:?}");
