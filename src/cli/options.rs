@@ -95,6 +95,9 @@ pub struct ReportArgs {
     /// Also write a self-contained HTML report there
     #[arg(long, env = "VCC_HTML", value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write a TAP (version 14) report there
+    #[arg(long, env = "VCC_TAP", value_name = "FILE")]
+    pub tap: Option<PathBuf>,
     /// Print each selected case as a curl command (the token as $VCC_TOKEN) and send nothing
     #[arg(long, env = "VCC_DRY_RUN", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
     pub dry_run: bool,
@@ -108,7 +111,8 @@ impl ReportArgs {
     pub fn outputs(&self) -> Vec<Output> {
         let junit = self.junit.clone().map(Output::Junit);
         let html = self.html.clone().map(Output::Html);
-        junit.into_iter().chain(html).collect()
+        let tap = self.tap.clone().map(Output::Tap);
+        junit.into_iter().chain(html).chain(tap).collect()
     }
 }
 

@@ -15,6 +15,7 @@ pub mod junit;
 pub mod libtest;
 pub mod lines;
 pub mod matrix;
+pub mod tap;
 pub mod text;
 pub mod visible;
 
@@ -31,6 +32,8 @@ pub enum Output {
     Junit(PathBuf),
     /// `--html FILE`: one self-contained page.
     Html(PathBuf),
+    /// `--tap FILE`: TAP version 14.
+    Tap(PathBuf),
 }
 
 /// Why a report could not be written.
@@ -51,6 +54,7 @@ impl Output {
         match self {
             Output::Junit(_) => "--junit",
             Output::Html(_) => "--html",
+            Output::Tap(_) => "--tap",
         }
     }
 
@@ -59,12 +63,13 @@ impl Output {
         match self {
             Output::Junit(_) => "JUnit",
             Output::Html(_) => "HTML",
+            Output::Tap(_) => "TAP",
         }
     }
 
     pub fn path(&self) -> &Path {
         match self {
-            Output::Junit(path) | Output::Html(path) => path,
+            Output::Junit(path) | Output::Html(path) | Output::Tap(path) => path,
         }
     }
 
@@ -85,6 +90,7 @@ impl Output {
                 junit::render(outcome).map_err(|e| ReportError::Render { what: self.what(), reason: e.to_string() })
             }
             Output::Html(_) => Ok(html::render(outcome, matrix)),
+            Output::Tap(_) => Ok(tap::render(outcome)),
         }
     }
 
