@@ -99,8 +99,8 @@ pub enum Error {
     #[error("under cargo nextest every case runs in its own process, so --require-complete \
              (VCC_REQUIRE_COMPLETE) cannot see the whole contract: gate the release with the `run` command")]
     CompleteUnderNextest,
-    #[error("under cargo nextest every case runs in its own process, so --junit/--html (VCC_JUNIT, \
-             VCC_HTML) would be overwritten case by case: use nextest's JUnit output instead \
+    #[error("under cargo nextest every case runs in its own process, so report files (--junit, --html, --tap; VCC_JUNIT, \
+             VCC_HTML, VCC_TAP) would be overwritten case by case: use nextest's JUnit output instead \
              (`cargo nextest run --profile ci --test conformance`, see .config/nextest.toml)")]
     ReportsUnderNextest,
     #[error(transparent)]
