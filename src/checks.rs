@@ -195,6 +195,13 @@ pub fn self_link(path: &str, body: &Value) -> Vec<Finding> {
     }
 }
 
+/// An id an earlier case of the run already got.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The case that got it first.
+    pub earlier: String,
+}
+
 /// The call ids the 201s of one run have carried, each with the case that got
 /// it first: every created call must get its own id. One per run (and, in the
 /// self-test, one per server); shared by the cases in flight.
@@ -205,10 +212,10 @@ pub struct SeenIds {
 
 impl SeenIds {
     /// Records that `case_name` got `id`; `Err` names the case that got it earlier.
-    pub fn claim(&self, id: &str, case_name: &str) -> Result<(), String> {
+    pub fn claim(&self, id: &str, case_name: &str) -> Result<(), Claimed> {
         let mut ids = self.ids.lock().unwrap_or_else(PoisonError::into_inner);
         match ids.get(id) {
-            Some(earlier) => Err(earlier.clone()),
+            Some(earlier) => Err(Claimed { earlier: earlier.clone() }),
             None => {
                 ids.insert(id.to_owned(), case_name.to_owned());
                 Ok(())
@@ -227,7 +234,7 @@ pub fn identity(seen: &SeenIds, case_name: &str, resp: &Response) -> Vec<Finding
     let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else { return Vec::new() };
     let Some(id) = body.get("id").and_then(Value::as_str) else { return Vec::new() };
     let mut findings = Vec::new();
-    if let Err(earlier) = seen.claim(id, case_name) {
+    if let Err(Claimed { earlier }) = seen.claim(id, case_name) {
         findings.push(Finding::ReusedId { id: id.to_owned(), earlier });
     }
     for href in self_hrefs(&body) {

@@ -19,9 +19,14 @@ pub fn known(cmd: &clap::Command) -> BTreeSet<String> {
     names
 }
 
+/// A known setting that is set but empty.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is set but empty: give it a value or unset it (an empty setting is not taken as absent)")]
+pub struct EmptySetting(pub String);
+
 /// Checks the environment: an error for a known variable set but empty, and
 /// a warning for each unknown `VCC_*` name.
-pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTreeSet<String>) -> Result<Vec<String>, String> {
+pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTreeSet<String>) -> Result<Vec<String>, EmptySetting> {
     let mut warnings = Vec::new();
     for (name, value) in vars {
         let name = name.to_string_lossy();
@@ -30,9 +35,7 @@ pub fn check(vars: impl IntoIterator<Item = (OsString, OsString)>, known: &BTree
         }
         if known.contains(name.as_ref()) {
             if value.is_empty() {
-                return Err(format!(
-                    "{name} is set but empty: give it a value or unset it (an empty setting is not taken as absent)"
-                ));
+                return Err(EmptySetting(name.into_owned()));
             }
         } else {
             let hint = closest(&name, known.iter().map(String::as_str)).map(|c| format!("; did you mean {c}?")).unwrap_or_default();
@@ -56,7 +59,7 @@ mod tests {
 
     #[test]
     fn an_empty_setting_is_an_error_that_names_it() {
-        let err = check(env(&[("PATH", ""), ("VCC_BASE_URL", "")]), &known()).unwrap_err();
+        let err = check(env(&[("PATH", ""), ("VCC_BASE_URL", "")]), &known()).unwrap_err().to_string();
         assert!(err.starts_with("VCC_BASE_URL is set but empty"), "{err}");
         assert!(check(env(&[("VCC_BASE_URL", "http://h"), ("OTHER", "")]), &known()).unwrap().is_empty());
     }

@@ -57,7 +57,7 @@ pub fn check_environment(cmd: &clap::Command) -> Result<(), ExitCode> {
             }
             Ok(())
         }
-        Err(e) => Err(fail(&e)),
+        Err(e) => Err(fail(&e.to_string())),
     }
 }
 

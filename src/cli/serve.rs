@@ -66,9 +66,10 @@ pub struct ServeArgs {
     /// Account state to serve (YAML or JSON) instead of the built-in fixture
     #[arg(long, value_name = "FILE")]
     pub fixture: Option<PathBuf>,
-    /// Deviate from the contract on purpose, for self-tests (`--fault list` names and describes them)
-    #[arg(long, value_name = "NAME")]
-    pub fault: Option<String>,
+    /// Deviate from the contract on purpose, for self-tests (`--fault list` names and describes them);
+    /// one at a time
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub fault: Vec<String>,
     /// Threads serving requests (1: a single-threaded runtime)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: u16,
@@ -105,17 +106,38 @@ fn fail(message: impl fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Why `serve` cannot start with these options.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown fault `{name}`; the faults are: {}{}", names(), did_you_mean(.name))]
+    UnknownFault { name: String },
+    #[error(
+        "serve takes one --fault at a time (a server with several deviations could not tell which one a case \
+         caught), not {}",
+        .0.join(" and ")
+    )]
+    SeveralFaults(Vec<String>),
+    #[error("--token-key: {0}")]
+    TokenKey(String),
+}
+
+fn names() -> String {
+    Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn did_you_mean(name: &str) -> String {
+    crate::suggest::closest(name, Fault::ALL.iter().map(|f| f.name())).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default()
+}
+
 /// The settings the options describe, or why they cannot be used.
-fn settings(args: &ServeArgs) -> Result<Settings, String> {
-    let fault = match args.fault.as_deref() {
-        None => None,
-        Some(name) => Some(Fault::from_name(name).ok_or_else(|| {
-            let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-            format!("unknown fault `{name}`; the faults are: {}", names.join(", "))
-        })?),
+fn settings(args: &ServeArgs) -> Result<Settings, Error> {
+    let fault = match args.fault.as_slice() {
+        [] => None,
+        [name] => Some(Fault::from_name(name).ok_or_else(|| Error::UnknownFault { name: name.clone() })?),
+        several => return Err(Error::SeveralFaults(several.to_vec())),
     };
     let token_key = match &args.token_key {
-        Some(secret) => TokenKey::from_secret(secret.as_bytes()).map_err(|e| format!("--token-key: {e}"))?,
+        Some(secret) => TokenKey::from_secret(secret.as_bytes()).map_err(Error::TokenKey)?,
         None => TokenKey::random(),
     };
     let limits = Limits {
@@ -128,7 +150,7 @@ fn settings(args: &ServeArgs) -> Result<Settings, String> {
 
 /// Runs `serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
-    if args.fault.as_deref() == Some("list") {
+    if args.fault.iter().any(|f| f == "list") {
         print!("{}", Fault::list());
         return ExitCode::SUCCESS;
     }
@@ -213,10 +235,15 @@ mod tests {
             serve: ServeArgs,
         }
         let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|c| c.serve);
-        let e = settings(&parse(&["--token-key", "short"]).unwrap()).err().unwrap();
+        let e = settings(&parse(&["--token-key", "short"]).unwrap()).err().unwrap().to_string();
         assert!(e.contains("--token-key") && e.contains("16 bytes") && !e.contains("short"), "{e}");
-        let e = settings(&parse(&["--fault", "nope"]).unwrap()).err().unwrap();
+        let e = settings(&parse(&["--fault", "nope"]).unwrap()).err().unwrap().to_string();
         assert!(e.contains("message-typo"), "{e}");
+        let e = settings(&parse(&["--fault", "message-typo", "--fault", "created-200"]).unwrap()).err().unwrap();
+        assert!(matches!(&e, Error::SeveralFaults(both) if both.len() == 2), "{e}");
+        assert!(e.to_string().contains("one --fault at a time") && e.to_string().contains("message-typo and created-200"), "{e}");
+        let e = settings(&parse(&["--fault", "mesage-typo"]).unwrap()).err().unwrap().to_string();
+        assert!(e.ends_with("(did you mean `message-typo`?)"), "{e}");
         let s = settings(&parse(&["--max-connections", "7", "--idle-timeout", "0.5", "--log"]).unwrap()).ok().unwrap();
         assert_eq!((s.limits.max_connections, s.limits.idle_timeout, s.log_requests), (7, Duration::from_millis(500), true));
         assert!(parse(&["--idle-timeout", "0"]).is_err());
