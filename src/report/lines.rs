@@ -7,7 +7,6 @@
 use crate::result::Finding;
 use crate::secrets::Redactor;
 
-use super::text::capped;
 use super::visible::visible;
 
 /// How much of one rendered finding is shown (a message diff of two huge texts).
@@ -81,6 +80,17 @@ fn raw(finding: &Finding, indent: &str, out: &mut Vec<(Mark, String)>) {
             }
         }
         _ => {}
+    }
+}
+
+/// At most `max` characters of `text`, with a note of how much was cut.
+pub fn capped(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let cut = text[at..].chars().count();
+            format!("{}… ({cut} more characters cut)", &text[..at])
+        }
     }
 }
 

@@ -28,17 +28,6 @@ pub fn preview(body: &[u8]) -> String {
     format!("{text:?}{more}")
 }
 
-/// At most `max` characters of `text`, with a note of how much was cut.
-pub fn capped(text: String, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text,
-        Some((at, _)) => {
-            let cut = text[at..].chars().count();
-            format!("{}… ({cut} more characters cut)", &text[..at])
-        }
-    }
-}
-
 /// A body as shown in a report: redactor scrubbed first, then shortened (the other
 /// way round could cut a secret in two and leave its start showing).
 pub fn body_text(body: &[u8], redactor: &Redactor) -> String {
@@ -246,7 +235,7 @@ mod tests {
         let text = finding_text(&huge, &Redactor::new());
         assert!(text.chars().count() < FINDING_SHOWN + 100, "{}", text.len());
         assert!(text.ends_with("more characters cut)"), "{}", &text[text.len() - 80..]);
-        assert_eq!(capped("short".into(), 10), "short");
+        assert_eq!(lines::capped("short".into(), 10), "short");
     }
 
     /// The text without its ANSI color sequences.
