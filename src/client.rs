@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::auth::{Auth, Credentials, TokenError, TokenSource};
 use crate::exchange::{Response, TransportError, TransportKind};
+use crate::proxy::ProxyChoice;
 use crate::secrets::{Redactor, Secret};
 use crate::suite::Request;
 
@@ -28,6 +29,8 @@ pub struct Client {
     timeout: Duration,
     /// The least time between two requests, and when the next may start.
     pacing: Option<(Duration, tokio::sync::Mutex<tokio::time::Instant>)>,
+    /// How it reaches the network (kept for the token endpoint's client).
+    network: Network,
 }
 
 /// Why a client could not be made.
@@ -43,6 +46,8 @@ pub enum ClientError {
     Credentials,
     #[error("could not build the HTTP client: {0}")]
     Build(String),
+    #[error("the proxy {url} (from {from}) cannot be used: {reason}")]
+    Proxy { url: String, from: String, reason: String },
 }
 
 /// Checks a base URL: absolute http(s), no query or fragment. Returns it without
@@ -71,16 +76,23 @@ fn is_https(url: &str) -> bool {
     url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
-/// The HTTP client: no redirects, bounded in time, kept-alive connections. The
-/// platform's TLS roots are loaded only when `tls` (reading them is most of the
-/// start-up time of a run against plain http, such as the embedded server).
-fn http_client(timeout: Duration, tls: bool) -> Result<reqwest::Client, ClientError> {
-    http_client_resolving(timeout, tls, &[])
+/// How requests reach the network: host names sent to fixed addresses (curl's
+/// `--resolve`), and the proxy choice ([`crate::proxy`]).
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+    pub proxy: ProxyChoice,
 }
 
-/// The same, with host names sent to fixed addresses (curl's `--resolve`).
-fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::net::SocketAddr)]) -> Result<reqwest::Client, ClientError> {
+/// The HTTP client for requests to `url`: no redirects, bounded in time,
+/// kept-alive connections, through the proxy `network` chooses for `url` (or
+/// none). The platform's TLS roots are loaded only for an https URL (reading
+/// them is most of the start-up time of a run against plain http, such as the
+/// embedded server).
+fn http_client(timeout: Duration, url: &str, network: &Network) -> Result<reqwest::Client, ClientError> {
     install_crypto();
+    let tls = is_https(url);
+    let resolve = &network.resolve;
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
@@ -93,26 +105,29 @@ fn http_client_resolving(timeout: Duration, tls: bool, resolve: &[(String, std::
     for (host, addr) in resolve {
         builder = builder.resolve(host, *addr);
     }
+    builder = match crate::proxy::from_process(url, &network.proxy) {
+        None => builder.no_proxy(),
+        Some(proxy) => {
+            let bad = |e: reqwest::Error| ClientError::Proxy { url: proxy.shown(), from: proxy.from.clone(), reason: chain(&e) };
+            builder.proxy(reqwest::Proxy::all(&proxy.url).map_err(bad)?)
+        }
+    };
     builder.build().map_err(|e| ClientError::Build(chain(&e)))
 }
 
 impl Client {
+    /// A client that reaches `base_url` directly.
     pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> Result<Client, ClientError> {
-        Client::resolving(base_url, token, timeout, &[])
+        Client::on(base_url, token, timeout, Network { proxy: ProxyChoice::Off, ..Network::default() })
     }
 
-    /// A client whose requests to the named hosts go to the given addresses.
-    pub fn resolving(
-        base_url: &str,
-        token: Option<Secret>,
-        timeout: Duration,
-        resolve: &[(String, std::net::SocketAddr)],
-    ) -> Result<Client, ClientError> {
+    /// A client that reaches `base_url` as `network` says (fixed addresses, a proxy).
+    pub fn on(base_url: &str, token: Option<Secret>, timeout: Duration, network: Network) -> Result<Client, ClientError> {
         let base = parse_base_url(base_url)?;
-        let http = http_client_resolving(timeout, is_https(&base), resolve)?;
+        let http = http_client(timeout, &base, &network)?;
         let redactor = Redactor::of(&token);
         let auth = token.map_or(Auth::None, Auth::Static);
-        Ok(Client { http, base, auth, redactor, timeout, pacing: None })
+        Ok(Client { http, base, auth, redactor, timeout, pacing: None, network })
     }
 
     /// Hides this client's secrets (and the tokens it fetches from now on)
@@ -155,12 +170,10 @@ impl Client {
 
     /// Fetches tokens with these client credentials instead of a static token.
     pub fn with_client_credentials(mut self, credentials: Credentials) -> Client {
-        // A plain-http base has a client without TLS roots; an https token URL needs them.
-        // Should building that client fail, the plain one reports the TLS error on the fetch.
-        let http = match is_https(&credentials.token_url) && !is_https(&self.base) {
-            true => http_client(self.timeout, true).unwrap_or_else(|_| self.http.clone()),
-            false => self.http.clone(),
-        };
+        // The token endpoint gets a client of its own: it may need TLS roots the
+        // base's does not, or another proxy. Should building it fail, the base's
+        // client reports the error on the fetch.
+        let http = http_client(self.timeout, &credentials.token_url, &self.network).unwrap_or_else(|_| self.http.clone());
         let source = TokenSource::new(credentials, http, self.timeout, self.redactor.clone());
         self.auth = Auth::ClientCredentials(source);
         self
@@ -308,7 +321,7 @@ mod tests {
     fn tls_roots_are_for_https_only() {
         assert!(is_https("https://emea.example.com") && is_https("HTTPS://h"));
         assert!(!is_https("http://127.0.0.1:8080") && !is_https("http"));
-        assert!(http_client(Duration::from_secs(1), false).is_ok());
+        assert!(http_client(Duration::from_secs(1), "http://127.0.0.1:9", &Network::default()).is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use clap::parser::ValueSource;
 use crate::auth::{CredentialsError, Region};
 use crate::exec::SuiteSettings;
 use crate::exec::target::{AuthChoice, TargetSettings};
+use crate::proxy::ProxyChoice;
 use crate::report::Output;
 use crate::secrets::{Secret, SecretError};
 
@@ -61,6 +62,13 @@ pub struct TargetArgs {
     /// Send requests for HOST:PORT to ADDR instead of what DNS says, as curl's --resolve (repeatable)
     #[arg(long, env = "VCC_RESOLVE", value_name = "HOST:PORT:ADDR", value_parser = parse_resolve, value_delimiter = ',')]
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Reach the deployment through this HTTP proxy [default: as curl, from https_proxy/HTTPS_PROXY,
+    /// http_proxy, ALL_PROXY and NO_PROXY; never for loopback]
+    #[arg(long, env = "VCC_PROXY", value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Reach the deployment directly, whatever the proxy variables say
+    #[arg(long, env = "VCC_NO_PROXY", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
+    pub no_proxy: bool,
     /// Per-request timeout in seconds
     #[arg(long, env = "VCC_TIMEOUT", value_name = "SECS", value_parser = parse_timeout, default_value = "10")]
     pub timeout: Duration,
@@ -220,6 +228,11 @@ impl TargetArgs {
             timeout: self.timeout,
             max_rps: self.max_rps,
             resolve: self.resolve.clone(),
+            proxy: match (&self.proxy, self.no_proxy) {
+                (_, true) => ProxyChoice::Off,
+                (Some(url), false) => ProxyChoice::Url(url.clone()),
+                (None, false) => ProxyChoice::FromEnvironment,
+            },
             allow_real_calls: self.allow_real_calls,
         })
     }

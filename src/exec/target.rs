@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::auth::{self, Credentials, CredentialsError, TokenError};
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, Network};
+use crate::proxy::{Proxy, ProxyChoice};
 use crate::exchange::TransportKind;
 use crate::exec::plan::{is_loopback_target, pacing};
 use crate::secrets::{Redactor, Secret};
@@ -39,6 +40,8 @@ pub struct TargetSettings {
     pub max_rps: Option<f64>,
     /// Host names sent to fixed addresses (`--resolve HOST:PORT:ADDR`).
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Whether (and through which proxy) a deployment is reached.
+    pub proxy: ProxyChoice,
     pub allow_real_calls: bool,
 }
 
@@ -50,6 +53,7 @@ impl Default for TargetSettings {
             timeout: DEFAULT_TIMEOUT,
             max_rps: None,
             resolve: Vec::new(),
+            proxy: ProxyChoice::default(),
             allow_real_calls: false,
         }
     }
@@ -83,12 +87,18 @@ pub enum TargetError {
     TokenUrl(String),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
+    /// `--resolve` names the target's host, which a proxy resolves itself.
+    #[error(
+        "--resolve {host} cannot be honoured: the target is reached through the proxy {proxy} (from {from}), \
+         which resolves the host itself; give --no-proxy (VCC_NO_PROXY) to connect directly, or drop --resolve"
+    )]
+    ResolveThroughProxy { host: String, proxy: String, from: String },
     /// No bearer token could be had from the token endpoint.
     #[error("{error}")]
     Token { base: String, error: TokenError },
     /// The pre-flight request got no usable answer.
-    #[error("the target {base} cannot be tested: {}{}\n  detail: {detail}", what(*.kind), hint(*.kind))]
-    Unreachable { base: String, kind: TransportKind, detail: String },
+    #[error("the target {base} cannot be tested{}: {}{}\n  detail: {detail}", through(.proxy), what(*.kind), hint(*.kind))]
+    Unreachable { base: String, proxy: Option<Proxy>, kind: TransportKind, detail: String },
     /// The pre-flight request's token was refused.
     #[error(
         "the target {base} refused the token: it answered {status} to a request with it; check --token \
@@ -98,6 +108,15 @@ pub enum TargetError {
     /// The target wants a token and none was given.
     #[error("the target {base} answered {status} to a request without a token: give --token (VCC_TOKEN) or client credentials")]
     NoToken { base: String, status: u16 },
+}
+
+/// The lowercase host of a URL, as `--resolve` names it.
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.host_str().map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+}
+
+fn through(proxy: &Option<Proxy>) -> String {
+    proxy.as_ref().map(|p| format!(" through the proxy {} (from {}; is it up? --no-proxy connects directly)", p.shown(), p.from)).unwrap_or_default()
 }
 
 fn what(kind: TransportKind) -> &'static str {
@@ -119,9 +138,18 @@ impl TargetSettings {
     /// What is tested, before it is opened: the base URL, or the embedded server.
     pub fn describe(&self) -> String {
         match &self.base_url {
-            Some(base) => format!("{} (deployment)", base.trim_end_matches('/')),
+            Some(base) => describe_deployment(base, crate::proxy::from_process(base, &self.proxy).as_ref()),
             None => "embedded reference server".into(),
         }
+    }
+}
+
+/// A deployment as every output names it, with the proxy it is reached through.
+fn describe_deployment(base: &str, proxy: Option<&Proxy>) -> String {
+    let base = base.trim_end_matches('/');
+    match proxy {
+        None => format!("{base} (deployment)"),
+        Some(proxy) => format!("{base} (deployment, through the proxy {} from {})", proxy.shown(), proxy.from),
     }
 }
 
@@ -132,6 +160,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Target {
     pub client: Client,
     pub embedded: bool,
+    /// The proxy the target is reached through, if any.
+    pub proxy: Option<Proxy>,
     /// Whether cases that may place a call are held back.
     pub guard_real_calls: bool,
 }
@@ -152,8 +182,14 @@ impl Target {
             AuthChoice::None if embedded => Some(Secret::new(EMBEDDED_TOKEN)),
             _ => None,
         };
-        let client = Client::resolving(&base, token, settings.timeout, &settings.resolve)?
-            .with_pacing(pacing(settings.max_rps, &base));
+        let proxy = crate::proxy::from_process(&base, &settings.proxy);
+        if let Some(proxy) = &proxy
+            && let Some((host, _)) = settings.resolve.iter().find(|(host, _)| host_of(&base).is_some_and(|h| h == *host))
+        {
+            return Err(TargetError::ResolveThroughProxy { host: host.clone(), proxy: proxy.shown(), from: proxy.from.clone() });
+        }
+        let network = Network { resolve: settings.resolve.clone(), proxy: settings.proxy.clone() };
+        let client = Client::on(&base, token, settings.timeout, network)?.with_pacing(pacing(settings.max_rps, &base));
         let client = match &settings.auth {
             AuthChoice::ClientCredentials { id, secret, token_url, scope } => {
                 let token_url =
@@ -164,7 +200,7 @@ impl Target {
             _ => client,
         };
         let guard_real_calls = settings.guards_real_calls();
-        Ok(Target { client, embedded, guard_real_calls })
+        Ok(Target { client, embedded, proxy, guard_real_calls })
     }
 
     /// Hides this target's secrets with `redactor` too (both sides of `diff`).
@@ -178,7 +214,7 @@ impl Target {
         if self.embedded {
             format!("embedded reference server ({})", self.client.base())
         } else {
-            format!("{} (deployment)", self.client.base())
+            describe_deployment(self.client.base(), self.proxy.as_ref())
         }
     }
 
@@ -200,7 +236,12 @@ impl Target {
             json: None,
         };
         match self.client.send(&request).await {
-            Err(e) => Err(TargetError::Unreachable { base, kind: e.kind, detail: self.client.redactor().redact(&e.detail).into_owned() }),
+            Err(e) => Err(TargetError::Unreachable {
+                base,
+                proxy: self.proxy.clone(),
+                kind: e.kind,
+                detail: self.client.redactor().redact(&e.detail).into_owned(),
+            }),
             Ok(resp) if resp.status == 401 || resp.status == 403 => Err(if self.client.auth().is_some() {
                 TargetError::TokenRefused { base, status: resp.status }
             } else {

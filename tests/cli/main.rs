@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod proxy;
 mod command_line;
 mod cargo_habits;
 mod verdict;

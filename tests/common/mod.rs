@@ -83,7 +83,9 @@ pub fn vcc_command(bin: &str) -> std::process::Command {
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
         // Under nextest, `run` refuses report files: our tests are not its cases.
-        if name_text.starts_with("VCC_") || name_text.starts_with("NEXTEST") {
+        // Nor a proxy of the machine's (tests/cli/proxy.rs sets its own).
+        let proxy = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"].iter().any(|p| name_text.eq_ignore_ascii_case(p));
+        if name_text.starts_with("VCC_") || name_text.starts_with("NEXTEST") || proxy {
             cmd.env_remove(name);
         }
     }
