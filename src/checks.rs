@@ -93,6 +93,15 @@ fn check_any_of(alternatives: &[Expectation], req: &Request, resp: &Response, sc
     vec![Finding::NoAlternative { alternatives: report }]
 }
 
+/// What an expectation accepts, in a few words: `201`, `400 "<message>"`, or
+/// `one of: …` for alternatives.
+pub fn describe(expect: &Expect) -> String {
+    match expect {
+        Expect::One(one) => summary(one),
+        Expect::AnyOf(all) => format!("one of: {}", all.iter().map(summary).collect::<Vec<_>>().join("; ")),
+    }
+}
+
 fn summary(expect: &Expectation) -> String {
     let statuses: Vec<String> = expect.status.as_slice().iter().map(u16::to_string).collect();
     match &expect.message {

@@ -216,7 +216,8 @@ fn try_run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> Resul
     let suite = exec::load(&args.suite.settings())?;
     if args.reports.dry_run || args.reports.export_hurl.is_some() {
         let (redactor, hurl) = (target.auth.redactor(), args.reports.export_hurl.as_deref());
-        report::export::export(&suite.cases, &selection, target.base_url.as_deref(), &redactor, args.reports.dry_run, hurl)?;
+        let spec = RunSpec::new(target, suite, selection);
+        report::export::export(&spec.plan(), spec.target.base_url.as_deref(), &redactor, args.reports.dry_run, hurl)?;
         return Ok(ExitCode::SUCCESS);
     }
     check_selection(args, &suite, &selection, empty)?;

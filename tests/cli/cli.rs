@@ -283,6 +283,29 @@ fn dry_run_prints_curl_and_sends_nothing() {
     assert!(!DRY_RUN_CONNECTED.load(std::sync::atomic::Ordering::SeqCst), "--dry-run connected to the server");
 }
 
+/// `--dry-run` against a deployment off loopback prints what `run` would do:
+/// each command says what its case expects, and the cases `run` would hold
+/// back (they may place a real call) are commented out with the reason, so
+/// that running the whole output places no call.
+#[test]
+fn dry_run_says_what_each_case_expects_and_comments_out_what_run_would_hold_back() {
+    let shipped = vcc_conformance::exec::load_shipped().unwrap().cases;
+    let calls = shipped.iter().filter(|c| c.may_place_call()).count();
+    assert!(calls > 0);
+    let out = run(&["--base-url", "https://deployment.test", "--token", "canary-dry-run-token", "--dry-run"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let live = all.lines().filter(|l| l.starts_with("curl ")).count();
+    let commented = all.lines().filter(|l| l.starts_with("# curl ")).count();
+    assert_eq!((live, commented), (shipped.len() - calls, calls), "{all}");
+    assert_eq!(all.matches("# held back: ").count(), calls, "{all}");
+    let headings = all.lines().filter(|l| l.starts_with("# ") && l.contains(" expects ")).count();
+    assert_eq!(headings, shipped.len(), "every case says what it expects: {all}");
+    assert!(all.contains(") expects 400 \"Agent Id exceeds 11 digits\"\n"), "{all}");
+    let allowed = run(&["--base-url", "https://deployment.test", "--token", "canary-dry-run-token", "--dry-run", "--allow-real-calls"]);
+    assert_eq!(text(&allowed).lines().filter(|l| l.starts_with("curl ")).count(), shipped.len());
+}
+
 /// A deployment's base URL and the `--resolve` that sends it to loopback.
 struct Remote(String, String);
 
