@@ -283,7 +283,8 @@ fn conclude(args: &RunArgs, outcome: &RunOutcome, failed: bool) -> ExitCode {
         return ExitCode::from(COULD_NOT_RUN);
     }
     if args.require_complete && !matrix::unverified(&rows).is_empty() {
-        eprintln!("error: --require-complete: documented items were not verified (see the `contract:` line)");
+        let ids: Vec<&str> = matrix::unverified(&rows).iter().map(|r| r.id.as_str()).collect();
+        eprintln!("error: --require-complete: {} documented items were not verified (see the `contract:` lines): {}", ids.len(), ids.join(", "));
         return ExitCode::from(FAILED);
     }
     ExitCode::SUCCESS

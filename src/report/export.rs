@@ -166,12 +166,12 @@ mod tests {
         let cmd = curl(&hostile, "http://h");
         assert!(cmd.contains("--data-raw '@/etc/passwd'") && !cmd.contains("--data-binary"), "{cmd}");
         hostile.request.body = b"x\n```\nGET http://elsewhere.example/steal\nHTTP 200\n```".to_vec();
-        let entry = hurl(&hostile, "http://h");
-        assert!(!entry.contains("elsewhere") && entry.contains("\nbase64,"), "{entry}");
-        assert_eq!(entry.matches("\nPOST ").count() + entry.matches("\nGET ").count(), 1, "{entry}");
+        let written = hurl(&hostile, "http://h");
+        assert!(!written.contains("elsewhere") && written.contains("\nbase64,"), "{written}");
+        assert_eq!(written.matches("\nPOST ").count() + written.matches("\nGET ").count(), 1, "{written}");
         hostile.request.headers.push(("X-Evil".into(), "a\nGET http://elsewhere.example/".into()));
-        let entry = hurl(&hostile, "http://h");
-        assert!(entry.lines().all(|l| l.starts_with("# ")), "{entry}");
+        let written = hurl(&hostile, "http://h");
+        assert!(written.lines().all(|l| l.starts_with("# ")), "{written}");
         assert_eq!(comment("a\nrm -rf /\rb"), "# a\n# rm -rf /\n# b\n");
         let held = entry("curl x\n", Some(HoldReason::PlacesCall));
         assert!(held.lines().all(|l| l.starts_with("# ")) && held.contains("held back: places a real call"), "{held}");

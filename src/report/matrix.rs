@@ -38,10 +38,49 @@ impl std::fmt::Display for Gap {
 pub enum ItemVerdict {
     /// Every case that covers it ran and passed.
     Verified,
+    /// The selected cases that cover it ran and passed; the others were
+    /// filtered out (the user narrowed the run): named.
+    VerifiedInPart(Vec<Gap>),
     /// A case that covers it failed.
     Failed,
-    /// Some case that covers it did not run: why.
+    /// It was not verified: no case that covers it ran, or one was held back
+    /// or not run: why.
     NotVerified(Vec<Gap>),
+}
+
+/// Why an item counts as not verified, one reason an item, for the summary:
+/// the first that applies, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    HeldBack,
+    NotRun,
+    FilteredOut,
+    NoCase,
+}
+
+impl Reason {
+    fn of(gaps: &[Gap]) -> Reason {
+        let any = |want: fn(&Gap) -> bool| gaps.iter().any(want);
+        if any(|g| matches!(g, Gap::HeldBack(_))) {
+            Reason::HeldBack
+        } else if any(|g| matches!(g, Gap::NotRun(_))) {
+            Reason::NotRun
+        } else if any(|g| matches!(g, Gap::FilteredOut(_))) {
+            Reason::FilteredOut
+        } else {
+            Reason::NoCase
+        }
+    }
+
+    /// How the count reads, and how the list of items is headed.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Reason::HeldBack => ("held back", "not verified, held back because they may place a real call"),
+            Reason::NotRun => ("not run", "not verified, not run (the run was interrupted)"),
+            Reason::FilteredOut => ("filtered out", "not verified, filtered out"),
+            Reason::NoCase => ("with no case", "not verified, no case covers them"),
+        }
+    }
 }
 
 /// One row.
@@ -76,9 +115,12 @@ pub fn rows(items: &[Item], outcome: &RunOutcome) -> Vec<Row> {
             if covering.is_empty() {
                 gaps.push(Gap::NoCase);
             }
+            let passed = covering.iter().any(|r| r.passed());
+            let only_filtered = gaps.iter().all(|g| matches!(g, Gap::FilteredOut(_)));
             let verdict = match (failed, gaps.is_empty()) {
                 (true, _) => ItemVerdict::Failed,
                 (false, true) => ItemVerdict::Verified,
+                (false, false) if passed && only_filtered => ItemVerdict::VerifiedInPart(gaps),
                 (false, false) => ItemVerdict::NotVerified(gaps),
             };
             Row { id: item.id.clone(), what: item.what.clone(), verdict, cases: covering.iter().map(|r| r.case.name.clone()).collect() }
@@ -86,31 +128,48 @@ pub fn rows(items: &[Item], outcome: &RunOutcome) -> Vec<Row> {
         .collect()
 }
 
-/// The items not verified, for the summary line.
+/// The items the release gate (`--require-complete`) counts as not verified:
+/// not verified, or verified only in part.
 pub fn unverified(rows: &[Row]) -> Vec<&Row> {
-    rows.iter().filter(|r| matches!(r.verdict, ItemVerdict::NotVerified(_))).collect()
+    rows.iter().filter(|r| matches!(r.verdict, ItemVerdict::NotVerified(_) | ItemVerdict::VerifiedInPart(_))).collect()
 }
 
-/// The summary: how many documented items this run verified and failed, and
-/// which it did not verify and why (held back by the real-call guard: named;
-/// filtered out: counted).
+/// The summary: how many documented items this run verified (and how many of
+/// those only in part), how many failed, how many it did not verify and why,
+/// each item under one reason, so that the counts add up to the whole; then
+/// each list of items named.
 pub fn summary(rows: &[Row]) -> String {
-    let verified = rows.iter().filter(|r| r.verdict == ItemVerdict::Verified).count();
-    let failed = rows.iter().filter(|r| r.verdict == ItemVerdict::Failed).count();
-    let missing = unverified(rows);
-    let mut line = format!("contract: {verified} of {} documented items verified, {failed} failed", rows.len());
-    if missing.is_empty() {
-        return line;
+    let count = |want: fn(&ItemVerdict) -> bool| rows.iter().filter(|r| want(&r.verdict)).count();
+    let in_part: Vec<&str> =
+        rows.iter().filter(|r| matches!(r.verdict, ItemVerdict::VerifiedInPart(_))).map(|r| r.id.as_str()).collect();
+    let verified = count(|v| *v == ItemVerdict::Verified) + in_part.len();
+    let failed = count(|v| *v == ItemVerdict::Failed);
+    let mut line = format!("contract: {verified} of {} documented items verified", rows.len());
+    if !in_part.is_empty() {
+        let _ = write!(line, " ({} of them in part: some of their cases filtered out)", in_part.len());
     }
-    let why = |r: &Row, gap: fn(&Gap) -> bool| matches!(&r.verdict, ItemVerdict::NotVerified(g) if g.iter().any(gap));
-    let held: Vec<&str> = missing.iter().filter(|r| why(r, |g| matches!(g, Gap::HeldBack(_)))).map(|r| r.id.as_str()).collect();
-    let filtered = missing.iter().filter(|r| why(r, |g| matches!(g, Gap::FilteredOut(_)))).count();
-    let _ = write!(line, ", {} not verified", missing.len());
-    if filtered > 0 {
-        let _ = write!(line, " ({filtered} filtered out)");
+    let _ = write!(line, ", {failed} failed");
+    let mut lists: Vec<(Reason, Vec<&str>)> = Vec::new();
+    for row in rows {
+        if let ItemVerdict::NotVerified(gaps) = &row.verdict {
+            let reason = Reason::of(gaps);
+            match lists.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ids)) => ids.push(&row.id),
+                None => lists.push((reason, vec![&row.id])),
+            }
+        }
     }
-    if !held.is_empty() {
-        let _ = write!(line, "\nnot verified, held back because they may place a real call: {}", held.join(", "));
+    lists.sort_by_key(|(reason, _)| *reason as u8);
+    let missing: usize = lists.iter().map(|(_, ids)| ids.len()).sum();
+    if missing > 0 {
+        let counts: Vec<String> = lists.iter().map(|(reason, ids)| format!("{} {}", ids.len(), reason.words().0)).collect();
+        let _ = write!(line, ", {missing} not verified ({})", counts.join(", "));
+    }
+    for (reason, ids) in &lists {
+        let _ = write!(line, "\n{}: {}", reason.words().1, ids.join("; "));
+    }
+    if !in_part.is_empty() {
+        let _ = write!(line, "\nverified in part, some of their cases filtered out: {}", in_part.join("; "));
     }
     line
 }
@@ -122,6 +181,7 @@ pub fn to_json(rows: &[Row]) -> serde_json::Value {
             .map(|r| {
                 let (verdict, why) = match &r.verdict {
                     ItemVerdict::Verified => ("verified", vec![]),
+                    ItemVerdict::VerifiedInPart(gaps) => ("verified in part", gaps.iter().map(Gap::to_string).collect()),
                     ItemVerdict::Failed => ("failed", vec![]),
                     ItemVerdict::NotVerified(gaps) => ("not verified", gaps.iter().map(Gap::to_string).collect()),
                 };

@@ -111,6 +111,61 @@ fn the_summary_names_what_was_held_back_and_require_complete_fails_on_it() {
     assert!(text(&out).contains("contract: 32 of 32 documented items verified, 0 failed"), "{}", text(&out));
 }
 
+/// The `contract:` line and the lists after it: verified + failed + not
+/// verified = every documented item; the reasons add up to the not verified;
+/// every item not verified is named once, under one reason.
+fn check_contract_lines(all: &str) -> (usize, usize, usize) {
+    let line = all.lines().find(|l| l.starts_with("contract: ")).unwrap_or_else(|| panic!("{all}"));
+    let number = |text: &str| text.trim().split(' ').next().unwrap().parse::<usize>().unwrap_or_else(|_| panic!("{line}"));
+    let (verified, rest) = line["contract: ".len()..].split_once(" of ").unwrap();
+    let total = number(rest);
+    let failed = number(line.split(", ").find(|p| p.ends_with(" failed")).unwrap());
+    let (not_verified, reasons) = match line.split_once(" not verified (") {
+        Some((head, reasons)) => (number(head.rsplit(", ").next().unwrap()), reasons.trim_end_matches(')')),
+        None => (0, ""),
+    };
+    assert_eq!(number(verified) + failed + not_verified, total, "{line}");
+    let by_reason: usize = reasons.split(", ").filter(|r| !r.is_empty()).map(number).sum();
+    assert_eq!(by_reason, not_verified, "{line}");
+    let named: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("not verified, "))
+        .flat_map(|l| l.split_once(": ").unwrap().1.split("; "))
+        .collect();
+    assert_eq!(named.len(), not_verified, "each item not verified is named once: {all}");
+    let mut unique = named.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), named.len(), "{all}");
+    (number(verified), failed, not_verified)
+}
+
+#[test]
+fn the_contract_line_adds_up_and_names_every_item_it_did_not_verify() {
+    // A filter: the example's item is verified (in part: other cases cover it too), the rest named as filtered out.
+    let out = run(&["example-1"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(check_contract_lines(&all), (1, 0, 31), "{all}");
+    assert!(all.contains("verified in part, some of their cases filtered out: example-1\n"), "{all}");
+    assert!(all.contains("not verified, filtered out: example-2; example-3;"), "{all}");
+    // --exact beside held-back cases, off loopback: each item under one reason.
+    let served = Served::start(BIN, &[]);
+    let (base, resolve) = off_loopback(&served);
+    let off = ["--base-url", &base, "--resolve", &resolve, "--token", TOKEN, "--max-rps", "0"];
+    let exact = [&off[..], &["--exact", "examples::example-1-agent-to-number", "--exact", "examples::example-8-all-parameters-is-rejected"]].concat();
+    let all = text(&run(&exact));
+    let (verified, failed, missing) = check_contract_lines(&all);
+    assert_eq!((verified, failed, missing), (1, 0, 31), "{all}");
+    assert!(all.lines().any(|l| l == "not verified, held back because they may place a real call: example-1"), "{all}");
+    // The whole suite off loopback.
+    let all = text(&run(&off));
+    let (verified, _, missing) = check_contract_lines(&all);
+    assert!(verified > 0 && missing > 0, "{all}");
+    let gate = run(&[&off[..], &["--require-complete"]].concat());
+    assert!(text(&gate).contains(&format!("--require-complete: {missing} documented items were not verified")), "{}", text(&gate));
+}
+
 #[test]
 fn an_interrupted_run_writes_its_reports_and_exits_130() {
     // The pre-flight is answered; every case then waits for an answer that never comes.
