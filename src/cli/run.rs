@@ -63,6 +63,12 @@ pub struct RunArgs {
     /// The record of a run's failed cases, written by every run that sends cases and read by --rerun-failed [default: target/vcc-conformance/last-failed]
     #[arg(long, env = "VCC_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Only the cases with this tag (repeatable: any of them), e.g. boundary, example, places-call, undocumented
+    #[arg(long = "tag", env = "VCC_TAG", value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out the cases with this tag (repeatable; wins over --tag)
+    #[arg(long = "skip-tag", env = "VCC_SKIP_TAG", value_name = "TAG", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
     /// libtest's options, as with `cargo test`
     #[command(flatten)]
     pub libtest: Arguments,
@@ -113,16 +119,18 @@ pub enum Error {
     Export(#[from] report::export::ExportError),
     #[error(transparent)]
     Run(#[from] RunError),
-    #[error("no case matches the filter `{}` (try --list)", .0.join(" "))]
-    NothingSelected(Vec<String>),
+    #[error("no case matches {} (try --list)", described(.0))]
+    NothingSelected(Selection),
     #[error("no case the record of the last run names is in this suite or left by --skip: nothing to re-run")]
     NothingToRerun,
+    #[error("no case has the tag `{tag}`{}; the tags are: {}", did_you_mean(.suggestion), .known.join(", "))]
+    UnknownTag { tag: String, suggestion: Option<String>, known: Vec<String> },
 }
 
 impl RunArgs {
     /// The selection: the positional filters, `--exact`, `--skip`.
     pub fn selection(&self) -> Selection {
-        Selection::from_args(&self.libtest, &self.filters)
+        Selection::from_args(&self.libtest, &self.filters).with_tags(&self.tags, &self.skip_tags)
     }
 
     /// The selection this run makes: from the filters, or with `--rerun-failed`
@@ -133,7 +141,7 @@ impl RunArgs {
         }
         let path = record::path(self.record.as_deref());
         match record::rerun(&path, &self.selection().filters, &self.libtest.skip)? {
-            Rerun::Cases(selection) => Ok(Some(selection)),
+            Rerun::Cases(selection) => Ok(Some(selection.with_tags(&self.tags, &self.skip_tags))),
             Rerun::Nothing => {
                 println!("note: the last run (recorded in {}) failed no case: nothing to re-run", path.display());
                 Ok(None)
@@ -245,13 +253,36 @@ fn try_run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> Resul
     Ok(conclude(args, &outcome, failed))
 }
 
-/// A filter that selects no case: an error for `run`, a warning for the
-/// `cargo test` target.
+/// A selection as the error that it selects nothing names it.
+fn described(selection: &Selection) -> String {
+    let mut parts = vec![format!("the filter `{}`", selection.filters.join(" "))];
+    if !selection.tags.is_empty() {
+        parts.push(format!("the tags {}", selection.tags.join(", ")));
+    }
+    if !selection.skip_tags.is_empty() {
+        parts.push(format!("none of the tags {}", selection.skip_tags.join(", ")));
+    }
+    parts.join(" with ")
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
+
+/// A tag no case has is a typo; a filter that selects no case is an error for
+/// `run`, a warning for the `cargo test` target.
 fn check_selection(args: &RunArgs, suite: &Suite, selection: &Selection, empty: EmptySelection) -> Result<(), Error> {
-    if args.libtest.list || suite.cases.iter().any(|c| selection.selects(&c.test_name())) {
+    let mut known: Vec<String> = suite.cases.iter().flat_map(|c| c.tags.iter().cloned()).collect();
+    known.sort_unstable();
+    known.dedup();
+    if let Some(tag) = selection.tags.iter().chain(&selection.skip_tags).find(|t| !known.contains(t)) {
+        let suggestion = crate::suggest::closest(tag, known.iter().map(String::as_str)).map(str::to_owned);
+        return Err(Error::UnknownTag { tag: tag.clone(), suggestion, known });
+    }
+    if args.libtest.list || suite.cases.iter().any(|c| selection.selects_case(c)) {
         return Ok(());
     }
-    let error = if args.rerun_failed { Error::NothingToRerun } else { Error::NothingSelected(selection.filters.clone()) };
+    let error = if args.rerun_failed { Error::NothingToRerun } else { Error::NothingSelected(selection.clone()) };
     match empty {
         EmptySelection::Fail => Err(error),
         EmptySelection::Warn => {

@@ -10,12 +10,16 @@ use crate::result::HoldReason;
 use crate::suite::Case;
 
 /// Which cases a user asked for, as `cargo test` takes it: any of several
-/// filters (substrings, or whole names with `exact`), minus the `skip`s.
+/// filters (substrings, or whole names with `exact`), minus the `skip`s; and
+/// by tag, as nextest's filter expressions and Bruno's `--tags` do: a case with
+/// any of `tags` (when some are given), and none of `skip_tags`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
     pub filters: Vec<String>,
     pub exact: bool,
     pub skip: Vec<String>,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
 }
 
 impl Selection {
@@ -23,7 +27,19 @@ impl Selection {
     /// `more` filters, `--exact`, `--skip`.
     pub fn from_args(args: &libtest_mimic::Arguments, more: &[String]) -> Selection {
         let filters = args.filter.iter().chain(more).cloned().collect();
-        Selection { filters, exact: args.exact, skip: args.skip.clone() }
+        Selection { filters, exact: args.exact, skip: args.skip.clone(), ..Selection::default() }
+    }
+
+    /// The same, also by tag.
+    pub fn with_tags(self, tags: &[String], skip_tags: &[String]) -> Selection {
+        Selection { tags: tags.to_vec(), skip_tags: skip_tags.to_vec(), ..self }
+    }
+
+    /// Whether `case` is selected: by its name, then by its tags.
+    pub fn selects_case(&self, case: &Case) -> bool {
+        self.selects(&case.test_name())
+            && (self.tags.is_empty() || self.tags.iter().any(|t| case.has_tag(t)))
+            && !self.skip_tags.iter().any(|t| case.has_tag(t))
     }
 
     /// Whether the case named `name` is selected.
@@ -63,7 +79,7 @@ impl Plan {
         let items = cases
             .into_iter()
             .map(|case| {
-                let action = if !selection.selects(&case.test_name()) {
+                let action = if !selection.selects_case(&case) {
                     Action::FilteredOut
                 } else if guard && case.may_place_call() {
                     Action::Hold(HoldReason::of(&case))
@@ -151,6 +167,20 @@ mod tests {
         let skip = Selection { skip: vec!["::b".into()], ..Selection::default() };
         assert!(!skip.selects("a::b") && skip.selects("a::c"));
         assert!(Selection::default().selects("anything"));
+    }
+
+    #[test]
+    fn tags_select_any_and_skipped_tags_win() {
+        let cases = crate::exec::load_shipped().unwrap().cases;
+        let count = |s: &Selection| cases.iter().filter(|c| s.selects_case(c)).count();
+        let boundary = Selection::default().with_tags(&["boundary".into()], &[]);
+        assert!(count(&boundary) > 0 && cases.iter().filter(|c| boundary.selects_case(c)).all(|c| c.has_tag("boundary")));
+        let either = Selection::default().with_tags(&["boundary".into(), "example".into()], &[]);
+        assert!(count(&either) > count(&boundary));
+        let no_calls = Selection::default().with_tags(&[], &["places-call".into()]);
+        assert_eq!(count(&no_calls), cases.iter().filter(|c| !c.has_tag("places-call")).count());
+        let both = Selection::default().with_tags(&["boundary".into()], &["places-call".into()]);
+        assert!(cases.iter().filter(|c| both.selects_case(c)).all(|c| c.has_tag("boundary") && !c.has_tag("places-call")));
     }
 
     #[test]

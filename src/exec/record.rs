@@ -109,7 +109,7 @@ pub fn rerun(path: &Path, filters: &[String], skip: &[String]) -> Result<Rerun, 
     if names.is_empty() {
         return Ok(Rerun::Nothing);
     }
-    Ok(Rerun::Cases(Selection { filters: names, exact: true, skip: skip.to_vec() }))
+    Ok(Rerun::Cases(Selection { filters: names, exact: true, skip: skip.to_vec(), ..Selection::default() }))
 }
 
 #[cfg(test)]

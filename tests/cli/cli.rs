@@ -306,6 +306,26 @@ fn dry_run_says_what_each_case_expects_and_comments_out_what_run_would_hold_back
     assert_eq!(text(&allowed).lines().filter(|l| l.starts_with("curl ")).count(), shipped.len());
 }
 
+/// Cases are selected by tag as by name: `--tag` any of several, `--skip-tag`
+/// wins; a tag no case has is a typo, refused with a suggestion.
+#[test]
+fn tags_select_cases_and_a_mistyped_tag_is_refused() {
+    let shipped = vcc_conformance::exec::load_shipped().unwrap().cases;
+    let listed = |args: &[&str]| -> Vec<String> {
+        let out = run(&[&["--list"][..], args].concat());
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.strip_suffix(": test")).map(str::to_owned).collect()
+    };
+    let examples: Vec<String> = shipped.iter().filter(|c| c.has_tag("example")).map(|c| c.test_name()).collect();
+    assert_eq!(listed(&["--tag", "example"]), examples);
+    let gentle = listed(&["--skip-tag", "places-call"]);
+    assert_eq!(gentle.len(), shipped.iter().filter(|c| !c.has_tag("places-call")).count());
+    assert!(listed(&["--tag", "example", "--skip-tag", "places-call"]).iter().all(|n| n == "examples::example-8-all-parameters-is-rejected"));
+    let out = run(&["--tag", "bondary"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no case has the tag `bondary` (did you mean `boundary`?)"), "{}", text(&out));
+}
+
 /// A deployment's base URL and the `--resolve` that sends it to loopback.
 struct Remote(String, String);
 
