@@ -36,6 +36,8 @@ pub struct Client {
 /// Why a client could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    #[error("the base URL is empty: give the deployment's URL (https://host), or leave --base-url out to test the embedded reference server")]
+    Empty,
     #[error("base URL `{url}` is not a URL: {reason}")]
     NotAUrl { url: String, reason: url::ParseError },
     #[error("base URL `{0}` must be http:// or https:// with a host")]
@@ -53,6 +55,9 @@ pub enum ClientError {
 /// Checks a base URL: absolute http(s), no query or fragment. Returns it without
 /// a trailing slash.
 pub fn parse_base_url(base: &str) -> Result<String, ClientError> {
+    if base.trim().is_empty() {
+        return Err(ClientError::Empty);
+    }
     let url = reqwest::Url::parse(base).map_err(|reason| ClientError::NotAUrl { url: base.to_owned(), reason })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ClientError::NotHttp(base.to_owned()));

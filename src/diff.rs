@@ -8,6 +8,7 @@ use crate::secrets::Redactor;
 
 use crate::report::lines::text_diff;
 use crate::result::{CaseResult, Verdict};
+use crate::peer_text;
 
 /// How one deployment answered, reduced to what is compared.
 #[derive(Debug, PartialEq)]
@@ -143,7 +144,7 @@ pub fn table(rows: &[Row], a: &str, b: &str, redactor: &Redactor) -> String {
     for row in rows {
         if let Comparison::Differs { headline, diff } = &row.comparison {
             let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
-            out.push_str(&crate::report::lines::shown(&text, redactor, 20 * crate::report::lines::FINDING_SHOWN));
+            out.push_str(&peer_text::shown(&text, redactor, 20 * crate::report::lines::FINDING_SHOWN));
         }
     }
     let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();

@@ -34,6 +34,7 @@ pub mod exchange;
 pub mod files;
 pub mod exec;
 pub mod located;
+pub mod peer_text;
 pub mod proxy;
 pub mod report;
 pub mod result;

@@ -11,6 +11,7 @@ use crate::cli::options::SuiteArgs;
 use crate::coverage;
 use crate::exec;
 use crate::suite::Source;
+use crate::report::out;
 
 /// The options of `coverage`.
 #[derive(Args, Debug)]
@@ -38,16 +39,16 @@ pub fn coverage(args: &CoverageArgs) -> ExitCode {
         Ok(page) => page,
         Err(e) => return fail(&e.to_string()),
     };
-    print!("{}", coverage::table(&items, &cases));
+    out::write(&coverage::table(&items, &cases));
     let problems = coverage::problems(&items, &cases);
     for p in &problems {
         eprintln!("error: {p}");
     }
     let page = page.map(|page| coverage::check_page(&page.text, &items));
     if let Some(report) = &page {
-        print!("{report}");
+        out::write(&report.to_string());
     }
-    println!("{}", coverage::summary(&items, &cases));
+    out::line(&coverage::summary(&items, &cases));
     let page_agrees = page.is_none_or(|r| r.agrees());
     if problems.is_empty() && page_agrees { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

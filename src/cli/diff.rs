@@ -20,6 +20,7 @@ use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
 use crate::exec::target::AuthChoice;
 use crate::exec::{self, RunError};
 use crate::secrets::{Redactor, SecretError};
+use crate::report::out;
 
 pub const AFTER_HELP: &str = "\
 Every option can also come from its VCC_* environment variable (flags win). Static tokens only.
@@ -129,7 +130,7 @@ fn try_diff(args: &DiffArgs, matches: &ArgMatches) -> Result<ExitCode, Error> {
     let (spec_a, spec_b) = specs(args, matches)?;
     if args.libtest.list {
         for p in spec_a.plan().selected() {
-            println!("{}: test", p.case.test_name());
+            out::line(&format!("{}: test", p.case.test_name()));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -155,18 +156,18 @@ fn try_diff(args: &DiffArgs, matches: &ArgMatches) -> Result<ExitCode, Error> {
                 Comparison::Differs { headline, .. } => ("differs", headline.clone()),
                 Comparison::Unanswered { .. } => ("not compared", String::new()),
             };
-            println!("{}", serde_json::json!({"type": "diff", "name": row.name, "verdict": verdict, "headline": headline}));
+            out::line(&serde_json::json!({"type": "diff", "name": row.name, "verdict": verdict, "headline": headline}).to_string());
         }
     } else {
         let table = diff::table(&rows, &label_a, &label_b, redactor);
         if args.libtest.quiet {
-            print!("{}", table.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
+            out::write(&table.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
         } else {
-            print!("{table}");
+            out::write(&table);
         }
     }
     if held > 0 {
-        println!("{held} cases that may place real calls were not sent (pass --allow-real-calls)");
+        out::line(&format!("{held} cases that may place real calls were not sent (pass --allow-real-calls)"));
     }
     Ok(if rows.iter().all(|r| r.comparison == Comparison::Same) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -41,9 +41,13 @@ pub enum Command {
     Serve(serve::ServeArgs),
 }
 
-/// Prints an error and gives the "could not run" status.
+/// How much of an error message is printed (one may quote a token endpoint's answer).
+const ERROR_SHOWN: usize = 4000;
+
+/// Prints an error and gives the "could not run" status. What the message
+/// quotes of a peer is shown escaped, and the message capped.
 pub fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", crate::peer_text::capped(crate::peer_text::visible(message).into_owned(), ERROR_SHOWN));
     ExitCode::from(COULD_NOT_RUN)
 }
 
@@ -66,7 +70,25 @@ pub fn check_environment(cmd: &clap::Command) -> Result<(), ExitCode> {
 const HELP_TEMPLATE: &str = "{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}{after-help}";
 
 fn with_our_help(cmd: clap::Command) -> clap::Command {
-    run::verbose_help(cmd.help_template(HELP_TEMPLATE).after_help(run::AFTER_HELP))
+    libtest_help(run::verbose_help(cmd.help_template(HELP_TEMPLATE).after_help(run::AFTER_HELP)))
+}
+
+/// libtest-mimic's options as they apply here: those with no meaning for a
+/// contract suite (`--test`, `--bench`, `--logfile`, `-Z`, `--ignored`,
+/// `--include-ignored`) are hidden (`run` refuses the ones that would change
+/// what it does), and the rest say what they do here.
+fn libtest_help(cmd: clap::Command) -> clap::Command {
+    let hidden = ["test", "bench", "logfile", "unstable_flags", "ignored", "include_ignored"];
+    let cmd = hidden.iter().fold(cmd, |cmd, id| cmd.mut_arg(*id, |a| a.hide(true)));
+    cmd.mut_arg("list", |a| a.help("List the selected cases (nothing is sent)"))
+        .mut_arg("format", |a| {
+            a.help("Output format: pretty (a line a case), terse (a character a case) or json (JSON lines)").hide_possible_values(true)
+        })
+        .mut_arg("color", |a| a.help("Color the diffs: auto (on a terminal), always or never").hide_possible_values(true))
+        .mut_arg("test_threads", |a| a.help("Cases in flight at once (at least 1) [default: 8]"))
+        .mut_arg("skip", |a| a.help("Leave out the cases whose names contain FILTER (repeatable)"))
+        .mut_arg("exact", |a| a.help("Filters match whole case names, not parts of them"))
+        .mut_arg("quiet", |a| a.help("A character a case instead of a line (--format terse)"))
 }
 
 /// The whole command line, with our help layout for every command.
@@ -75,6 +97,7 @@ pub fn command() -> clap::Command {
     for name in ["run", "diff"] {
         cmd = cmd.mut_subcommand(name, |sub| {
             let sub = sub.help_template(HELP_TEMPLATE);
+            let sub = libtest_help(sub);
             if name == "run" { run::verbose_help(sub.after_help(run::AFTER_HELP)) } else { sub.after_help(diff::AFTER_HELP) }
         });
     }
@@ -111,6 +134,7 @@ fn print_error(e: &clap::Error, name: &str) -> ExitCode {
 
 /// The `vcc-conformance` command.
 pub fn main() -> ExitCode {
+    crate::report::out::quiet_broken_pipe();
     let (cli, matches) = match parse::<Cli>(command()) {
         Ok(parsed) => parsed,
         Err(code) => return code,
@@ -128,6 +152,7 @@ pub fn main() -> ExitCode {
 /// The suite as a `cargo test` target (`harness = false`): the `run` options,
 /// parsed from the test binary's own arguments.
 pub fn test_target_main() -> ExitCode {
+    crate::report::out::quiet_broken_pipe();
     match parse::<run::TestTarget>(with_our_help(run::TestTarget::command())) {
         Ok((target, matches)) => run::run(&target.run, &matches, run::EmptySelection::Warn),
         Err(code) => code,

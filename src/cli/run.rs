@@ -26,6 +26,7 @@ use crate::report::libtest::{self, Console};
 use crate::report::text::Style;
 use crate::report::{self, ReportError, matrix};
 use crate::result::RunOutcome;
+use crate::report::out;
 
 pub const AFTER_HELP: &str = "\
 Every option can also come from its VCC_* environment variable (flags win); a variable that is set
@@ -100,6 +101,15 @@ pub enum EmptySelection {
 pub enum Error {
     #[error("--test-threads must be at least 1")]
     ZeroWidth,
+    #[error("vcc-conformance has no benchmarks (--bench): the speed targets are measured by benches/run")]
+    Bench,
+    #[error(
+        "--ignored and --include-ignored would run the cases held back because they may place a real call: \
+         give --allow-real-calls (VCC_ALLOW_REAL_CALLS) to run them"
+    )]
+    Ignored,
+    #[error("--logfile is not supported: redirect the output, or write a report file (--junit, --tap, --html)")]
+    Logfile,
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("under cargo nextest every case runs in its own process, so --require-complete \
@@ -143,7 +153,7 @@ impl RunArgs {
         match record::rerun(&path, &self.selection().filters, &self.libtest.skip)? {
             Rerun::Cases(selection) => Ok(Some(selection.with_tags(&self.tags, &self.skip_tags))),
             Rerun::Nothing => {
-                println!("note: the last run (recorded in {}) failed no case: nothing to re-run", path.display());
+                out::line(&format!("note: the last run (recorded in {}) failed no case: nothing to re-run", path.display()));
                 Ok(None)
             }
         }
@@ -169,6 +179,16 @@ impl RunArgs {
     }
 
     /// How many cases are in flight at once: `--test-threads`, at least 1.
+    /// Refuses libtest's options that mean nothing here, or something dangerous.
+    fn refuse_libtest_leftovers(&self) -> Result<(), Error> {
+        match &self.libtest {
+            a if a.bench => Err(Error::Bench),
+            a if a.ignored || a.include_ignored => Err(Error::Ignored),
+            a if a.logfile.is_some() => Err(Error::Logfile),
+            _ => Ok(()),
+        }
+    }
+
     fn width(&self) -> Result<usize, Error> {
         match self.libtest.test_threads {
             Some(0) => Err(Error::ZeroWidth),
@@ -216,6 +236,7 @@ pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitC
 }
 
 fn try_run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> Result<ExitCode, Error> {
+    args.refuse_libtest_leftovers()?;
     let width = args.width()?;
     let target = args.target.settings(|id| given_as_flag(matches, id))?;
     args.refuse_under_nextest()?;
@@ -231,7 +252,6 @@ fn try_run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> Resul
     check_selection(args, &suite, &selection, empty)?;
     let mut spec = RunSpec::new(target, suite, selection);
     spec.width = width;
-    spec.send = !args.libtest.ignored;
     spec.keep_passing = args.verbose() || args.reports.outputs().iter().any(report::Output::keeps_passing);
     spec.stop_on_signal = true;
     if args.libtest.list {

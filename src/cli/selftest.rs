@@ -10,6 +10,7 @@ use crate::cli::fail;
 use crate::cli::options::{SuiteArgs, parse_timeout};
 use crate::exec;
 use crate::server::faults::Fault;
+use crate::report::out;
 
 /// The options of `selftest`.
 #[derive(Args, Debug)]
@@ -40,7 +41,7 @@ pub fn selftest(args: &SelftestArgs) -> ExitCode {
     let faults = if faults.is_empty() { Fault::ALL.to_vec() } else { faults };
     match crate::selftest::run_some(&suite, args.timeout, &faults) {
         Ok(verdicts) => {
-            print!("{}", crate::selftest::table(&verdicts));
+            out::write(&crate::selftest::table(&verdicts));
             if crate::selftest::passed(&verdicts) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(e) => fail(&e.to_string()),

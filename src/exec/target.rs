@@ -16,6 +16,7 @@ use crate::exec::plan::{is_loopback_target, pacing};
 use crate::secrets::{Redactor, Secret};
 use crate::server::{self, fixture::Fixture};
 use crate::suite::Request;
+use crate::peer_text;
 
 /// The token sent to the embedded server when none is given.
 pub const EMBEDDED_TOKEN: &str = "embedded-reference-token";
@@ -105,6 +106,14 @@ pub enum TargetError {
          (VCC_TOKEN) or the client credentials and their scope"
     )]
     TokenRefused { base: String, status: u16 },
+    /// The pre-flight request was answered with a redirect: the base URL is
+    /// probably not the API's (redirects are not followed: the token stays home).
+    #[error(
+        "the target {base} answered {status} to the pre-flight request, redirecting to {location}: the base URL is \
+         probably not the API's (give the URL it names, if that is the deployment; redirects are not followed, \
+         so that the token never travels to another host)"
+    )]
+    Redirected { base: String, status: u16, location: String },
     /// The target wants a token and none was given.
     #[error("the target {base} answered {status} to a request without a token: give --token (VCC_TOKEN) or client credentials")]
     NoToken { base: String, status: u16 },
@@ -242,6 +251,11 @@ impl Target {
                 kind: e.kind,
                 detail: self.client.redactor().redact(&e.detail).into_owned(),
             }),
+            Ok(resp) if (300..400).contains(&resp.status) => {
+                let location = resp.header("location").unwrap_or("(no Location header)");
+                let location = peer_text::shown(location, self.client.redactor(), 300);
+                Err(TargetError::Redirected { base, status: resp.status, location })
+            }
             Ok(resp) if resp.status == 401 || resp.status == 403 => Err(if self.client.auth().is_some() {
                 TargetError::TokenRefused { base, status: resp.status }
             } else {

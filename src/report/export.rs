@@ -10,10 +10,11 @@ use crate::checks;
 use crate::client::{ClientError, parse_base_url};
 use crate::exec::plan::{Action, Plan};
 use crate::files::{self, FileError};
-use crate::report::visible::visible;
+use crate::peer_text::visible;
 use crate::result::HoldReason;
 use crate::secrets::Redactor;
 use crate::suite::Case;
+use crate::report::out;
 
 /// The base URL exports name when none is given.
 pub const DEFAULT_BASE: &str = "http://127.0.0.1:8080";
@@ -50,7 +51,7 @@ pub fn export(plan: &Plan, base: Option<&str>, redactor: &Redactor, dry_run: boo
     if dry_run {
         for (case, held) in selected {
             let heading = comment(&format!("{} ({}:{}) expects {}", case.test_name(), case.source, case.line, checks::describe(&case.expect)));
-            println!("{heading}{}", entry(&redactor.redact(&curl(case, &base)), held));
+            out::line(&format!("{heading}{}", entry(&redactor.redact(&curl(case, &base)), held)));
         }
     }
     Ok(())

@@ -5,7 +5,8 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::{lines, text};
+use crate::peer_text;
+use crate::report::text;
 
 /// How much of a failure's headline the message attribute holds.
 const HEADLINE_SHOWN: usize = 500;
@@ -43,7 +44,7 @@ pub fn render(outcome: &RunOutcome) -> Result<String, quick_junit::SerializeErro
                     };
                     let mut status = TestCaseStatus::non_success(kind);
                     let headline = result.headline().unwrap_or_else(|| "failed".into());
-                    status.set_message(lines::shown(&headline, redactor, HEADLINE_SHOWN));
+                    status.set_message(peer_text::shown(&headline, redactor, HEADLINE_SHOWN));
                     status.set_description(text::case_text(result, redactor));
                     status
                 }

@@ -19,6 +19,7 @@ use crate::report::matrix::{self, Row};
 use crate::report::text::{self, Style};
 use crate::result::{CaseResult, NotRun, RunInfo, RunOutcome, Verdict};
 use crate::secrets::Redactor;
+use crate::report::out;
 
 /// What a trial reports.
 type Reported = Result<Completion, Failed>;
@@ -91,9 +92,9 @@ impl Console {
 impl Observer for Console {
     fn started(&self, run: &Started<'_>) {
         if self.json() {
-            println!("{}", serde_json::json!({"type": "target", "target": run.target, "tool": RunInfo::TOOL}));
+            out::line(&serde_json::json!({"type": "target", "target": run.target, "tool": RunInfo::TOOL}).to_string());
         } else {
-            println!("target: {}", run.target);
+            out::line(&format!("target: {}", run.target));
         }
         if let Some(interval) = run.pacing {
             let rate = 1.0 / interval.as_secs_f64();
@@ -142,9 +143,9 @@ pub fn tail(outcome: &RunOutcome, rows: &[Row], verbose: bool, json: bool) {
     }
     print_transport_groups(outcome);
     if json {
-        println!("{}", serde_json::json!({"type": "contract", "items": matrix::to_json(rows)}));
+        out::line(&serde_json::json!({"type": "contract", "items": matrix::to_json(rows)}).to_string());
     } else {
-        println!("{}", matrix::summary(rows));
+        out::line(&matrix::summary(rows));
     }
 }
 
@@ -155,9 +156,9 @@ fn print_successes(outcome: &RunOutcome) {
     if passed.is_empty() {
         return;
     }
-    println!("successes:\n");
+    out::line("successes:\n");
     for r in &passed {
-        println!("---- {} stdout ----\n{}", r.case.name, text::case_text(r, &outcome.redactor));
+        out::line(&format!("---- {} stdout ----\n{}", r.case.name, text::case_text(r, &outcome.redactor)));
     }
 }
 
@@ -174,6 +175,6 @@ fn print_transport_groups(outcome: &RunOutcome) {
     }
     for (kind, names) in groups.iter().filter(|(_, n)| n.len() > 1) {
         let hint = kind.hint().map(|h| format!(" ({h})")).unwrap_or_default();
-        println!("{} cases got no usable response: {}{hint}", names.len(), kind.label());
+        out::line(&format!("{} cases got no usable response: {}{hint}", names.len(), kind.label()));
     }
 }

@@ -1,13 +1,13 @@
 //! Lines: a finding rendered once, for every output. Its lines are marked
 //! (plain, or a diff's removed and added lines), then the whole text is hidden
-//! (secrets), made visible (what a peer wrote: [`super::visible`]) and capped
+//! (secrets), made visible (what a peer wrote: [`crate::peer_text`]) and capped
 //! ([`FINDING_SHOWN`]) once; plain text, colored text and HTML only lay the
 //! same lines out. Diffs compare at most [`DIFFED`] characters of each text.
 
 use crate::result::Finding;
 use crate::secrets::Redactor;
 
-use super::visible::visible;
+use crate::peer_text::shown;
 
 /// How much of one rendered finding is shown (a message diff of two huge texts).
 pub const FINDING_SHOWN: usize = 4000;
@@ -81,24 +81,6 @@ fn raw(finding: &Finding, indent: &str, out: &mut Vec<(Mark, String)>) {
         }
         _ => {}
     }
-}
-
-/// At most `max` characters of `text`, with a note of how much was cut.
-pub fn capped(text: String, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text,
-        Some((at, _)) => {
-            let cut = text[at..].chars().count();
-            format!("{}… ({cut} more characters cut)", &text[..at])
-        }
-    }
-}
-
-/// `text` as any output may show it: secrets hidden first (so that a cut never
-/// leaves half a secret showing), then what a peer wrote made visible, then
-/// at most `max` characters, with a note of what was cut.
-pub fn shown(text: &str, redactor: &Redactor, max: usize) -> String {
-    capped(visible(&redactor.redact(text)).into_owned(), max)
 }
 
 /// `finding` rendered: its marked lines, hidden, visible and capped once.

@@ -15,9 +15,9 @@ pub mod junit;
 pub mod libtest;
 pub mod lines;
 pub mod matrix;
+pub mod out;
 pub mod tap;
 pub mod text;
-pub mod visible;
 
 use std::path::{Path, PathBuf};
 

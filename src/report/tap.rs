@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::lines;
+use crate::peer_text;
 use crate::result::{RunOutcome, Verdict};
 
 /// How much of a headline a failure's YAML block holds.
@@ -32,7 +32,7 @@ pub fn render(outcome: &RunOutcome) -> String {
                 let headline = result.headline().unwrap_or_default();
                 let _ = writeln!(out, "not ok {n} - {name}");
                 let _ = writeln!(out, "  ---");
-                let _ = writeln!(out, "  message: {}", quoted(&lines::shown(&headline, &outcome.redactor, HEADLINE_SHOWN)));
+                let _ = writeln!(out, "  message: {}", quoted(&peer_text::shown(&headline, &outcome.redactor, HEADLINE_SHOWN)));
                 let _ = writeln!(out, "  severity: {}", if matches!(result.verdict, Verdict::Broken(_)) { "error" } else { "fail" });
                 let _ = writeln!(out, "  at:\n    file: {}\n    line: {}", quoted(&result.case.source), result.case.line);
                 let _ = writeln!(out, "  covers: {}", quoted(&result.case.covers.join("; ")));

@@ -8,8 +8,9 @@
 //! values (removed red, added green); the text is otherwise the same.
 
 use crate::exchange::{Response, SentRequest, TransportError};
+use crate::peer_text;
 use crate::report::lines;
-use crate::report::visible::visible;
+use crate::peer_text::visible;
 use crate::result::{CaseResult, Finding, Verdict};
 use crate::secrets::Redactor;
 
@@ -73,7 +74,7 @@ pub fn request_text(req: &SentRequest, redactor: &Redactor) -> String {
 pub fn response_text(resp: &Response, redactor: &Redactor) -> String {
     let mut response = format!("{}\n", resp.status);
     for (name, value) in resp.headers.iter().take(HEADERS_SHOWN) {
-        let line = lines::shown(&format!("{name}: {value}"), redactor, HEADER_SHOWN);
+        let line = peer_text::shown(&format!("{name}: {value}"), redactor, HEADER_SHOWN);
         response.push_str(&line.replace('\n', " "));
         response.push('\n');
     }
@@ -90,7 +91,7 @@ pub fn exchange(req: &SentRequest, answer: Result<&Response, &TransportError>, r
     let mut out = String::from("request:\n");
     out.push_str(&indent(&request_text(req, redactor)));
     match answer {
-        Err(e) => out.push_str(&format!("no usable response: {}\n", lines::shown(&e.to_string(), redactor, lines::FINDING_SHOWN))),
+        Err(e) => out.push_str(&format!("no usable response: {}\n", peer_text::shown(&e.to_string(), redactor, lines::FINDING_SHOWN))),
         Ok(resp) => {
             out.push_str("response:\n");
             out.push_str(&indent(&response_text(resp, redactor)));
@@ -235,7 +236,7 @@ mod tests {
         let text = finding_text(&huge, &Redactor::new());
         assert!(text.chars().count() < FINDING_SHOWN + 100, "{}", text.len());
         assert!(text.ends_with("more characters cut)"), "{}", &text[text.len() - 80..]);
-        assert_eq!(lines::capped("short".into(), 10), "short");
+        assert_eq!(peer_text::capped("short".into(), 10), "short");
     }
 
     /// The text without its ANSI color sequences.

@@ -166,6 +166,63 @@ fn the_contract_line_adds_up_and_names_every_item_it_did_not_verify() {
     assert!(text(&gate).contains(&format!("--require-complete: {missing} documented items were not verified")), "{}", text(&gate));
 }
 
+/// A target that redirects every request is not tested case by case ("expected
+/// 201, got 307" ninety times): the pre-flight stops the run, naming where it
+/// redirects (shown escaped: it is the peer's text). An empty base URL says so.
+#[test]
+fn a_redirecting_target_or_an_empty_base_url_stops_the_run_with_a_hint() {
+    fn redirect(mut s: std::net::TcpStream) {
+        let _ = crate::common::read_whole_request(&mut s);
+        let _ = std::io::Write::write_all(
+            &mut s,
+            b"HTTP/1.1 307 Temporary Redirect\r\nlocation: https://login.example/\xc2\x9b2Ksso\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        );
+    }
+    let base = hostile_from(0, redirect);
+    let out = run(&["--base-url", &base, "--token", TOKEN]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    // A C1 control (CSI, U+009B) is all a header can carry of a terminal sequence.
+    assert!(all.contains("answered 307 to the pre-flight request, redirecting to https://login.example/\\u{9b}2Ksso"), "{all}");
+    assert!(!all.contains('\u{9b}'), "{all:?}");
+    let out = run(&["--base-url", ""]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the base URL is empty"), "{}", text(&out));
+}
+
+/// `run | head -1`: the reader goes away after the first line; the run goes on,
+/// writes its record and JUnit report, and exits with its own verdict, with no
+/// panic.
+#[test]
+fn a_reader_that_goes_away_ends_the_printing_not_the_run() {
+    let dir = temp_dir("broken-pipe");
+    let (junit, record) = (dir.join("junit.xml"), dir.join("last-failed"));
+    let mut child = vcc_command(BIN)
+        .args(["run", "--junit", junit.to_str().unwrap(), "--record", record.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the run did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"), "the JUnit report is written");
+    assert!(std::fs::read_to_string(&record).unwrap().starts_with("# vcc-conformance"), "the record is written");
+}
+
 #[test]
 fn an_interrupted_run_writes_its_reports_and_exits_130() {
     // The pre-flight is answered; every case then waits for an answer that never comes.

@@ -1,4 +1,6 @@
-//! Visible: what a peer wrote, made safe to show on a terminal or in a CI log.
+//! Peer text: what a peer wrote (a message, a header, a token endpoint's
+//! refusal), as any output may show it: secrets hidden, then made visible,
+//! then capped ([`shown`]). Made visible: safe on a terminal or in a CI log.
 //! Control characters (ANSI and OSC escape sequences start with one; a carriage
 //! return can overwrite a line) and the characters that reorder text
 //! (bidirectional overrides) are shown as escapes, `\u{1b}`; a line that a CI
@@ -8,6 +10,8 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use crate::secrets::Redactor;
 
 /// Whether `c` is shown as an escape.
 fn hidden(c: char) -> bool {
@@ -51,6 +55,24 @@ pub fn visible(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// At most `max` characters of `text`, with a note of how much was cut.
+pub fn capped(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let cut = text[at..].chars().count();
+            format!("{}… ({cut} more characters cut)", &text[..at])
+        }
+    }
+}
+
+/// `text` as any output may show it: secrets hidden first (so that a cut never
+/// leaves half a secret showing), then what a peer wrote made visible, then
+/// at most `max` characters, with a note of what was cut.
+pub fn shown(text: &str, redactor: &Redactor, max: usize) -> String {
+    capped(visible(&redactor.redact(text)).into_owned(), max)
 }
 
 #[cfg(test)]
