@@ -75,7 +75,12 @@ pub fn check_writable(path: &Path) -> Result<(), FileError> {
         return Err(FileError::Folder);
     }
     if is_special(path) {
-        return OpenOptions::new().write(true).open(path).map(drop).map_err(FileError::from);
+        // Without blocking: a named pipe with no reader would wait forever.
+        let mut options = OpenOptions::new();
+        options.write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        return options.open(path).map(drop).map_err(FileError::from);
     }
     let (temp, file) = temporary_beside(path)?;
     drop(file);
@@ -122,6 +127,17 @@ mod tests {
         check_writable(null).unwrap();
         let meta = std::fs::metadata(null).unwrap();
         assert!(!meta.is_file(), "/dev/null is still a device");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_with_no_reader_is_refused_without_waiting() {
+        let dir = dir("fifo");
+        let fifo = dir.join("pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let err = check_writable(&fifo).unwrap_err();
+        assert!(matches!(err, FileError::Io(ref e) if e.raw_os_error() == Some(libc::ENXIO)), "{err:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[cfg(unix)]

@@ -39,6 +39,9 @@ verified), 2 the run could not start, 130 interrupted.";
 /// The status of a run with a failed case (libtest's).
 pub const FAILED: u8 = 101;
 
+/// The status of a run stopped by Ctrl-C or SIGTERM.
+pub const INTERRUPTED: u8 = 130;
+
 /// libtest-mimic calls `--nocapture` and `--show-output` no-ops; here they
 /// print the exchange of each passing case, so their help says so.
 pub fn verbose_help(cmd: clap::Command) -> clap::Command {
@@ -231,6 +234,10 @@ impl RunArgs {
 pub fn run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> ExitCode {
     match try_run(args, matches, empty) {
         Ok(code) => code,
+        Err(Error::Run(RunError::Interrupted)) => {
+            eprintln!("interrupted before the first case was sent");
+            ExitCode::from(INTERRUPTED)
+        }
         Err(e) => fail(&e.to_string()),
     }
 }
@@ -240,8 +247,8 @@ fn try_run(args: &RunArgs, matches: &ArgMatches, empty: EmptySelection) -> Resul
     let width = args.width()?;
     let target = args.target.settings(|id| given_as_flag(matches, id))?;
     args.refuse_under_nextest()?;
-    args.check_paths()?;
     let Some(selection) = args.chosen()? else { return Ok(ExitCode::SUCCESS) };
+    args.check_paths()?;
     let suite = exec::load(&args.suite.settings())?;
     if args.reports.dry_run || args.reports.export_hurl.is_some() {
         let (redactor, hurl) = (target.auth.redactor(), args.reports.export_hurl.as_deref());
@@ -325,7 +332,7 @@ fn conclude(args: &RunArgs, outcome: &RunOutcome, failed: bool) -> ExitCode {
     }
     if outcome.run.interrupted {
         eprintln!("interrupted: the reports hold what ran before");
-        return ExitCode::from(130);
+        return ExitCode::from(INTERRUPTED);
     }
     if failed {
         return ExitCode::from(FAILED);

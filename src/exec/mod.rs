@@ -74,7 +74,7 @@ pub fn open(spec: &RunSpec) -> Result<Opened<'_>, RunError> {
         .map_err(RunError::Runtime)?;
     let stop = Stop::default();
     if spec.stop_on_signal {
-        runtime.spawn(signals::watch(stop.clone()));
+        signals::watch_in_background(stop.clone());
     }
     let mut target = runtime.block_on(until_stopped(&stop, async { Ok(Target::open(&spec.target).await?) }))?;
     if let Some(shared) = &spec.shared_redactor {

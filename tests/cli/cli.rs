@@ -327,6 +327,39 @@ fn tags_select_cases_and_a_mistyped_tag_is_refused() {
     assert!(text(&out).contains("no case has the tag `bondary` (did you mean `boundary`?)"), "{}", text(&out));
 }
 
+/// A loopback name that `--resolve` sends off loopback is a deployment: the
+/// cases that may place a call are held back (seen through `--dry-run`, so
+/// that nothing is sent to that address).
+#[test]
+fn a_loopback_name_resolved_elsewhere_is_guarded() {
+    let shipped = vcc_conformance::exec::load_shipped().unwrap().cases;
+    let calls = shipped.iter().filter(|c| c.may_place_call()).count();
+    for resolve in ["localhost:8080:192.0.2.7", "localhost:8080:[2001:db8::7]"] {
+        let out = run(&["--base-url", "http://localhost:8080", "--resolve", resolve, "--token", "resolved-token-123", "--dry-run"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(text(&out).matches("# held back: ").count(), calls, "{resolve}: {}", text(&out));
+    }
+    let home = run(&["--base-url", "http://localhost:8080", "--resolve", "localhost:8080:127.0.0.2", "--dry-run"]);
+    assert_eq!(text(&home).matches("# held back: ").count(), 0, "{}", text(&home));
+}
+
+/// The record `--rerun-failed` reads is a file like any other: a device or a
+/// named pipe is refused at once, not read until memory runs out or forever.
+#[cfg(unix)]
+#[test]
+fn a_record_that_is_not_a_file_is_refused_at_once() {
+    let dir = temp_dir("record-special");
+    let fifo = dir.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for record in [std::path::PathBuf::from("/dev/zero"), fifo] {
+        let started = Instant::now();
+        let out = run(&["--rerun-failed", "--record", record.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("not a regular file"), "{}", text(&out));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
 /// A deployment's base URL and the `--resolve` that sends it to loopback.
 struct Remote(String, String);
 

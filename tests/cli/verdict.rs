@@ -231,9 +231,10 @@ fn an_interrupted_run_writes_its_reports_and_exits_130() {
         std::thread::sleep(Duration::from_secs(20));
     });
     let dir = temp_dir("verdict-interrupted");
-    let junit = dir.join("r.xml");
+    let (junit, record) = (dir.join("r.xml"), dir.join("last-failed"));
     let mut child = vcc_command(BIN)
         .args(["run", "--base-url", &base, "--token", TOKEN, "--timeout", "30", "--junit", junit.to_str().unwrap(), "errors-request::"])
+        .args(["--record", record.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -257,6 +258,49 @@ fn an_interrupted_run_writes_its_reports_and_exits_130() {
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     assert!(xml.contains(r#"<property name="interrupted" value="true"/>"#), "{xml}");
     assert!(xml.contains("errors-request::"), "{xml}");
+    // The cases that never got their answer were not run, not failed: in the
+    // console, the contract line, the JUnit report and the record (issue 17, 3).
+    let out = format!("{}{rest}", String::from_utf8_lossy(&seen));
+    assert!(out.contains(" 0 failed;") && out.contains("ignored (not run: the run was interrupted)"), "{out}");
+    assert!(out.contains("not verified, not run (the run was interrupted): "), "{out}");
+    assert!(!xml.contains("<failure") && !xml.contains("<error") && xml.contains(r#"<skipped message="not run: the run was interrupted"/>"#), "{xml}");
+    let recorded = std::fs::read_to_string(&record).unwrap_or_default();
+    assert!(recorded.lines().all(|l| l.starts_with('#')), "no case is recorded as failed: {recorded}");
+}
+
+/// Ctrl-C while the pre-flight waits on a target that never answers stops the
+/// run at once (status 130), and a second one stops it whatever it is doing.
+#[test]
+fn an_interrupt_during_the_pre_flight_stops_at_once() {
+    let base = hostile_from(0, |mut s| {
+        let _ = crate::common::read_whole_request(&mut s);
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    for signals in [1, 2] {
+        let mut child = vcc_command(BIN)
+            .args(["run", "--base-url", &base, "--token", TOKEN, "--timeout", "60"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        let started = Instant::now();
+        for _ in 0..signals {
+            assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "{signals} interrupt(s): still running");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        assert_eq!(status.code(), Some(130), "{signals}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+    }
 }
 
 #[test]
