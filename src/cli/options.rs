@@ -14,6 +14,7 @@ use clap::parser::ValueSource;
 use crate::secrets::Secret;
 use crate::auth::Region;
 use crate::exec::SuiteSettings;
+use crate::suite::derive::Depth;
 use crate::exec::target::{AuthChoice, TargetSettings};
 
 /// What to test and how to reach it.
@@ -66,6 +67,9 @@ pub struct SuiteArgs {
     /// Also run the case files in PATH, a folder or one file (repeatable); env: separated by `:`
     #[arg(long = "cases", env = "VCC_CASES", value_name = "PATH", value_delimiter = ':')]
     pub cases: Vec<PathBuf>,
+    /// How many cases to derive from contract/rules.yaml: every pair of forms (default), or every form (exhaustive)
+    #[arg(long, env = "VCC_DEPTH", value_name = "DEPTH", value_enum, default_value = "default")]
+    pub depth: Depth,
 }
 
 /// Which report files to write.
@@ -124,7 +128,7 @@ pub fn parse_resolve(value: &str) -> Result<(String, SocketAddr), String> {
 
 impl SuiteArgs {
     pub fn settings(&self) -> SuiteSettings {
-        SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone() }
+        SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone(), depth: self.depth }
     }
 }
 

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use crate::suite::{self, Case, Source};
 use crate::suite::Schemas;
+use crate::suite::derive::{self, Depth};
 use crate::suite::vars::{self, Vars};
 
 /// Which variables and case files a run uses (beyond the shipped ones).
@@ -24,6 +25,8 @@ pub struct SuiteSettings {
     pub vars: Vec<(String, String)>,
     pub vars_files: Vec<PathBuf>,
     pub cases: Vec<PathBuf>,
+    /// How many cases to derive from the contract model.
+    pub depth: Depth,
 }
 
 impl SuiteSettings {
@@ -82,12 +85,17 @@ pub fn load(settings: &SuiteSettings) -> Result<(Vec<Case>, Schemas), String> {
     let sources = settings.sources()?;
     let vars = settings.vars(&sources)?;
     let schemas = Schemas::shipped();
-    // The response schemas compile beside the parsing, not in the first cases' way.
-    let cases = std::thread::scope(|scope| {
+    if let Some(taken) = sources.iter().find(|s| s.stem() == derive::FILE) {
+        return Err(format!("{}: the name `{}` is taken by the cases derived from the contract model: rename the file", taken.path, derive::FILE));
+    }
+    // The response schemas compile, and the derived cases are built, beside the parsing.
+    let (cases, derived) = std::thread::scope(|scope| {
         scope.spawn(|| schemas.warm(&["call-created", "error"]));
-        suite::load(&sources, &vars, &schemas.names())
+        let derived = scope.spawn(|| derive::derived(&vars, settings.depth));
+        (suite::load(&sources, &vars, &schemas.names()), derived.join())
     });
-    let cases = cases.map_err(|e| e.to_string())?;
+    let mut cases = cases.map_err(|e| e.to_string())?;
+    cases.extend(derived.map_err(|_| "deriving the cases from the contract model failed".to_owned())?.map_err(|e| e.to_string())?);
     if cases.is_empty() {
         return Err("no case was loaded".into());
     }

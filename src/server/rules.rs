@@ -11,33 +11,22 @@ use serde_json::{Map, Value, json};
 
 use super::fixture::{AgentState, Fixture};
 
-/// The documented 400 messages, exactly as the page spells them.
+/// The documented 400 messages, exactly as the page spells them: one constant
+/// per rule of the contract model (`contract/rules.yaml`), named after its id
+/// (`ccxml-disabled` is `CCXML_DISABLED`), generated from it by build.rs.
 pub mod msg {
-    pub const CCXML_DISABLED: &str = "Ccxml must be enabled for this account";
-    pub const CALLING_AGENT_BUSY: &str = "Unable to place call - Agent number busy";
-    pub const DESTINATION_AGENT_BUSY: &str = "Unable to place call - dialed Agent is not currently available";
-    pub const UNKNOWN_DESTINATION_AGENT: &str = "Unable to place call - invalid Agent Id.";
-    pub const UNKNOWN_CALLING_AGENT: &str = "Unable to place call - Agent Id is unknown";
-    pub const INVALID_NUMBER: &str = "Unable to place call - number is invalid";
-    pub const CALL_FAILED: &str = "Unable to place call to Agent. Please try again";
-    pub const NUMBER_TOO_LONG: &str = "Telephone number exceeds 30 characters";
-    pub const AGENT_ID_TOO_LONG: &str = "Agent Id exceeds 11 digits";
-    pub const AGENT_ID_NOT_DIGITS: &str = "Agent Id must contain digits only";
-    pub const NUMBER_NOT_SUPPORTED: &str = "Telephone number not supported in this context";
-    pub const AGENT_ID_MISSING: &str = "Agent Id must be specified";
-    pub const TO_MISSING: &str = "Either telephone number or agent id required";
-    pub const TO_BOTH: &str = "Either telephone number or agent id required, not both";
-    pub const REFERENCE_TOO_LONG: &str = "Reference exceeded 2000 characters";
-    pub const REFERENCE_INVALID: &str = "Reference contained invalid characters";
-    pub const APPLICATION_TOO_LONG: &str = "Application exceeded 32 characters";
-    pub const APPLICATION_NOT_ALPHANUMERIC: &str = "Application contains non-alphanumeric characters";
+    include!(concat!(env!("OUT_DIR"), "/contract_messages.rs"));
 }
 
-/// The documented limits.
-pub const MAX_NUMBER_CHARS: usize = 30;
-pub const MAX_AGENT_DIGITS: usize = 11;
-pub const MAX_REFERENCE_CHARS: usize = 2000;
-pub const MAX_APPLICATION_CHARS: usize = 32;
+/// The documented limits, from the contract model as well (by rule id).
+mod limit {
+    include!(concat!(env!("OUT_DIR"), "/contract_limits.rs"));
+}
+
+pub const MAX_NUMBER_CHARS: usize = limit::NUMBER_TOO_LONG;
+pub const MAX_AGENT_DIGITS: usize = limit::AGENT_ID_TOO_LONG;
+pub const MAX_REFERENCE_CHARS: usize = limit::REFERENCE_TOO_LONG;
+pub const MAX_APPLICATION_CHARS: usize = limit::APPLICATION_TOO_LONG;
 
 /// A refusal: status and the `message` of the error body.
 #[derive(Clone, Debug, PartialEq, Eq)]
