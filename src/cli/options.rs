@@ -67,7 +67,7 @@ pub struct SuiteArgs {
     /// Also run the case files in PATH, a folder or one file (repeatable); env: separated by `:`
     #[arg(long = "cases", env = "VCC_CASES", value_name = "PATH", value_delimiter = ':')]
     pub cases: Vec<PathBuf>,
-    /// How many cases to derive from contract/rules.yaml: every pair of forms (default), or every form (exhaustive)
+    /// The cases derived from contract/rules.yaml: every pair of forms, each probe once (default), or every probe in every form (exhaustive)
     #[arg(long, env = "VCC_DEPTH", value_name = "DEPTH", value_enum, default_value = "default")]
     pub depth: Depth,
 }

@@ -24,13 +24,14 @@ pub struct Row {
     pub levels: Vec<Option<usize>>,
 }
 
-/// How deep to cross.
+/// How deep to cross. (Plain comments on the variants: doc comments would turn
+/// every command's `--help` into the long form.)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Depth {
-    /// Every pair of levels, every probe at least once.
+    // Every pair of levels, every probe at least once.
     #[default]
     Default,
-    /// Every probe in every form.
+    // Every probe in every form.
     Exhaustive,
 }
 
