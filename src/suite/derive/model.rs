@@ -288,6 +288,23 @@ impl Model {
             if !needs.contains(&rule.fields.len()) {
                 return Err((at("fields"), format!("this kind of rule governs {needs:?} fields, not {}", rule.fields.len())));
             }
+            let domains = rule.fields.iter().filter_map(|p| self.field(p)).map(|f| &f.domain);
+            let probed = |d: &Domain| matches!(d, Domain::Digits | Domain::Alphanumeric | Domain::AlphanumericOrUrl | Domain::Listed(_));
+            match rule.breaks {
+                Breaks::Domain if !domains.clone().all(probed) => {
+                    return Err((at("breaks"), "a `domain` rule needs fields of a domain with probes (digits, alphanumeric, alphanumeric-or-url, listed)".into()));
+                }
+                Breaks::Limit(_) if domains.clone().any(|d| *d == Domain::List) => {
+                    return Err((at("breaks"), "a limit is on a text, not on a list".into()));
+                }
+                Breaks::Neither | Breaks::Both => {
+                    let parents: BTreeSet<&str> = rule.fields.iter().map(|p| p.rsplit_once('/').map_or("", |(parent, _)| parent)).collect();
+                    if parents.len() != 1 {
+                        return Err((at("fields"), "`neither` and `both` are about fields of one object (from, or to)".into()));
+                    }
+                }
+                _ => {}
+            }
             if matches!(rule.breaks, Breaks::Neither) != rule.empty.is_some() {
                 return Err((at("empty"), "a `neither` rule, and only one, names the item of its empty-value probes".into()));
             }

@@ -199,6 +199,10 @@ fn a_broken_model_is_an_error_at_its_place() {
     let answer = "    unknown: [no-such-rule]\n";
     let err = model_with(answer, "  - pointer: /from/consent\n").unwrap_err();
     assert!(err.field == "fields[2].unknown" && err.message.contains("no-such-rule"), "{err}");
+    let textual = "  - id: odd\n    message: \"Odd\"\n    fields: [/from/presentedCLID]\n    breaks: domain\n    why: x\n";
+    assert!(model_with(textual, "  - id: from-both\n").unwrap_err().message.contains("domain with probes"));
+    let apart = "  - id: odd\n    item: \"undocumented: odd\"\n    fields: [/from/agentId, /to/agentId]\n    breaks: both\n    why: x\n";
+    assert!(model_with(apart, "  - id: from-both\n").unwrap_err().message.contains("one object"));
     let kind = "  - id: odd\n    message: \"Odd\"\n    breaks: sideways\n    why: x\n";
     let err = model_with(kind, "  - id: from-both\n").unwrap_err();
     assert!(err.field.starts_with("rules[18].breaks") && err.line > 1, "{err}");
