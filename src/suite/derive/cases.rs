@@ -79,27 +79,28 @@ struct Builder<'a> {
     bytes: usize,
 }
 
+/// What every case of one probe shares.
+struct Shared {
+    expect: Expect,
+    covers: Vec<String>,
+    tags: Vec<String>,
+    note: String,
+}
+
 impl Builder<'_> {
     /// The cases of `probes` crossed with the forms `base` allows.
     fn cross(&mut self, name: &str, line: usize, rule: Option<&Rule>, base: &Allowed, probes: &[Probe], depth: Depth) -> Result<(), LocatedError> {
         let allowed: Vec<Allowed> = probes.iter().map(|p| self.alone(base, p.alone_under.as_deref())).collect();
-        let expects: Vec<Expect> = probes.iter().map(|p| self.expect(rule, &p.outcome)).collect();
-        let calls: Vec<bool> = expects.iter().map(|e| e.alternatives().iter().any(|a| a.status.contains(201))).collect();
+        let shared: Vec<Shared> = probes.iter().map(|p| self.shared(rule, p)).collect();
+        let calls: Vec<bool> = shared.iter().map(|s| s.tags.iter().any(|t| t == "places-call")).collect();
         for row in crossing::rows(&allowed, &calls, depth) {
-            let probe = &probes[row.probe];
-            let form: Vec<&str> = row
-                .levels
-                .iter()
-                .zip(&self.model.forms)
-                .filter_map(|(l, dim)| l.map(|l| &dim.levels[l]).filter(|level| !level.set.is_empty()))
-                .map(|level| level.name.as_str())
-                .collect();
-            let case_name = [name, probe.name.as_str()].into_iter().chain(form.iter().copied()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(".");
+            let (probe, shared) = (&probes[row.probe], &shared[row.probe]);
+            let form = row.levels.iter().zip(&self.model.forms).filter_map(|(l, dim)| l.map(|l| &dim.levels[l]));
+            let named = form.clone().filter(|level| !level.set.is_empty()).map(|level| level.name.as_str());
+            let case_name = [name, probe.name.as_str()].into_iter().chain(named).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(".");
             let mut body = Value::Object(Map::new());
-            for (level, dim) in row.levels.iter().zip(&self.model.forms) {
-                for (pointer, value) in level.map(|l| &dim.levels[l].set).into_iter().flatten() {
-                    set(&mut body, pointer, value.clone());
-                }
+            for (pointer, value) in form.flat_map(|level| &level.set) {
+                set(&mut body, pointer, value.clone());
             }
             let mut path = DEFAULT_PATH.to_owned();
             for edit in &probe.edits {
@@ -110,36 +111,40 @@ impl Builder<'_> {
                 }
             }
             let request = self.request(&path, &body, &case_name, line)?;
-            let expect = expects[row.probe].clone();
-            let created = probe.outcome == Outcome::Created;
-            let may_call = calls[row.probe];
-            let state = rule.is_some_and(Rule::needs_state)
-                || may_call
-                || matches!(&probe.outcome, Outcome::Answers(a) if a.iter().any(|id| self.model.rule(id).is_some_and(Rule::needs_state)));
-            let tags = [
-                (may_call, "places-call"),
-                (state, "needs-state"),
-                (probe.boundary, "boundary"),
-                (!probe.documented, "undocumented"),
-            ];
-            let mut covers = probe.covers.clone();
-            if created && rule.is_some() {
-                covers.extend(self.model.created.covers.iter().cloned());
-            }
             self.cases.push(Case {
                 file: FILE.to_owned(),
                 source: super::model::SHIPPED.0.to_owned(),
                 line,
                 name: case_name,
-                covers,
+                covers: shared.covers.clone(),
                 documented: probe.documented,
-                note: Some(format!("{} (derived: {})", probe.note, rule.map_or("the success forms", |r| r.id.as_str()))),
-                tags: tags.iter().filter(|(on, _)| *on).map(|(_, tag)| (*tag).to_owned()).collect(),
+                note: Some(shared.note.clone()),
+                tags: shared.tags.clone(),
                 request,
-                expect,
+                expect: shared.expect.clone(),
             });
         }
         Ok(())
+    }
+
+    /// The expectation, items, tags and note of every case of `probe`.
+    fn shared(&self, rule: Option<&Rule>, probe: &Probe) -> Shared {
+        let expect = self.expect(rule, &probe.outcome);
+        let may_call = expect.alternatives().iter().any(|a| a.status.contains(201));
+        let state = rule.is_some_and(Rule::needs_state)
+            || may_call
+            || matches!(&probe.outcome, Outcome::Answers(a) if a.iter().any(|id| self.model.rule(id).is_some_and(Rule::needs_state)));
+        let tags = [(may_call, "places-call"), (state, "needs-state"), (probe.boundary, "boundary"), (!probe.documented, "undocumented")];
+        let mut covers = probe.covers.clone();
+        if probe.outcome == Outcome::Created && rule.is_some() {
+            covers.extend(self.model.created.covers.iter().cloned());
+        }
+        Shared {
+            expect,
+            covers,
+            tags: tags.iter().filter(|(on, _)| *on).map(|(_, tag)| (*tag).to_owned()).collect(),
+            note: format!("{} (derived: {})", probe.note, rule.map_or("the success forms", |r| r.id.as_str())),
+        }
     }
 
     /// `base`, with nothing else written under `parent` (when given).
