@@ -17,18 +17,10 @@ use crate::exchange::Response;
 use crate::result::Finding;
 use crate::suite::Schemas;
 
-/// Request field → where the 201 body echoes it. Note the documented casing
-/// change: the request's `presentedCLID` comes back as `presentedClid`.
-pub const ECHOES: &[(&str, &str)] = &[
-    ("/from/agentId", "/from/agentId"),
-    ("/from/presentedCLID", "/from/presentedClid"),
-    ("/from/consent", "/from/consent"),
-    ("/to/telephoneNumber", "/to/telephoneNumber"),
-    ("/to/agentId", "/to/agentId"),
-    ("/to/consent", "/to/consent"),
-    ("/regarding/reference", "/regarding/reference"),
-    ("/application", "/application"),
-];
+/// Request field → where the 201 body echoes it, from the contract model's
+/// `echo` (build.rs). Note the documented casing change: the request's
+/// `presentedCLID` comes back as `presentedClid`.
+pub const ECHOES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/contract_echoes.rs"));
 
 /// Every way `resp` falls short of `expect`; empty when it meets it.
 pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {

@@ -13,6 +13,7 @@ use clap::parser::ValueSource;
 
 use crate::auth::{CredentialsError, Region};
 use crate::exec::SuiteSettings;
+use crate::suite::derive::Depth;
 use crate::exec::target::{AuthChoice, TargetSettings};
 use crate::proxy::ProxyChoice;
 use crate::report::Output;
@@ -92,6 +93,9 @@ pub struct SuiteArgs {
     /// Also run the case files in PATH, a folder or one file (repeatable); env: separated by `:`
     #[arg(long = "cases", env = "VCC_CASES", value_name = "PATH", value_delimiter = ':')]
     pub cases: Vec<PathBuf>,
+    /// The cases derived from contract/rules.yaml: every pair of forms, each probe once (default), or every probe in every form (exhaustive)
+    #[arg(long, env = "VCC_DEPTH", value_name = "DEPTH", value_enum, default_value = "default")]
+    pub depth: Depth,
 }
 
 /// Which report files to write.
@@ -163,7 +167,7 @@ pub fn parse_resolve(value: &str) -> Result<(String, SocketAddr), String> {
 
 impl SuiteArgs {
     pub fn settings(&self) -> SuiteSettings {
-        SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone() }
+        SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone(), depth: self.depth }
     }
 }
 

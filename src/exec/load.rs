@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::located::LocatedError;
+use crate::suite::derive::{self, Depth};
 use crate::suite::vars::{self, Vars};
 use crate::suite::{self, Case, Schemas, Source};
 
@@ -17,6 +18,8 @@ pub struct SuiteSettings {
     pub vars: Vec<(String, String)>,
     pub vars_files: Vec<PathBuf>,
     pub cases: Vec<PathBuf>,
+    /// How many cases to derive from the contract model.
+    pub depth: Depth,
 }
 
 /// The loaded suite: its cases, in file order, and the schemas they name.
@@ -49,6 +52,12 @@ pub enum LoadError {
     NoCaseFiles(PathBuf),
     #[error("no case was loaded")]
     NoCases,
+    /// A case file named as the derived cases are.
+    #[error("{0}: the name `{file}` is taken by the cases derived from the contract model: rename the file", file = derive::FILE)]
+    TakenName(String),
+    /// Deriving the cases stopped (a panic, which is a bug).
+    #[error("deriving the cases from the contract model failed")]
+    DeriveFailed,
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -108,11 +117,17 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
     let sources = settings.sources()?;
     let vars = settings.vars(&sources)?;
     let schemas = Schemas::shipped();
-    // The response schemas compile beside the parsing, not in the first cases' way.
-    let cases = std::thread::scope(|scope| {
+    if let Some(taken) = sources.iter().find(|s| s.stem() == derive::FILE) {
+        return Err(LoadError::TakenName(taken.path.clone()));
+    }
+    // The response schemas compile, and the derived cases are built, beside the parsing.
+    let (cases, derived) = std::thread::scope(|scope| {
         scope.spawn(|| schemas.warm(&["call-created", "error"]));
-        suite::load(&sources, &vars, &schemas.names())
-    })?;
+        let derived = scope.spawn(|| derive::derived(&vars, settings.depth));
+        (suite::load(&sources, &vars, &schemas.names()), derived.join())
+    });
+    let mut cases = cases?;
+    cases.extend(derived.map_err(|_| LoadError::DeriveFailed)??);
     if cases.is_empty() {
         return Err(LoadError::NoCases);
     }

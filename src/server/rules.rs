@@ -11,33 +11,22 @@ use serde_json::{Map, Value, json};
 
 use super::fixture::{AgentState, Fixture};
 
-/// The documented 400 messages, exactly as the page spells them.
+/// The documented 400 messages, exactly as the page spells them: one constant
+/// per rule of the contract model (`contract/rules.yaml`), named after its id
+/// (`ccxml-disabled` is `CCXML_DISABLED`), generated from it by build.rs.
 pub mod msg {
-    pub const CCXML_DISABLED: &str = "Ccxml must be enabled for this account";
-    pub const CALLING_AGENT_BUSY: &str = "Unable to place call - Agent number busy";
-    pub const DESTINATION_AGENT_BUSY: &str = "Unable to place call - dialed Agent is not currently available";
-    pub const UNKNOWN_DESTINATION_AGENT: &str = "Unable to place call - invalid Agent Id.";
-    pub const UNKNOWN_CALLING_AGENT: &str = "Unable to place call - Agent Id is unknown";
-    pub const INVALID_NUMBER: &str = "Unable to place call - number is invalid";
-    pub const CALL_FAILED: &str = "Unable to place call to Agent. Please try again";
-    pub const NUMBER_TOO_LONG: &str = "Telephone number exceeds 30 characters";
-    pub const AGENT_ID_TOO_LONG: &str = "Agent Id exceeds 11 digits";
-    pub const AGENT_ID_NOT_DIGITS: &str = "Agent Id must contain digits only";
-    pub const NUMBER_NOT_SUPPORTED: &str = "Telephone number not supported in this context";
-    pub const AGENT_ID_MISSING: &str = "Agent Id must be specified";
-    pub const TO_MISSING: &str = "Either telephone number or agent id required";
-    pub const TO_BOTH: &str = "Either telephone number or agent id required, not both";
-    pub const REFERENCE_TOO_LONG: &str = "Reference exceeded 2000 characters";
-    pub const REFERENCE_INVALID: &str = "Reference contained invalid characters";
-    pub const APPLICATION_TOO_LONG: &str = "Application exceeded 32 characters";
-    pub const APPLICATION_NOT_ALPHANUMERIC: &str = "Application contains non-alphanumeric characters";
+    include!(concat!(env!("OUT_DIR"), "/contract_messages.rs"));
 }
 
-/// The documented limits.
-pub const MAX_NUMBER_CHARS: usize = 30;
-pub const MAX_AGENT_DIGITS: usize = 11;
-pub const MAX_REFERENCE_CHARS: usize = 2000;
-pub const MAX_APPLICATION_CHARS: usize = 32;
+/// The documented limits, from the contract model as well (by rule id).
+mod limit {
+    include!(concat!(env!("OUT_DIR"), "/contract_limits.rs"));
+}
+
+pub const MAX_NUMBER_CHARS: usize = limit::NUMBER_TOO_LONG;
+pub const MAX_AGENT_DIGITS: usize = limit::AGENT_ID_TOO_LONG;
+pub const MAX_REFERENCE_CHARS: usize = limit::REFERENCE_TOO_LONG;
+pub const MAX_APPLICATION_CHARS: usize = limit::APPLICATION_TOO_LONG;
 
 /// A refusal: status and the `message` of the error body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -429,22 +418,22 @@ mod tests {
     #[test]
     fn agent_id_limits_are_exact() {
         assert_eq!(agent_id(&"9".repeat(11)), Ok(()));
-        assert_eq!(agent_id(&"9".repeat(12)).unwrap_err().message, "Agent Id exceeds 11 digits");
-        assert_eq!(agent_id("12a4").unwrap_err().message, "Agent Id must contain digits only");
-        assert_eq!(message(to_number(json!({"agentId": "9".repeat(11)}))), "Unable to place call - Agent Id is unknown");
-        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "9".repeat(11)}})), "Unable to place call - invalid Agent Id.");
-        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "1".repeat(12)}})), "Agent Id exceeds 11 digits");
+        assert_eq!(agent_id(&"9".repeat(12)).unwrap_err().message, msg::AGENT_ID_TOO_LONG);
+        assert_eq!(agent_id("12a4").unwrap_err().message, msg::AGENT_ID_NOT_DIGITS);
+        assert_eq!(message(to_number(json!({"agentId": "9".repeat(11)}))), msg::UNKNOWN_CALLING_AGENT);
+        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "9".repeat(11)}})), msg::UNKNOWN_DESTINATION_AGENT);
+        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "1".repeat(12)}})), msg::AGENT_ID_TOO_LONG);
     }
 
     #[test]
     fn length_limits_count_characters() {
         assert_eq!(telephone_number(&"7".repeat(30)), Ok(()));
-        assert_eq!(telephone_number(&"7".repeat(31)).unwrap_err().message, "Telephone number exceeds 30 characters");
+        assert_eq!(telephone_number(&"7".repeat(31)).unwrap_err().message, msg::NUMBER_TOO_LONG);
         assert_eq!(reference(&"a".repeat(2000)), Ok(()));
-        assert_eq!(reference(&"a".repeat(2001)).unwrap_err().message, "Reference exceeded 2000 characters");
+        assert_eq!(reference(&"a".repeat(2001)).unwrap_err().message, msg::REFERENCE_TOO_LONG);
         assert_eq!(application(&"a".repeat(32)), Ok(()));
-        assert_eq!(application(&"a".repeat(33)).unwrap_err().message, "Application exceeded 32 characters");
-        assert_eq!(application("é"), Err(Rejection::bad("Application contains non-alphanumeric characters")));
+        assert_eq!(application(&"a".repeat(33)).unwrap_err().message, msg::APPLICATION_TOO_LONG);
+        assert_eq!(application("é"), Err(Rejection::bad(msg::APPLICATION_NOT_ALPHANUMERIC)));
     }
 
     #[test]
@@ -453,18 +442,18 @@ mod tests {
         assert_eq!(reference("http://Test.com"), Ok(()));
         assert_eq!(reference("https://x.example/a?b=c"), Ok(()));
         for bad in ["not a url!", "ftp://x", "http://", "a-b", "http://a b"] {
-            assert_eq!(reference(bad).unwrap_err().message, "Reference contained invalid characters", "{bad}");
+            assert_eq!(reference(bad).unwrap_err().message, msg::REFERENCE_INVALID, "{bad}");
         }
     }
 
     #[test]
     fn from_and_to_selector_rules() {
-        assert_eq!(message(to_number(json!({}))), "Agent Id must be specified");
-        assert_eq!(message(json!({"to": {"telephoneNumber": "1"}})), "Agent Id must be specified");
-        assert_eq!(message(to_number(json!({"agentId": "1234", "telephoneNumber": "1"}))), "Telephone number not supported in this context");
-        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {}})), "Either telephone number or agent id required");
-        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "4567", "telephoneNumber": "1"}})), "Either telephone number or agent id required, not both");
-        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"telephoneNumber": "7".repeat(31)}})), "Telephone number exceeds 30 characters");
+        assert_eq!(message(to_number(json!({}))), msg::AGENT_ID_MISSING);
+        assert_eq!(message(json!({"to": {"telephoneNumber": "1"}})), msg::AGENT_ID_MISSING);
+        assert_eq!(message(to_number(json!({"agentId": "1234", "telephoneNumber": "1"}))), msg::NUMBER_NOT_SUPPORTED);
+        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {}})), msg::TO_MISSING);
+        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"agentId": "4567", "telephoneNumber": "1"}})), msg::TO_BOTH);
+        assert_eq!(message(json!({"from": {"agentId": "1234"}, "to": {"telephoneNumber": "7".repeat(31)}})), msg::NUMBER_TOO_LONG);
     }
 
     #[test]
@@ -482,13 +471,13 @@ mod tests {
         let number = || Callee::Number("02072068888".into());
         let m = |r: Rule<()>| r.unwrap_err().message;
         assert_eq!(place(&ok("1234", number()), "a1b2c3d4e5", &f), Ok(()));
-        assert_eq!(m(place(&ok("1234", number()), "f6g7h8i9j0", &f)), "Ccxml must be enabled for this account");
-        assert_eq!(m(place(&ok("7001", number()), ACCOUNT, &f)), "Unable to place call - Agent number busy");
-        assert_eq!(m(place(&ok("7002", number()), ACCOUNT, &f)), "Unable to place call to Agent. Please try again");
-        assert_eq!(m(place(&ok("99999", number()), ACCOUNT, &f)), "Unable to place call - Agent Id is unknown");
-        assert_eq!(m(place(&ok("1234", Callee::Agent("7001".into())), ACCOUNT, &f)), "Unable to place call - dialed Agent is not currently available");
-        assert_eq!(m(place(&ok("1234", Callee::Agent("99999".into())), ACCOUNT, &f)), "Unable to place call - invalid Agent Id.");
-        assert_eq!(m(place(&ok("1234", Callee::Number("00000000000".into())), ACCOUNT, &f)), "Unable to place call - number is invalid");
+        assert_eq!(m(place(&ok("1234", number()), "f6g7h8i9j0", &f)), msg::CCXML_DISABLED);
+        assert_eq!(m(place(&ok("7001", number()), ACCOUNT, &f)), msg::CALLING_AGENT_BUSY);
+        assert_eq!(m(place(&ok("7002", number()), ACCOUNT, &f)), msg::CALL_FAILED);
+        assert_eq!(m(place(&ok("99999", number()), ACCOUNT, &f)), msg::UNKNOWN_CALLING_AGENT);
+        assert_eq!(m(place(&ok("1234", Callee::Agent("7001".into())), ACCOUNT, &f)), msg::DESTINATION_AGENT_BUSY);
+        assert_eq!(m(place(&ok("1234", Callee::Agent("99999".into())), ACCOUNT, &f)), msg::UNKNOWN_DESTINATION_AGENT);
+        assert_eq!(m(place(&ok("1234", Callee::Number("00000000000".into())), ACCOUNT, &f)), msg::INVALID_NUMBER);
         assert_eq!(place(&ok("1234", number()), "nope", &f).unwrap_err().status, 404);
     }
 

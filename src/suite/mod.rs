@@ -1,8 +1,10 @@
 //! Suite: the cases, their variables and the schemas their answers are checked
 //! against. [`raw`] is a case file as written, [`case`] the resolved model,
-//! [`load`] turns one into the other; [`source`] holds the shipped files.
+//! [`load`] turns one into the other; [`source`] holds the shipped files;
+//! [`derive`] generates the cases the contract model implies.
 
 pub mod case;
+pub mod derive;
 pub mod load;
 pub mod raw;
 pub mod schemas;

@@ -110,7 +110,7 @@ fn rerun_failed_runs_exactly_the_last_run_s_failures() {
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));
     let recorded = std::fs::read_to_string(record).expect("the run wrote its record");
     let failed: Vec<&str> = recorded.lines().filter(|l| !l.starts_with('#')).collect();
-    assert!(!failed.is_empty() && failed.iter().all(|n| n.starts_with("boundaries::")), "{recorded}");
+    assert!(!failed.is_empty() && failed.iter().all(|n| n.starts_with("derived::agent-id-too-long.")), "{recorded}");
 
     let out = against(faulty.base(), &["--rerun-failed"]);
     assert_eq!(out.status.code(), Some(101), "{}", text(&out));

@@ -1,7 +1,9 @@
 //! Page: an export of the endpoint's documentation page checked against
-//! `contract/items.yaml`, so that CI says when the page changes. Every
-//! message, limit and request example the page states must be an item, and
-//! every documented item must still be stated by the page.
+//! `contract/items.yaml` and the contract model (`contract/rules.yaml`), so
+//! that CI says when the page changes. Every message, limit and request example
+//! the page states must be an item, and every 400 message and limit a rule of
+//! the model; every documented item, and every rule's message and limit, every
+//! field and the phrases of its domain, must still be stated by the page.
 
 mod read;
 
@@ -10,6 +12,7 @@ use std::fmt;
 pub use read::{Page, Stated, Statement};
 
 use super::Item;
+use crate::suite::derive::{self, Model, model::Breaks};
 
 /// How an item is found on the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +46,13 @@ pub struct PageReport {
     pub missing_from_items: Vec<Stated>,
     /// Documented items the page no longer states.
     pub gone_from_page: Vec<Gone>,
-    /// Code blocks that should hold JSON and do not.
+    /// The 400 messages and limits the page states that the model has no rule for.
+    pub missing_from_model: Vec<Stated>,
+    /// What the model says that the page no longer states.
+    pub model_gone_from_page: Vec<Gone>,
+    /// How many rules and fields of the model the page states.
+    pub modelled: (usize, usize),
+    /// Code blocks that should hold JSON and do not (or a model that cannot be read).
     pub unreadable: Vec<String>,
     /// How many things the page states (each once).
     pub stated: usize,
@@ -52,14 +61,20 @@ pub struct PageReport {
 impl PageReport {
     /// Whether the page and the items agree.
     pub fn agrees(&self) -> bool {
-        self.missing_from_items.is_empty() && self.gone_from_page.is_empty() && self.unreadable.is_empty()
+        self.missing_from_items.is_empty()
+            && self.gone_from_page.is_empty()
+            && self.missing_from_model.is_empty()
+            && self.model_gone_from_page.is_empty()
+            && self.unreadable.is_empty()
     }
 }
 
 impl fmt::Display for PageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.agrees() {
-            return writeln!(f, "page: the {} messages, limits and request examples it states are the documented items", self.stated);
+            let (rules, fields) = self.modelled;
+            writeln!(f, "page: the {} messages, limits and request examples it states are the documented items", self.stated)?;
+            return writeln!(f, "model: the page states the {rules} rules and {fields} fields of {}", derive::model::SHIPPED.0);
         }
         if !self.missing_from_items.is_empty() {
             writeln!(f, "the page states what {} does not list:", super::ITEMS.0)?;
@@ -70,6 +85,18 @@ impl fmt::Display for PageReport {
         if !self.gone_from_page.is_empty() {
             writeln!(f, "{} lists what the page no longer states:", super::ITEMS.0)?;
             for gone in &self.gone_from_page {
+                writeln!(f, "  {} ({})", gone.id, gone.expected)?;
+            }
+        }
+        if !self.missing_from_model.is_empty() {
+            writeln!(f, "the page states what {} has no rule for:", derive::model::SHIPPED.0)?;
+            for s in &self.missing_from_model {
+                writeln!(f, "  line {}: {}", s.line, s.what)?;
+            }
+        }
+        if !self.model_gone_from_page.is_empty() {
+            writeln!(f, "{} models what the page no longer states:", derive::model::SHIPPED.0)?;
+            for gone in &self.model_gone_from_page {
                 writeln!(f, "  {} ({})", gone.id, gone.expected)?;
             }
         }
@@ -121,8 +148,46 @@ fn meets(expected: &Statement, stated: &Statement) -> bool {
     }
 }
 
-/// Compares a page export (`text`) with the documented items.
+/// What the model says the page states, each with what it comes from: each
+/// documented rule's message and limit, each field's name and domain phrases.
+pub fn modelled(model: &Model) -> Vec<(String, Expected)> {
+    let mut out = Vec::new();
+    for rule in model.rules.iter().filter(|r| r.documented()) {
+        let id = format!("rule {}", rule.id);
+        if let Some(text) = &rule.message {
+            out.push((id.clone(), Expected::Statement(Statement::Message { status: rule.status, text: text.clone() })));
+        }
+        if let Breaks::Limit(l) = &rule.breaks {
+            let limit = Statement::Limit { subject: l.subject.to_lowercase(), max: l.max as u64, unit: l.unit.to_string() };
+            out.push((id, Expected::Statement(limit)));
+        }
+    }
+    for field in &model.fields {
+        let name = field.pointer.rsplit('/').next().unwrap_or_default().to_owned();
+        let phrases = std::iter::once(name).chain(field.states.iter().cloned());
+        out.extend(phrases.map(|p| (format!("field {}", field.pointer), Expected::Phrase(p))));
+    }
+    out
+}
+
+/// Whether the page states what is expected.
+fn stated_on(page: &Page, expected: &Expected) -> bool {
+    match expected {
+        Expected::Statement(want) => page.stated.iter().any(|s| meets(want, &s.what)),
+        Expected::Phrase(phrase) => page.prose.contains(phrase.as_str()),
+    }
+}
+
+/// Compares a page export (`text`) with the documented items and the shipped model.
 pub fn check_page(text: &str, items: &[Item]) -> PageReport {
+    match derive::shipped() {
+        Ok(model) => check_page_with(text, items, model),
+        Err(e) => PageReport { unreadable: vec![e.to_string()], ..check_page_with(text, items, &Model::default()) },
+    }
+}
+
+/// [`check_page`] with this model.
+pub fn check_page_with(text: &str, items: &[Item], model: &Model) -> PageReport {
     let page = Page::read(text);
     let expectations: Vec<(&Item, Expected)> =
         items.iter().filter(|i| i.documented).flat_map(|i| expected(i).into_iter().map(move |e| (i, e))).collect();
@@ -132,13 +197,28 @@ pub fn check_page(text: &str, items: &[Item]) -> PageReport {
     let missing_from_items = page.stated.iter().filter(|s| !listed(&s.what)).cloned().collect();
     let gone_from_page = expectations
         .iter()
-        .filter(|(_, e)| match e {
-            Expected::Statement(want) => !page.stated.iter().any(|s| meets(want, &s.what)),
-            Expected::Phrase(phrase) => !page.prose.contains(phrase.as_str()),
-        })
+        .filter(|(_, e)| !stated_on(&page, e))
         .map(|(item, e)| Gone { id: item.id.clone(), expected: e.clone() })
         .collect();
-    PageReport { missing_from_items, gone_from_page, unreadable: page.unreadable, stated: page.stated.len() }
+    let modelled = modelled(model);
+    let ruled = |stated: &Statement| modelled.iter().any(|(_, e)| matches!(e, Expected::Statement(s) if meets(s, stated)));
+    let missing_from_model = page
+        .stated
+        .iter()
+        .filter(|s| matches!(s.what, Statement::Message { status: 400, .. } | Statement::Limit { .. }) && !ruled(&s.what))
+        .cloned()
+        .collect();
+    let model_gone_from_page =
+        modelled.iter().filter(|(_, e)| !stated_on(&page, e)).map(|(id, e)| Gone { id: id.clone(), expected: e.clone() }).collect();
+    PageReport {
+        missing_from_items,
+        gone_from_page,
+        missing_from_model,
+        model_gone_from_page,
+        modelled: (model.rules.iter().filter(|r| r.documented()).count(), model.fields.len()),
+        unreadable: page.unreadable,
+        stated: page.stated.len(),
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Tests of the page check, on the shipped page and on copies of it edited by
 //! string replacement.
 
+use std::collections::BTreeSet;
+
 use super::read::Page;
 use super::*;
 
@@ -132,4 +134,24 @@ fn any_text_reads_without_panic() {
         let _ = check_page(&PAGE[cut..], &items());
     }
     assert!(!check_page("", &items()).agrees());
+}
+
+#[test]
+fn the_model_is_checked_against_the_page_both_ways() {
+    // A message the page no longer states: its rule, and the field's domain phrase, are gone from it.
+    let report = check_page(&edited("  • Agent Id must contain digits only\n", ""), &items());
+    let gone: Vec<&str> = report.model_gone_from_page.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(gone, ["rule agent-id-not-digits", "field /from/agentId"], "{report}");
+    assert!(report.to_string().contains("contract/rules.yaml models what the page no longer states:\n  rule agent-id-not-digits"), "{report}");
+    // A message or a limit the page adds: the model has no rule for it.
+    let page = edited("  • Agent Id must be specified\n", "  • Agent Id must be specified\n  • Group exceeds 12 characters\n");
+    let report = check_page(&page, &items());
+    let missing: Vec<String> = report.missing_from_model.iter().map(|s| s.what.to_string()).collect();
+    assert_eq!(missing, ["limit: group 12 characters", "400 message \"Group exceeds 12 characters\""], "{report}");
+    assert!(report.to_string().contains("the page states what contract/rules.yaml has no rule for:"), "{report}");
+    // A field the page no longer names, a listed value it no longer lists.
+    let report = check_page(&PAGE.replace("• presentedCLID.", "• callerId.").replace("TwoParty - both", "ThreeParty - all"), &items());
+    let gone: BTreeSet<&str> = report.model_gone_from_page.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(gone, BTreeSet::from(["field /from/presentedCLID", "field /from/consent", "field /to/consent"]), "{report}");
+    assert!(!report.agrees());
 }

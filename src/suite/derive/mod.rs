@@ -1,0 +1,33 @@
+//! Derive: the cases the contract model (`contract/rules.yaml`) implies, so
+//! that every rule is probed in every form of the request it applies to, the
+//! ways lax code gets it wrong. [`model`] reads the model, [`crossing`] picks
+//! the forms (pairwise, or all of them), [`probes`] the values that break or
+//! keep each rule, [`cases`] builds ordinary [`crate::suite::Case`]s from them.
+
+pub mod cases;
+pub mod crossing;
+pub mod model;
+pub mod probes;
+
+use std::sync::OnceLock;
+
+pub use cases::FILE;
+pub use crossing::Depth;
+pub use model::Model;
+
+use crate::located::LocatedError;
+use crate::suite::{Case, Vars};
+
+/// The shipped model, read once.
+pub fn shipped() -> Result<&'static Model, LocatedError> {
+    static MODEL: OnceLock<Result<Model, LocatedError>> = OnceLock::new();
+    MODEL.get_or_init(Model::shipped).as_ref().map_err(Clone::clone)
+}
+
+/// The derived cases of the shipped model at `depth`.
+pub fn derived(vars: &Vars, depth: Depth) -> Result<Vec<Case>, LocatedError> {
+    cases::build(shipped()?, vars, depth)
+}
+
+#[cfg(test)]
+mod tests;
