@@ -9,9 +9,9 @@
 //! behaviour in [`fixture`], [`before`] or [`after`].
 //! Over 400 lines: the one list and its three hooks are kept together, so that a
 //! fault reads in one place; the lax character checks the parser faults model
-//! live in `faults/lax.rs`. Four faults are caught only by undocumented cases,
-//! as their descriptions say: they model a reading the page leaves open (which
-//! digits, which letters, which URLs).
+//! live in `faults/lax.rs`. Some harmless variations answer a reading the page
+//! leaves open (which digits, which letters, which URLs, what an empty agent ID
+//! means), where the faithful server answers another: the suite must pass both.
 
 use serde_json::{Value, json};
 
@@ -109,18 +109,13 @@ faults! {
         AgentIdParsedAsFloat = "agent-id-parsed-as-float": "agent IDs checked by float parsing (99999.0, 99999e0 pass)",
         AgentIdRadixPrefix = "agent-id-radix-prefix": "agent IDs read with a radix prefix, as strtol with base 0 (0x..., 0o..., 0b... pass)",
         AgentIdDigitSeparators = "agent-id-digit-separators": "agent IDs read as Python's int() does, with _ between digits",
-        AgentIdUnicodeDigits = "agent-id-unicode-digits": "agent IDs checked with a Unicode notion of digit (caught by an undocumented case only)",
         RegexDollarNewline = "regex-dollar-newline": "every character rule as ^...$ where $ also matches before a final newline",
         RegexUnanchored = "regex-unanchored": "every character rule as an unanchored search: one good character is enough",
         ApplicationWordRegex = "application-word-regex": "application checked with \\w (which lets _ through)",
-        ApplicationUnicodeAlphanumeric = "application-unicode-alphanumeric": "application checked with char::is_alphanumeric (caught by an undocumented case only)",
         ReferenceWordRegex = "reference-word-regex": "regarding.reference checked with \\w (which lets _ through)",
-        ReferenceUnicodeAlphanumeric = "reference-unicode-alphanumeric": "regarding.reference checked with char::is_alphanumeric (caught by an undocumented case only)",
         TextFieldsTrimmed = "application-and-reference-trimmed": "application and regarding.reference trimmed before they are checked",
         ReferenceUrlWithoutScheme = "reference-url-without-scheme": "a host without a scheme (Test.com) taken for a URL reference",
         ReferenceUrlPrefixOnly = "reference-url-prefix-only": "any reference that starts with http:// or https:// taken for a URL",
-        ReferenceAnyUrlScheme = "reference-any-url-scheme": "any absolute URL taken for a reference, javascript: too (caught by an undocumented case only)",
-        UnsupportedRepeatsHeader = "415-repeats-whole-header": "the 415 message repeats the whole Content-Type header, parameters and all",
         StatusLowercase = "status-lowercase": "the 201's status in lower case (active, where the page shows Active)",
         RecordingStatusUppercase = "recording-status-uppercase": "the 201's recordingStatus in upper case (STOPPED, where the page shows Stopped)",
     }
@@ -134,6 +129,15 @@ faults! {
         ExtraHeaders = "harmless-extra-headers": "answers carry extra headers (x-request-id, cache-control, x-powered-by)",
         UuidV4Id = "harmless-uuid-v4-id": "call ids are random (version 4) UUIDs where the page's example has version 6",
         NullOptionalFields = "harmless-null-optional-fields": "every optional field the request did not send comes back as null",
+        // Readings the page leaves open (the class-7 sweep): each answers one reading
+        // where the faithful server answers another, and the suite must pass both.
+        AgentIdUnicodeDigits = "harmless-agent-id-unicode-digits": "agent IDs checked with a Unicode notion of digit (٩٩٩ is the ID 999)",
+        ApplicationUnicodeAlphanumeric = "harmless-application-unicode-letters": "application checked with char::is_alphanumeric (appNamé is alphanumeric)",
+        ReferenceUnicodeAlphanumeric = "harmless-reference-unicode-letters": "regarding.reference checked with char::is_alphanumeric",
+        ReferenceAnyUrlScheme = "harmless-reference-any-url-scheme": "any absolute URL taken for a reference (javascript:, ftp:)",
+        UnsupportedRepeatsHeader = "harmless-415-names-the-whole-header": "the 415 message names the Content-Type header as sent, parameters and all",
+        EmptyAgentIdNotDigits = "harmless-empty-agent-id-not-digits": "an empty from.agentId answers \"Agent Id must contain digits only\"",
+        EmptyAgentIdUnknown = "harmless-empty-agent-id-unknown": "an empty from.agentId answers \"Unable to place call - Agent Id is unknown\"",
     }
 }
 
@@ -248,9 +252,20 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
             return Some(unsupported(sent));
         }
     }
+    // The body faults below act only on what the rules would read as a body.
+    if rules::authorization(input.authorization).is_err() || rules::content_type(input.content_type).is_err() {
+        return None;
+    }
     let mut body: Value = serde_json::from_slice(&input.body).ok()?;
+    let empty_agent_alone = body.pointer("/from/agentId").and_then(Value::as_str) == Some("")
+        && body.pointer("/from/groups").and_then(Value::as_array).is_none_or(Vec::is_empty);
+    match fault {
+        Fault::EmptyAgentIdNotDigits if empty_agent_alone => return Some(rejection(msg::AGENT_ID_NOT_DIGITS)),
+        Fault::EmptyAgentIdUnknown if empty_agent_alone => return Some(rejection(msg::UNKNOWN_CALLING_AGENT)),
+        _ => {}
+    }
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
-        return Some(rules::Rejection { status: 400, message: msg::REFERENCE_INVALID.into() });
+        return Some(rejection(msg::REFERENCE_INVALID));
     }
     for (pointers, read) in lax_checks(fault) {
         for pointer in *pointers {
@@ -283,7 +298,7 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         for pointer in pointers {
             match (chars_at(&body, pointer), shift) {
                 (Some(n), -1) if n == documented => {
-                    return Some(rules::Rejection { status: 400, message: message.into() });
+                    return Some(rejection(message));
                 }
                 (Some(n), 1) if n == documented + 1 => {
                     if let Some(Value::String(s)) = body.pointer_mut(pointer) {
@@ -296,6 +311,11 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     }
     input.body = serde_json::to_vec(&body).unwrap_or_default();
     None
+}
+
+/// A 400 with one of the page's messages.
+fn rejection(message: &str) -> rules::Rejection {
+    rules::Rejection { status: 400, message: message.into() }
 }
 
 /// A 415 whose message names `sent` as it came, parameters and all.
@@ -506,9 +526,9 @@ mod tests {
     fn a_lowered_limit_rejects_at_the_limit_and_a_raised_one_accepts_over_it() {
         let f = Fixture::builtin();
         let body = |n: usize| json!({"to": {"telephoneNumber": "7".repeat(n)}}).to_string().into_bytes();
-        let mut at = Input { authorization: None, content_type: None, body: body(30) };
+        let mut at = Input { authorization: Some("Bearer t"), content_type: Some("application/json"), body: body(30) };
         assert_eq!(before(Some(Fault::NumberLimit29), &mut at, &f).unwrap().message, msg::NUMBER_TOO_LONG);
-        let mut over = Input { authorization: None, content_type: None, body: body(31) };
+        let mut over = Input { authorization: Some("Bearer t"), content_type: Some("application/json"), body: body(31) };
         assert!(before(Some(Fault::NumberLimit31), &mut over, &f).is_none());
         let sent: Value = serde_json::from_slice(&over.body).unwrap();
         assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 30);

@@ -34,9 +34,9 @@ fn faithful_server_passes_and_every_fault_is_killed() {
         .map(Verdict::label)
         .collect();
     assert!(false_alarms.len() < 1, "harmless variations flagged: {false_alarms:?}\n{table}");
-    assert!(verdicts.iter().filter(|v| v.fault.is_some_and(|f| f.is_harmless())).count() >= 9, "{table}");
+    assert!(verdicts.iter().filter(|v| v.fault.is_some_and(|f| f.is_harmless())).count() >= 16, "{table}");
     assert!(selftest::passed(&verdicts));
     let harmful = vcc_conformance::server::faults::Fault::ALL.iter().filter(|f| !f.is_harmless()).count();
-    assert!(harmful >= 55, "{harmful}");
+    assert!(harmful >= 50, "{harmful}");
     assert!(table.contains(&format!("mutation score: {harmful}/{harmful} faults killed")), "{table}");
 }
