@@ -45,6 +45,8 @@ pub enum Finding {
     ReusedId { id: String, earlier: String },
     /// The self link does not name the call's own id.
     SelfLinkNotId { href: String, id: String },
+    /// `WWW-Authenticate` carries no challenge with this auth-scheme; `actual` holds its fields.
+    Challenge { scheme: String, actual: Vec<String> },
     /// No alternative of an `any_of` matched; each with its own findings.
     NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
 }
@@ -105,6 +107,13 @@ impl fmt::Display for Finding {
             Finding::Header { name, expected, actual: None } => write!(f, "header {name}: missing, expected {expected:?}"),
             Finding::Header { name, expected, actual: Some(got) } => {
                 write!(f, "header {name}: expected {expected:?}, got {got:?}")
+            }
+            Finding::Challenge { scheme, actual } if actual.is_empty() => {
+                write!(f, "header WWW-Authenticate: missing, expected a {scheme} challenge")
+            }
+            Finding::Challenge { scheme, actual } => {
+                let fields: Vec<String> = actual.iter().map(|v| preview(v.as_bytes())).collect();
+                write!(f, "header WWW-Authenticate: no {scheme} challenge in {}", fields.join(", "))
             }
             Finding::NotJson { error } => write!(f, "body: not JSON ({error}); see the response above"),
             Finding::Schema { schema, path, message } => write!(f, "schema {schema}: at {path}: {message}"),

@@ -15,7 +15,7 @@ pub fn curl(case: &Case, base: &str) -> String {
         cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{name}: {value}"))));
     }
     if case.request.auth {
-        cmd.push_str(" \\\n  -H \"Authorization: Bearer $VCC_TOKEN\"");
+        cmd.push_str(&format!(" \\\n  -H \"Authorization: {} $VCC_TOKEN\"", case.request.auth_scheme));
     }
     if !case.request.body.is_empty() {
         cmd.push_str(&format!(" \\\n  --data-binary {}", shell_quote(&String::from_utf8_lossy(&case.request.body))));
@@ -31,7 +31,7 @@ pub fn hurl(case: &Case, base: &str) -> String {
         out.push_str(&format!("{name}: {}\n", value.replace("{{", "\\{\\{")));
     }
     if case.request.auth {
-        out.push_str("Authorization: Bearer {{token}}\n");
+        out.push_str(&format!("Authorization: {} {{{{token}}}}\n", case.request.auth_scheme));
     }
     if !case.request.body.is_empty() {
         let body = String::from_utf8_lossy(&case.request.body).replace("{{", "\\{\\{");

@@ -195,6 +195,7 @@ mod tests {
                 url: "u".into(),
                 headers: vec![],
                 auth: false,
+                auth_scheme: "Bearer".into(),
                 body: br#"{"a":"<script>"}"#.to_vec(),
             }),
             response: Some(crate::exchange::Response { status: 400, headers: vec![], body: vec![] }),

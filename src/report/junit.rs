@@ -84,7 +84,7 @@ mod tests {
                 documented: true,
                 note: None,
             },
-            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![] }),
+            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, auth_scheme: "Bearer".into(), body: vec![] }),
             response: None,
             verdict,
             time: Duration::from_millis(5),
