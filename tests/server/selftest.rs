@@ -18,7 +18,7 @@ fn verdicts() -> Vec<Verdict> {
     runtime.block_on(selftest::run_all(cases, schemas, Duration::from_secs(2))).expect("the self-test runs")
 }
 
-fn labels<'a>(verdicts: &'a [Verdict], which: impl Fn(&Verdict) -> bool) -> Vec<&'a str> {
+fn labels(verdicts: &[Verdict], which: impl Fn(&Verdict) -> bool) -> Vec<&str> {
     verdicts.iter().filter(|v| which(v)).map(Verdict::label).collect()
 }
 

@@ -69,21 +69,21 @@ pub fn skip_rule(fault: Fault, body: &mut Value, account: &mut Option<String>, f
         }
         Fault::UnknownDestinationForAgentCallersOnly if form.groups > 0 && callee == Some(None) => replace_agent(body, "/to/agentId"),
         Fault::InvalidNumberForOneCallerOnly if form.groups > 1 => {
-            if let Some(Value::String(number)) = body.pointer_mut("/to/telephoneNumber") {
-                if fixture.invalid_numbers.contains(number) {
-                    number.push('1');
-                }
+            if let Some(Value::String(number)) = body.pointer_mut("/to/telephoneNumber")
+                && fixture.invalid_numbers.contains(number)
+            {
+                number.push('1');
             }
         }
-        Fault::ApplicationForAgentCallersOnly if form.groups > 0 => {
-            if body.get("application").and_then(Value::as_str).is_some_and(|a| rules::application(a).is_err()) {
-                remove(body, "", "application");
-            }
+        Fault::ApplicationForAgentCallersOnly
+            if form.groups > 0 && body.get("application").and_then(Value::as_str).is_some_and(|a| rules::application(a).is_err()) =>
+        {
+            remove(body, "", "application");
         }
-        Fault::ReferenceToNumbersOnly if form.to_agent => {
-            if body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(|r| rules::reference(r).is_err()) {
-                remove(body, "", "regarding");
-            }
+        Fault::ReferenceToNumbersOnly
+            if form.to_agent && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(|r| rules::reference(r).is_err()) =>
+        {
+            remove(body, "", "regarding");
         }
         Fault::NumberInFromForAgentCallersOnly if form.groups > 0 => remove(body, "/from", "telephoneNumber"),
         Fault::ToBothForAgentCallersOnly if form.groups > 0 && form.to_agent => remove(body, "/to", "agentId"),

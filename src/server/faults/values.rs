@@ -54,17 +54,17 @@ fn within_lax_limit(fault: Fault, pointer: &str, value: &str) -> Option<String> 
 /// Rewrites what the fault reads laxly into what the faithful rules accept.
 pub fn read_laxly(fault: Fault, body: &mut Value, fixture: &Fixture) {
     for side in ["/from", "/to"] {
-        if let Some(Value::String(value)) = body.pointer_mut(&format!("{side}/consent")) {
-            if let Some(read) = consent(fault, value) {
-                *value = read.to_owned();
-            }
+        if let Some(Value::String(value)) = body.pointer_mut(&format!("{side}/consent"))
+            && let Some(read) = consent(fault, value)
+        {
+            *value = read.to_owned();
         }
     }
     for pointer in ["/to/telephoneNumber", "/from/agentId", "/to/agentId", "/regarding/reference"] {
-        if let Some(Value::String(value)) = body.pointer_mut(pointer) {
-            if let Some(read) = within_lax_limit(fault, pointer, value) {
-                *value = read;
-            }
+        if let Some(Value::String(value)) = body.pointer_mut(pointer)
+            && let Some(read) = within_lax_limit(fault, pointer, value)
+        {
+            *value = read;
         }
     }
     take_empty_as_given(fault, body, fixture);
