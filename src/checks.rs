@@ -36,6 +36,7 @@ fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Sch
     let wrong_status = !findings.is_empty();
     findings.extend(media_type(expect, resp));
     findings.extend(headers(expect, resp));
+    findings.extend(challenge(expect, resp));
     // A body meant for another status says nothing about this expectation's
     // schema or message; the report shows it whole.
     let needs_body = !wrong_status
@@ -132,6 +133,52 @@ pub fn headers(expect: &Expectation, resp: &Response) -> Vec<Finding> {
                 expected: want.clone(),
                 actual: got.map(str::to_owned),
             })
+        })
+        .collect()
+}
+
+/// A challenge with the expected auth-scheme among the `WWW-Authenticate`
+/// fields (RFC 9110 §11.6.1: there may be several fields, each a list of
+/// challenges; scheme names are case-insensitive).
+pub fn challenge(expect: &Expectation, resp: &Response) -> Option<Finding> {
+    let want = expect.challenge.as_deref()?;
+    let fields: Vec<&str> = resp
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("www-authenticate"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if fields.iter().flat_map(|f| challenge_schemes(f)).any(|s| s.eq_ignore_ascii_case(want)) {
+        return None;
+    }
+    Some(Finding::Challenge { scheme: want.to_owned(), actual: fields.into_iter().map(str::to_owned).collect() })
+}
+
+/// The auth-schemes a `WWW-Authenticate` field value names: the list elements
+/// (commas outside quoted strings) that start with a token not followed by `=`
+/// (an auth-param is `name=value`; a token68 follows its scheme after a space).
+pub fn challenge_schemes(field: &str) -> Vec<&str> {
+    let (mut elements, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (at, c) in field.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                elements.push(&field[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    elements.push(&field[start..]);
+    elements
+        .into_iter()
+        .filter_map(|element| {
+            let element = element.trim();
+            let end = element.find([' ', '\t', '=']).unwrap_or(element.len());
+            let (token, rest) = element.split_at(end);
+            (!token.is_empty() && !rest.trim_start().starts_with('=')).then_some(token)
         })
         .collect()
 }
@@ -290,6 +337,7 @@ mod tests {
             path: "/v0/acc/calls/".into(),
             headers: vec![],
             auth: true,
+            auth_scheme: crate::suite::BEARER.into(),
             body: serde_json::to_vec(&sent()).unwrap(),
             json: Some(sent()),
         }
@@ -420,6 +468,25 @@ mod tests {
         assert!(shown(&media_type(&e, &none).unwrap()).contains("missing"));
         let any = Expectation { media_type: None, ..e };
         assert_eq!(media_type(&any, &none), None);
+    }
+
+    #[test]
+    fn a_challenge_is_found_among_fields_and_lists_whatever_the_case_of_its_scheme() {
+        let expect = Expectation { challenge: Some("Bearer".into()), media_type: None, ..Expectation::new(401) };
+        let with = |fields: &[&str]| Response {
+            status: 401,
+            headers: fields.iter().map(|v| ("WWW-Authenticate".to_owned(), (*v).to_owned())).collect(),
+            body: vec![],
+        };
+        for good in [&["Bearer"][..], &["bearer realm=\"a\""], &["Basic realm=\"a, Bearer\", BEARER error=\"invalid_token\""], &["Basic realm=\"x\"", "Bearer"], &["Negotiate abc==, Bearer"]] {
+            assert_eq!(challenge(&expect, &with(good)), None, "{good:?}");
+        }
+        for bad in [&[][..], &["Basic realm=\"Bearer\""], &["Basic bearer=1"], &["Bearerx"], &["Basic realm=\"a\\\", Bearer\""]] {
+            let finding = challenge(&expect, &with(bad)).unwrap_or_else(|| panic!("{bad:?}"));
+            assert!(finding.headline().starts_with("header WWW-Authenticate: "), "{finding:?}");
+        }
+        assert_eq!(challenge_schemes("Basic realm=\"x\", error = \"y\", Digest"), vec!["Basic", "Digest"]);
+        assert_eq!(challenge(&Expectation::new(401), &with(&[])), None);
     }
 
     #[test]

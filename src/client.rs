@@ -228,7 +228,7 @@ impl Client {
         if req.auth {
             let token = self.auth.bearer().await.map_err(|e| TransportError::new(TransportKind::Token, e.to_string()))?;
             if let Some(token) = token {
-                let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                let mut value = reqwest::header::HeaderValue::from_str(&format!("{} {}", req.auth_scheme, token.expose()))
                     .map_err(|_| unsendable("the token has characters a header cannot carry".to_owned()))?;
                 value.set_sensitive(true);
                 builder = builder.header(reqwest::header::AUTHORIZATION, value);

@@ -27,6 +27,8 @@ pub struct SentRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub auth: bool,
+    /// The scheme the token went with (`Bearer`, unless the case spelled it otherwise).
+    pub auth_scheme: String,
     pub body: Vec<u8>,
 }
 

@@ -45,6 +45,8 @@ pub enum Finding {
     ReusedId { id: String, earlier: String },
     /// The self link does not name the call's own id.
     SelfLinkNotId { href: String, id: String },
+    /// `WWW-Authenticate` carries no challenge with this auth-scheme; `actual` holds its fields.
+    Challenge { scheme: String, actual: Vec<String> },
     /// No alternative of an `any_of` matched; each with its own findings.
     NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
 }
@@ -66,6 +68,13 @@ impl Finding {
             Finding::Header { name, expected, actual: None } => format!("header {name}: missing, expected {}", quoted(expected)),
             Finding::Header { name, expected, actual: Some(got) } => {
                 format!("header {name}: expected {}, got {}", quoted(expected), quoted(got))
+            }
+            Finding::Challenge { scheme, actual } if actual.is_empty() => {
+                format!("header WWW-Authenticate: missing, expected a {scheme} challenge")
+            }
+            Finding::Challenge { scheme, actual } => {
+                let fields: Vec<String> = actual.iter().map(|v| quoted(v)).collect();
+                format!("header WWW-Authenticate: no {scheme} challenge in {}", fields.join(", "))
             }
             Finding::NotJson { error } => format!("body: not JSON ({error}); see the response above"),
             Finding::Schema { schema, path, message } => format!("schema {schema}: at {path}: {message}"),
@@ -342,7 +351,7 @@ pub(crate) mod test_support {
                 note: None,
                 tags: Vec::new(),
             },
-            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![] }),
+            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, auth_scheme: "Bearer".into(), body: vec![] }),
             response: None,
             verdict,
             time: Duration::ZERO,

@@ -80,27 +80,39 @@ pub fn run_some(suite: &Suite, timeout: Duration, faults: &[Fault]) -> Result<Ve
     Ok(verdicts)
 }
 
-/// Whether every fault was caught and no faithful or harmless server was flagged.
+impl Verdict {
+    /// A fault that no case caught.
+    pub fn survived(&self) -> bool {
+        self.fault.is_some_and(|f| !f.is_harmless()) && self.failed.is_empty()
+    }
+
+    /// A faithful or harmless server that a case failed.
+    pub fn false_alarm(&self) -> bool {
+        self.fault.is_none_or(Fault::is_harmless) && !self.failed.is_empty()
+    }
+}
+
+/// Whether every fault was caught, and no faithful or harmless server was flagged.
 pub fn passed(verdicts: &[Verdict]) -> bool {
-    verdicts.iter().all(|v| match v.fault {
-        Some(f) if !f.is_harmless() => !v.failed.is_empty(),
-        _ => v.failed.is_empty(),
-    })
+    !verdicts.iter().any(|v| v.survived() || v.false_alarm())
 }
 
 /// The score table: one row per server, then the mutation score.
 pub fn table(verdicts: &[Verdict]) -> String {
-    let mut out = format!("{:<34} {:>7}  failing cases\n", "server", "failed");
+    let width = verdicts.iter().map(|v| v.label().len()).max().unwrap_or(0).max(6);
+    let mut out = format!("{:<width$} {:>7}  failing cases\n", "server", "failed");
     for v in verdicts {
         let shown: Vec<&str> = v.failed.iter().take(3).map(String::as_str).collect();
         let more = if v.failed.len() > 3 { format!(" (+{} more)", v.failed.len() - 3) } else { String::new() };
-        out.push_str(&format!("{:<34} {:>3}/{:<3}  {}{more}\n", v.label(), v.failed.len(), v.total, shown.join(", ")));
+        let row = format!("{:<width$} {:>3}/{:<3}  {}{more}", v.label(), v.failed.len(), v.total, shown.join(", "));
+        out.push_str(row.trim_end());
+        out.push('\n');
     }
     let faults: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_some_and(|f| !f.is_harmless())).collect();
     let killed = faults.iter().filter(|v| !v.failed.is_empty()).count();
     out.push_str(&format!("mutation score: {killed}/{} faults killed\n", faults.len()));
     let harmless: Vec<&Verdict> = verdicts.iter().filter(|v| v.fault.is_none_or(Fault::is_harmless)).collect();
-    let alarms = harmless.iter().filter(|v| !v.failed.is_empty()).count();
+    let alarms = harmless.iter().filter(|v| v.false_alarm()).count();
     out.push_str(&format!("false alarms: {alarms}/{} faithful or harmless servers flagged\n", harmless.len()));
     out
 }

@@ -22,6 +22,10 @@ pub struct Item {
     pub what: String,
     #[serde(default = "documented")]
     pub documented: bool,
+    /// For what a standard the page relies on requires (`RFC 6750 §3`): the
+    /// standard. Such an item is not documented by the page.
+    #[serde(default)]
+    pub standard: Option<String>,
     /// For an example: the request body the page shows.
     #[serde(default)]
     pub request: Option<Value>,
@@ -55,6 +59,9 @@ pub fn items() -> Result<Vec<Item>, LocatedError> {
 /// that claim items the list does not have.
 pub fn problems(items: &[Item], cases: &[Case]) -> Vec<String> {
     let mut problems = Vec::new();
+    for item in items.iter().filter(|i| i.documented && i.standard.is_some()) {
+        problems.push(format!("item `{}` is required by {}, not documented by the page: set documented: false", item.id, item.standard.as_deref().unwrap_or_default()));
+    }
     for item in items.iter().filter(|i| i.documented) {
         if !cases.iter().any(|c| c.covers.contains(&item.id)) {
             problems.push(format!("documented item `{}` has no case", item.id));
@@ -82,7 +89,11 @@ pub fn table(items: &[Item], cases: &[Case]) -> String {
     let mut out = String::new();
     for item in items {
         let covering: Vec<String> = cases.iter().filter(|c| c.covers.contains(&item.id)).map(Case::test_name).collect();
-        let mark = if item.documented { "" } else { " (not documented)" };
+        let mark = match (&item.standard, item.documented) {
+            (Some(standard), _) => format!(" (required by {standard}, not the page)"),
+            (None, true) => String::new(),
+            (None, false) => " (not documented)".to_owned(),
+        };
         out.push_str(&format!("{}{mark} — {}\n", item.id, item.what));
         if covering.is_empty() {
             out.push_str("    (no case)\n");
@@ -105,7 +116,11 @@ mod tests {
         assert_eq!(count("example-"), 8);
         assert_eq!(count("400: "), 18);
         assert_eq!(count("415: "), 1);
-        assert!(items.iter().filter(|i| !i.documented).all(|i| i.id.starts_with("undocumented: ")));
+        for item in items.iter().filter(|i| !i.documented) {
+            let prefix = if item.standard.is_some() { "standard: " } else { "undocumented: " };
+            assert!(item.id.starts_with(prefix), "{}", item.id);
+        }
+        assert!(items.iter().filter(|i| i.standard.is_some()).count() >= 4);
     }
 
     #[test]

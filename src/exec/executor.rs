@@ -70,6 +70,7 @@ impl Executor {
             url: self.client.url(&case.request),
             headers: case.request.headers.clone(),
             auth: case.request.auth && self.client.auth().is_some(),
+            auth_scheme: case.request.auth_scheme.clone(),
             body: case.request.body.clone(),
         };
         let (verdict, response) = match outcome {

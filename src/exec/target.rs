@@ -241,6 +241,7 @@ impl Target {
             path: format!("/v0/{account_key}/calls/"),
             headers: vec![("Content-Type".into(), "application/json".into())],
             auth: true,
+            auth_scheme: crate::suite::BEARER.into(),
             body: b"{}".to_vec(),
             json: None,
         };

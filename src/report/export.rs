@@ -85,7 +85,7 @@ pub fn curl(case: &Case, base: &str) -> String {
         cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{name}: {value}"))));
     }
     if case.request.auth {
-        cmd.push_str(" \\\n  -H \"Authorization: Bearer $VCC_TOKEN\"");
+        cmd.push_str(&format!(" \\\n  -H \"Authorization: {} $VCC_TOKEN\"", case.request.auth_scheme));
     }
     if !case.request.body.is_empty() {
         cmd.push_str(&format!(" \\\n  --data-raw {}", shell_quote(&String::from_utf8_lossy(&case.request.body))));
@@ -116,7 +116,7 @@ pub fn hurl(case: &Case, base: &str) -> String {
         out.push_str(&format!("{name}: {}\n", value.replace("{{", "\\{\\{")));
     }
     if case.request.auth {
-        out.push_str("Authorization: Bearer {{token}}\n");
+        out.push_str(&format!("Authorization: {} {{{{token}}}}\n", case.request.auth_scheme));
     }
     if !case.request.body.is_empty() {
         match std::str::from_utf8(&case.request.body) {

@@ -62,7 +62,7 @@ pub fn request_text(req: &SentRequest, redactor: &Redactor) -> String {
         request.push_str(&format!("{name}: {value}\n"));
     }
     if req.auth && !redactor.is_empty() {
-        request.push_str("Authorization: Bearer [redacted]\n");
+        request.push_str(&format!("Authorization: {} [redacted]\n", req.auth_scheme));
     }
     request.push('\n');
     request.push_str(&body_text(&req.body, redactor));
@@ -198,6 +198,7 @@ mod tests {
             url: "http://h/v0/a/calls/".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             auth: true,
+            auth_scheme: "Bearer".into(),
             body: b"{}".to_vec(),
         });
         result.response = response;

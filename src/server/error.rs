@@ -12,6 +12,10 @@ use super::rules::Rejection;
 /// The media type of every answer.
 pub const JSON: &str = "application/json; charset=utf-8";
 
+/// The challenge of every 401: RFC 6750 §3 wants the Bearer scheme followed by
+/// at least one auth-param, and no error code when no token came.
+pub const CHALLENGE: &str = "Bearer realm=\"vcc\"";
+
 /// A refused request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppError {
@@ -65,7 +69,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = json_response(self.status, &self.body());
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
         }
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
@@ -92,7 +96,7 @@ mod tests {
     #[test]
     fn a_401_asks_for_a_bearer_token_and_oauth_errors_keep_their_code() {
         let response = AppError::from(Rejection { status: 401, message: "no".into() }).into_response();
-        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"vcc\"");
         let e = AppError::oauth(StatusCode::UNAUTHORIZED, "invalid_client", "Unknown client");
         assert_eq!(e.body(), json!({"error": "invalid_client", "message": "Unknown client"}));
     }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{AppError, JSON};
 use super::faults::{self, Fault, Input, Output};
-use super::{body, content_type};
+use super::{body, content_type, routes};
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -32,9 +32,16 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     }
     let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = content_type(&parts.headers);
-    let mut input = Input { authorization: authorization.as_deref(), content_type: content_type.as_deref(), body: bytes.to_vec() };
+    let account = account_of(parts.uri.path());
+    let sent = authorization.is_some();
+    let mut input = Input {
+        authorization: authorization.as_deref(),
+        content_type: content_type.as_deref(),
+        body: bytes.to_vec(),
+        account: account.clone(),
+    };
     if let Some(rejection) = faults::before(Some(fault), &mut input, &state.fixture) {
-        return rewrite(fault, AppError::from(rejection).into_response()).await;
+        return rewrite(fault, sent, AppError::from(rejection).into_response()).await;
     }
     if input.authorization != authorization.as_deref() {
         if let Some(value) = input.authorization.and_then(|a| HeaderValue::from_str(a).ok()) {
@@ -42,12 +49,30 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
     parts.headers.remove(header::CONTENT_LENGTH);
-    let response = next.run(Request::from_parts(parts, Body::from(input.body))).await;
-    rewrite(fault, response).await
+    let response = match input.account.filter(|other| Some(other) != account.as_ref()) {
+        // The router read the account from the path already: the handler is
+        // asked directly, for the account the fault answers as.
+        Some(other) => routes::place_call(State(state.clone()), Ok(Path(other)), parts.headers, Body::from(input.body))
+            .await
+            .into_response(),
+        None => next.run(Request::from_parts(parts, Body::from(input.body))).await,
+    };
+    rewrite(fault, sent, response).await
 }
 
-/// The handler's answer as the fault changes it.
-async fn rewrite(fault: Fault, response: Response) -> Response {
+/// The account of a `/v0/{account}/calls` path, when it is written plainly
+/// (not percent-encoded).
+fn account_of(path: &str) -> Option<String> {
+    let mut segments = path.trim_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some("v0"), Some(account), Some("calls"), None) if !account.contains('%') => Some(account.to_owned()),
+        _ => None,
+    }
+}
+
+/// The handler's answer as the fault changes it (`sent`: the request carried
+/// an `Authorization` header).
+async fn rewrite(fault: Fault, sent: bool, response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be read back").into_response();
@@ -59,11 +84,16 @@ async fn rewrite(fault: Fault, response: Response) -> Response {
         headers: Vec::new(),
         chunked: false,
         broken: false,
+        removed: Vec::new(),
+        authorization_sent: sent,
     };
     faults::after(Some(fault), &mut out);
     parts.status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(out.content_type));
     parts.headers.remove(header::CONTENT_LENGTH);
+    for name in out.removed {
+        parts.headers.remove(name);
+    }
     for (name, value) in out.headers {
         parts.headers.insert(name, HeaderValue::from_static(value));
     }

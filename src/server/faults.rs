@@ -9,16 +9,19 @@
 //! behaviour in [`fixture`], [`before`] or [`after`].
 //! Over 400 lines: the one list and its three hooks are kept together, so that a
 //! fault reads in one place; the lax character checks the parser faults model
-//! live in `faults/lax.rs`. Four faults are caught only by undocumented cases,
-//! as their descriptions say: they model a reading the page leaves open (which
-//! digits, which letters, which URLs).
+//! live in `faults/lax.rs`. Some harmless variations answer a reading the page
+//! leaves open (which digits, which letters, which URLs, what an empty agent ID
+//! means), where the faithful server answers another: the suite must pass both.
 
 use serde_json::{Value, json};
 
 use super::fixture::{AgentState, Fixture};
 use super::rules::{self, msg};
 
+mod forms;
 mod lax;
+mod standards;
+mod values;
 
 /// Declares [`Fault`] with each variant's command-line name and one-line
 /// description, and derives [`Fault::ALL`], [`Fault::name`],
@@ -109,20 +112,61 @@ faults! {
         AgentIdParsedAsFloat = "agent-id-parsed-as-float": "agent IDs checked by float parsing (99999.0, 99999e0 pass)",
         AgentIdRadixPrefix = "agent-id-radix-prefix": "agent IDs read with a radix prefix, as strtol with base 0 (0x..., 0o..., 0b... pass)",
         AgentIdDigitSeparators = "agent-id-digit-separators": "agent IDs read as Python's int() does, with _ between digits",
-        AgentIdUnicodeDigits = "agent-id-unicode-digits": "agent IDs checked with a Unicode notion of digit (caught by an undocumented case only)",
         RegexDollarNewline = "regex-dollar-newline": "every character rule as ^...$ where $ also matches before a final newline",
         RegexUnanchored = "regex-unanchored": "every character rule as an unanchored search: one good character is enough",
         ApplicationWordRegex = "application-word-regex": "application checked with \\w (which lets _ through)",
-        ApplicationUnicodeAlphanumeric = "application-unicode-alphanumeric": "application checked with char::is_alphanumeric (caught by an undocumented case only)",
         ReferenceWordRegex = "reference-word-regex": "regarding.reference checked with \\w (which lets _ through)",
-        ReferenceUnicodeAlphanumeric = "reference-unicode-alphanumeric": "regarding.reference checked with char::is_alphanumeric (caught by an undocumented case only)",
         TextFieldsTrimmed = "application-and-reference-trimmed": "application and regarding.reference trimmed before they are checked",
         ReferenceUrlWithoutScheme = "reference-url-without-scheme": "a host without a scheme (Test.com) taken for a URL reference",
         ReferenceUrlPrefixOnly = "reference-url-prefix-only": "any reference that starts with http:// or https:// taken for a URL",
-        ReferenceAnyUrlScheme = "reference-any-url-scheme": "any absolute URL taken for a reference, javascript: too (caught by an undocumented case only)",
-        UnsupportedRepeatsHeader = "415-repeats-whole-header": "the 415 message repeats the whole Content-Type header, parameters and all",
         StatusLowercase = "status-lowercase": "the 201's status in lower case (active, where the page shows Active)",
         RecordingStatusUppercase = "recording-status-uppercase": "the 201's recordingStatus in upper case (STOPPED, where the page shows Stopped)",
+        // Issue 16, class 1: a rule checked in one form of the request only (faults/forms.rs).
+        CcxmlForAgentCallersOnly = "ccxml-checked-for-agent-callers-only": "CCXML is not checked on calls from groups",
+        BusyCallerToNumbersOnly = "busy-caller-checked-on-calls-to-numbers-only": "a busy calling agent calls another agent anyway",
+        UnknownCallerToNumbersOnly = "unknown-caller-checked-on-calls-to-numbers-only": "an unknown calling agent calls another agent anyway",
+        CallFailedToNumbersOnly = "call-failed-checked-on-calls-to-numbers-only": "an unreachable calling agent calls another agent anyway",
+        BusyCallerWithoutClidOnly = "busy-caller-checked-without-presented-clid-only": "a busy calling agent places the call when it presents a CLID",
+        BusyDestinationForAgentCallersOnly = "busy-destination-checked-for-agent-callers-only": "groups call a busy agent anyway",
+        UnknownDestinationForAgentCallersOnly = "unknown-destination-checked-for-agent-callers-only": "groups call an unknown agent anyway",
+        InvalidNumberForOneCallerOnly = "invalid-number-checked-for-one-caller-only": "several groups call a number the network rejects anyway",
+        ApplicationForAgentCallersOnly = "application-checked-for-agent-callers-only": "on calls from groups, an application that breaks its rules is dropped, not refused",
+        ReferenceToNumbersOnly = "reference-checked-on-calls-to-numbers-only": "on calls to an agent, a reference that breaks its rules is dropped, not refused",
+        NumberInFromForAgentCallersOnly = "number-in-from-checked-for-agent-callers-only": "from.telephoneNumber beside groups is ignored, not refused",
+        ToBothForAgentCallersOnly = "to-both-checked-for-agent-callers-only": "on calls from groups, a to with number and agent calls the number",
+        ToAgentDigitsForAgentCallersOnly = "to-agent-digits-checked-for-agent-callers-only": "on calls from groups, a to.agentId that is not digits is looked up (invalid Agent Id.)",
+        // Class 2: a field the 201 does not echo in one form (faults/forms.rs).
+        EchoDropsToConsentForAgents = "echo-drops-to-consent-for-agents": "the 201 leaves out to.consent when to names an agent",
+        EchoDropsClidForGroups = "echo-drops-presented-clid-for-groups": "the 201 leaves out presentedClid when from names groups",
+        EchoDropsFromConsentForGroups = "echo-drops-from-consent-for-groups": "the 201 leaves out from.consent when from names groups",
+        EchoKeepsFirstGroupOnly = "echo-keeps-first-group-only": "the 201 echoes only the first of several groups",
+        EchoDropsReferenceForAgents = "echo-drops-reference-for-agents": "the 201 leaves out regarding when to names an agent",
+        EchoDropsApplicationForGroups = "echo-drops-application-for-groups": "the 201 leaves out application when from names groups",
+        // Class 3: limits counted the way lax implementations count (faults/values.rs).
+        NumberLengthCountsDigits = "number-length-counts-digits-only": "telephone numbers' length counts digits only (+, spaces, punctuation free)",
+        NumberLengthIgnoresPlus = "number-length-ignores-leading-plus": "telephone numbers' length counted after a leading + (as E.164 parsing drops it)",
+        AgentLengthIgnoresLeadingZeros = "agent-id-length-ignores-leading-zeros": "agent IDs' length counted after leading zeros (read as a number)",
+        ReferenceLengthAlphanumericOnly = "reference-length-checked-for-alphanumeric-only": "URL references over 2000 characters accepted (the limit checked on alphanumeric ones)",
+        // Class 4: listed values matched loosely (faults/values.rs).
+        ConsentCaseInsensitive = "consent-case-insensitive": "consent values compared without case (oneparty is OneParty)",
+        ConsentTrimmed = "consent-trimmed": "consent values trimmed before they are compared",
+        ConsentParsedAsEnum = "consent-parsed-as-enum": "consent read as .NET's Enum.Parse does (\"1\" is OneParty)",
+        // Class 5: an empty value taken as given (faults/values.rs).
+        EmptyGroupsTakenAsGiven = "empty-groups-taken-as-given": "from.groups [] places a call",
+        EmptyGroupIdTakenAsGiven = "empty-group-id-taken-as-given": "from.groups [\"\"] places a call",
+        EmptyAgentIdTakenAsGiven = "empty-agent-id-taken-as-given": "from.agentId \"\" places a call",
+        EmptyNumberTakenAsGiven = "empty-number-taken-as-given": "to.telephoneNumber \"\" places a call",
+        EmptyToAgentIdTakenAsGiven = "empty-to-agent-id-taken-as-given": "to.agentId \"\" places a call",
+        // Class 6: the standards the page relies on (faults/standards.rs).
+        ChallengeMissing = "401-without-challenge": "401s carry no WWW-Authenticate",
+        ChallengeBasic = "401-with-basic-challenge": "401s challenge for Basic credentials (WWW-Authenticate: Basic realm=\"api\")",
+        ChallengeForMissingTokenOnly = "challenge-on-missing-token-only": "a 401 for another scheme or an empty token carries no WWW-Authenticate",
+        SchemeCaseSensitive = "auth-scheme-case-sensitive": "the Authorization scheme must be spelled Bearer (bearer is refused with a 401)",
+        AnySchemeAccepted = "any-auth-scheme-accepted": "whatever follows any scheme is taken for the token (Basic credentials pass)",
+        MediaTypeCaseSensitive = "media-type-case-sensitive": "the media type must be spelled application/json (APPLICATION/JSON is a 415)",
+        MediaTypeSpaceRefused = "media-type-white-space-refused": "white space before ';' makes the media type unknown (a 415)",
+        ParameterNamesCaseSensitive = "media-type-parameter-names-case-sensitive": "only the parameters version and charset, spelled so, are allowed (VERSION=6 is a 415)",
+        QuotedParameterRefused = "media-type-quoted-parameter-refused": "a quoted parameter value (version=\"6\") is a 415",
     }
     harmless {
         PlainJsonContentType = "harmless-plain-json-content-type": "answers are labelled application/json without a charset",
@@ -134,10 +178,61 @@ faults! {
         ExtraHeaders = "harmless-extra-headers": "answers carry extra headers (x-request-id, cache-control, x-powered-by)",
         UuidV4Id = "harmless-uuid-v4-id": "call ids are random (version 4) UUIDs where the page's example has version 6",
         NullOptionalFields = "harmless-null-optional-fields": "every optional field the request did not send comes back as null",
+        // Readings the page leaves open (the class-7 sweep): each answers one reading
+        // where the faithful server answers another, and the suite must pass both.
+        AgentIdUnicodeDigits = "harmless-agent-id-unicode-digits": "agent IDs checked with a Unicode notion of digit (٩٩٩ is the ID 999)",
+        ApplicationUnicodeAlphanumeric = "harmless-application-unicode-letters": "application checked with char::is_alphanumeric (appNamé is alphanumeric)",
+        ReferenceUnicodeAlphanumeric = "harmless-reference-unicode-letters": "regarding.reference checked with char::is_alphanumeric",
+        ReferenceAnyUrlScheme = "harmless-reference-any-url-scheme": "any absolute URL taken for a reference (javascript:, ftp:)",
+        UnsupportedRepeatsHeader = "harmless-415-names-the-whole-header": "the 415 message names the Content-Type header as sent, parameters and all",
+        EmptyAgentIdNotDigits = "harmless-empty-agent-id-not-digits": "an empty from.agentId answers \"Agent Id must contain digits only\"",
+        EmptyAgentIdUnknown = "harmless-empty-agent-id-unknown": "an empty from.agentId answers \"Unable to place call - Agent Id is unknown\"",
     }
 }
 
+/// The faults written for the classes of issue 16 that only the cases derived
+/// from the contract model catch (no hand-written case does), each with its
+/// class: the self-test shows the derived suite kills each, and
+/// `tests/server/fault_witnesses.rs` that each deviates on its own, whatever
+/// the suite sends.
+pub const FOR_THE_DERIVED_SUITE: &[(Fault, u8)] = &[
+    (Fault::CcxmlForAgentCallersOnly, 1),
+    (Fault::BusyCallerToNumbersOnly, 1),
+    (Fault::UnknownCallerToNumbersOnly, 1),
+    (Fault::CallFailedToNumbersOnly, 1),
+    (Fault::BusyCallerWithoutClidOnly, 1),
+    (Fault::BusyDestinationForAgentCallersOnly, 1),
+    (Fault::UnknownDestinationForAgentCallersOnly, 1),
+    (Fault::InvalidNumberForOneCallerOnly, 1),
+    (Fault::ApplicationForAgentCallersOnly, 1),
+    (Fault::ReferenceToNumbersOnly, 1),
+    (Fault::NumberInFromForAgentCallersOnly, 1),
+    (Fault::ToBothForAgentCallersOnly, 1),
+    (Fault::ToAgentDigitsForAgentCallersOnly, 1),
+    (Fault::EchoDropsClidForGroups, 2),
+    (Fault::EchoDropsFromConsentForGroups, 2),
+    (Fault::EchoKeepsFirstGroupOnly, 2),
+    (Fault::EchoDropsReferenceForAgents, 2),
+    (Fault::EchoDropsApplicationForGroups, 2),
+    (Fault::NumberLengthCountsDigits, 3),
+    (Fault::NumberLengthIgnoresPlus, 3),
+    (Fault::AgentLengthIgnoresLeadingZeros, 3),
+    (Fault::ReferenceLengthAlphanumericOnly, 3),
+    (Fault::ConsentCaseInsensitive, 4),
+    (Fault::ConsentTrimmed, 4),
+    (Fault::ConsentParsedAsEnum, 4),
+    (Fault::EmptyGroupsTakenAsGiven, 5),
+    (Fault::EmptyGroupIdTakenAsGiven, 5),
+    (Fault::EmptyNumberTakenAsGiven, 5),
+    (Fault::EmptyToAgentIdTakenAsGiven, 5),
+];
+
 impl Fault {
+    /// The class of issue 16 it was written for, if only the derived suite catches it.
+    pub fn derived_class(self) -> Option<u8> {
+        FOR_THE_DERIVED_SUITE.iter().find(|(f, _)| *f == self).map(|(_, class)| *class)
+    }
+
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::ALL.iter().copied().find(|f| f.name() == name)
     }
@@ -154,6 +249,9 @@ pub struct Input<'a> {
     pub authorization: Option<&'a str>,
     pub content_type: Option<&'a str>,
     pub body: Vec<u8>,
+    /// The account the path names, when it names one plainly; a fault may
+    /// answer as if another was named.
+    pub account: Option<String>,
 }
 
 /// The answer before it is written.
@@ -167,6 +265,15 @@ pub struct Output {
     pub chunked: bool,
     /// Break off the connection halfway through the body.
     pub broken: bool,
+    /// Headers to take out of the answer.
+    pub removed: Vec<&'static str>,
+    /// Whether the request carried an `Authorization` header.
+    pub authorization_sent: bool,
+}
+
+/// The ID of an agent the fixture has available, for faults that call one.
+fn available_agent(fixture: &Fixture) -> Option<String> {
+    fixture.agents.iter().find(|(_, s)| **s == AgentState::Available).map(|(id, _)| id.clone())
 }
 
 fn chars_at(body: &Value, pointer: &str) -> Option<usize> {
@@ -240,6 +347,10 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     if fault == Fault::AcceptMissingToken && input.authorization.is_none() {
         input.authorization = Some("Bearer anyone");
     }
+    standards::accept(fault, input);
+    if let Some(refusal) = standards::refuse(fault, input) {
+        return Some(refusal);
+    }
     if fault == Fault::RejectVersionParameter && input.content_type.is_some_and(|c| c.contains(';')) {
         return Some(unsupported(input.content_type.unwrap_or_default()));
     }
@@ -248,9 +359,24 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
             return Some(unsupported(sent));
         }
     }
+    // The body faults below act only on what the rules would read as a body.
+    if rules::authorization(input.authorization).is_err() || rules::content_type(input.content_type).is_err() {
+        return None;
+    }
     let mut body: Value = serde_json::from_slice(&input.body).ok()?;
+    let empty_agent_alone = body.pointer("/from/agentId").and_then(Value::as_str) == Some("")
+        && body.pointer("/from/groups").and_then(Value::as_array).is_none_or(Vec::is_empty);
+    match fault {
+        Fault::EmptyAgentIdNotDigits if empty_agent_alone => return Some(rejection(msg::AGENT_ID_NOT_DIGITS)),
+        Fault::EmptyAgentIdUnknown if empty_agent_alone => return Some(rejection(msg::UNKNOWN_CALLING_AGENT)),
+        _ => {}
+    }
+    if let Some(answer) = forms::skip_rule(fault, &mut body, &mut input.account, fixture) {
+        return Some(answer);
+    }
+    values::read_laxly(fault, &mut body, fixture);
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
-        return Some(rules::Rejection { status: 400, message: msg::REFERENCE_INVALID.into() });
+        return Some(rejection(msg::REFERENCE_INVALID));
     }
     for (pointers, read) in lax_checks(fault) {
         for pointer in *pointers {
@@ -272,8 +398,7 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         _ => None,
     };
     if let Some(pointer) = replace_with_available {
-        let available = fixture.agents.iter().find(|(_, s)| **s == AgentState::Available).map(|(id, _)| id.clone());
-        if let (Some(slot), Some(id)) = (body.pointer_mut(pointer), available) {
+        if let (Some(slot), Some(id)) = (body.pointer_mut(pointer), available_agent(fixture)) {
             if slot.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()) && s.len() <= rules::MAX_AGENT_DIGITS) {
                 *slot = json!(id);
             }
@@ -283,7 +408,7 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         for pointer in pointers {
             match (chars_at(&body, pointer), shift) {
                 (Some(n), -1) if n == documented => {
-                    return Some(rules::Rejection { status: 400, message: message.into() });
+                    return Some(rejection(message));
                 }
                 (Some(n), 1) if n == documented + 1 => {
                     if let Some(Value::String(s)) = body.pointer_mut(pointer) {
@@ -296,6 +421,11 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     }
     input.body = serde_json::to_vec(&body).unwrap_or_default();
     None
+}
+
+/// A 400 with one of the page's messages.
+fn rejection(message: &str) -> rules::Rejection {
+    rules::Rejection { status: 400, message: message.into() }
 }
 
 /// A 415 whose message names `sent` as it came, parameters and all.
@@ -313,6 +443,7 @@ fn typo(message: &str) -> String {
 /// Rewrites the answer after the rules ran.
 pub fn after(fault: Option<Fault>, out: &mut Output) {
     let Some(fault) = fault else { return };
+    standards::challenge(fault, out);
     let mut body: Value = serde_json::from_slice(&out.body).unwrap_or(Value::Null);
     let message = body.get("message").and_then(Value::as_str).map(str::to_owned);
     match (fault, out.status) {
@@ -370,6 +501,7 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             }
         }
         (Fault::NullOptionalFields, 201) => null_optional_fields(&mut body),
+        (_, 201) if forms::ECHO_FAULTS.contains(&fault) => forms::drop_echo(fault, &mut body),
         (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
         (Fault::PlainJsonContentType, _) => out.content_type = "application/json",
         (Fault::UppercaseContentType, _) => out.content_type = "Application/JSON; Charset=UTF-8",
@@ -506,9 +638,9 @@ mod tests {
     fn a_lowered_limit_rejects_at_the_limit_and_a_raised_one_accepts_over_it() {
         let f = Fixture::builtin();
         let body = |n: usize| json!({"to": {"telephoneNumber": "7".repeat(n)}}).to_string().into_bytes();
-        let mut at = Input { authorization: None, content_type: None, body: body(30) };
+        let mut at = Input { authorization: Some("Bearer t"), content_type: Some("application/json"), body: body(30), account: None };
         assert_eq!(before(Some(Fault::NumberLimit29), &mut at, &f).unwrap().message, msg::NUMBER_TOO_LONG);
-        let mut over = Input { authorization: None, content_type: None, body: body(31) };
+        let mut over = Input { authorization: Some("Bearer t"), content_type: Some("application/json"), body: body(31), account: None };
         assert!(before(Some(Fault::NumberLimit31), &mut over, &f).is_none());
         let sent: Value = serde_json::from_slice(&over.body).unwrap();
         assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 30);
@@ -532,10 +664,12 @@ mod tests {
             headers: vec![],
             chunked: false,
             broken: false,
+            removed: vec![],
+            authorization_sent: false,
         };
         after(None, &mut out);
         assert_eq!(out.body, b"{\"message\":\"m\"}");
-        let mut input = Input { authorization: None, content_type: None, body: b"{}".to_vec() };
+        let mut input = Input { authorization: None, content_type: None, body: b"{}".to_vec(), account: None };
         assert!(before(None, &mut input, &Fixture::builtin()).is_none());
         assert_eq!(input.authorization, None);
     }

@@ -43,11 +43,6 @@ impl Rejection {
     fn bad(message: impl Into<String>) -> Rejection {
         Rejection::new(400, message)
     }
-
-    /// The error body.
-    pub fn body(&self) -> Value {
-        json!({ "message": self.message })
-    }
 }
 
 type Rule<T> = Result<T, Rejection>;

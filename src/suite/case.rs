@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// The tags a case may carry.
-pub const TAGS: &[&str] = &["places-call", "needs-state", "undocumented", "boundary", "example"];
+pub const TAGS: &[&str] = &["places-call", "needs-state", "undocumented", "standard", "boundary", "example"];
+
+/// How the `Authorization` header spells its scheme unless a case says otherwise.
+pub const BEARER: &str = "Bearer";
 
 /// A request ready to send (variables expanded). The bearer token is not part of
 /// it: the client adds it when `auth` is set.
@@ -16,6 +19,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub auth: bool,
+    /// The scheme before the token in `Authorization` ([`BEARER`] unless a case spells it otherwise).
+    pub auth_scheme: String,
     pub body: Vec<u8>,
     /// The body as JSON when it is JSON (for echo checks).
     pub json: Option<Value>,
@@ -68,6 +73,8 @@ pub struct Expectation {
     pub not_message: Option<String>,
     pub echo: bool,
     pub self_link: bool,
+    /// The auth-scheme of a challenge `WWW-Authenticate` must carry.
+    pub challenge: Option<String>,
 }
 
 impl Expectation {
@@ -82,6 +89,7 @@ impl Expectation {
             not_message: None,
             echo: false,
             self_link: false,
+            challenge: None,
         }
     }
 }
@@ -129,6 +137,8 @@ pub struct Case {
     pub name: String,
     pub covers: Vec<String>,
     pub documented: bool,
+    /// The standard that requires what this case checks, where the page does not.
+    pub standard: Option<String>,
     pub note: Option<String>,
     pub tags: Vec<String>,
     pub request: Request,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use super::case::{Case, Expect, Expectation, Request, Statuses, TAGS};
+use super::case::{BEARER, Case, Expect, Expectation, Request, Statuses, TAGS};
 use super::raw::{self, FileDoc, OneOrMany, RawRequest};
 use super::vars::{self, Budget, Vars};
 use crate::located::{self, LocatedError, Source, Spots};
@@ -136,6 +136,12 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Re
             let message = format!("unknown tag `{}` (known: {})", raw.tags[at], TAGS.join(", "));
             return Err(fail(&format!("tags[{at}]"), message));
         }
+        if raw.standard.is_some() && raw.documented == Some(true) {
+            return Err(fail("documented", "a case that a standard requires is not documented by the page: drop `documented: true`".into()));
+        }
+        if raw.standard.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(fail("standard", "must name the standard and its section, not be blank".into()));
+        }
         let mut budget = Budget::case();
         let request =
             resolve_request(raw.request, vars, &mut budget).map_err(|e| error(e.under(&format!("{case}.request."))))?;
@@ -154,7 +160,8 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Re
             },
             name: raw.name,
             covers,
-            documented: raw.documented,
+            documented: raw.documented.unwrap_or(raw.standard.is_none()),
+            standard: raw.standard,
             note: raw.note,
             tags: raw.tags,
             request,
@@ -276,7 +283,11 @@ fn resolve_request(raw: RawRequest, vars: &Vars, budget: &mut Budget) -> Result<
         }
         (None, None) => (Vec::new(), None),
     };
-    Ok(Request { method, path, headers, auth: raw.auth, body, json })
+    let auth_scheme = raw.auth_scheme.unwrap_or_else(|| BEARER.to_owned());
+    if auth_scheme.is_empty() || !auth_scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
+        return Err(FieldError::new("auth_scheme", format!("`{auth_scheme}` is not an auth-scheme (letters, digits, - . _)")));
+    }
+    Ok(Request { method, path, headers, auth: raw.auth, auth_scheme, body, json })
 }
 
 fn resolve_expect(raw: raw::Expect, vars: &Vars, schemas: &[&str], budget: &mut Budget) -> Result<Expect, FieldError> {
@@ -336,6 +347,7 @@ fn resolve_one(raw: raw::Expect, vars: &Vars, schemas: &[&str], budget: &mut Bud
         not_message: text(".not_message", &raw.not_message)?,
         echo: raw.echo,
         self_link: raw.self_link,
+        challenge: raw.challenge,
     })
 }
 

@@ -81,6 +81,9 @@ fn semantic_errors_point_at_the_field_itself() {
         ("      json:", "      headers: {Bad Name: x}\n      json:", "cases[0].request.headers.Bad Name", (5, 17)),
         ("      json:", "      method: P0ST\n      json:", "cases[0].request.method", (5, 15)),
         ("times: 3", "times: -3", "cases[0].request.json.to.telephoneNumber", (5, 67)),
+        ("      json:", "      auth_scheme: Bearer $X\n      json:", "cases[0].request.auth_scheme", (5, 20)),
+        ("    covers: example-1\n", "    covers: example-1\n    standard: \" \"\n", "cases[0].standard", (4, 15)),
+        ("    covers: example-1\n", "    covers: example-1\n    standard: RFC 1\n    documented: true\n", "cases[0].documented", (5, 17)),
     ] {
         let text = GOOD.replace(from, to);
         assert_ne!(text, GOOD, "{from}");
@@ -244,4 +247,18 @@ fn the_requests_of_all_cases_together_are_capped() {
     let err = load_capped(&sources, &vars(), SCHEMAS, 10 * size - 1).unwrap_err();
     assert_eq!(err.field, "cases[9].request", "{err}");
     assert!(err.message.contains("together are over"), "{err}");
+}
+
+#[test]
+fn a_standard_makes_a_case_undocumented_and_the_scheme_and_challenge_are_kept() {
+    let text = GOOD
+        .replace("    covers: example-1\n", "    covers: example-1\n    standard: RFC 9110 §11.1\n")
+        .replace("      json:", "      auth_scheme: bearer\n      json:")
+        .replace("      schema: call-created\n", "      challenge: Bearer\n");
+    let case = &load_text(&text).unwrap()[0];
+    assert_eq!((case.documented, case.standard.as_deref()), (false, Some("RFC 9110 §11.1")));
+    assert_eq!(case.request.auth_scheme, "bearer");
+    assert_eq!(case.expect.one().and_then(|e| e.challenge.as_deref()), Some("Bearer"));
+    let plain = &load_text(GOOD).unwrap()[0];
+    assert_eq!((plain.documented, plain.standard.as_deref(), plain.request.auth_scheme.as_str()), (true, None, BEARER));
 }

@@ -12,7 +12,7 @@ pub mod source;
 pub mod vars;
 
 pub use crate::located::{LocatedError, Source};
-pub use case::{Case, Expect, Expectation, Request, Statuses, TAGS};
+pub use case::{BEARER, Case, Expect, Expectation, Request, Statuses, TAGS};
 pub use load::{load, load_vars};
 pub use raw::DEFAULT_PATH;
 pub use schemas::Schemas;

@@ -63,8 +63,13 @@ fn default_path() -> String {
 pub struct RawCase {
     pub name: String,
     pub covers: OneOrMany<String>,
-    #[serde(default = "yes")]
-    pub documented: bool,
+    /// Absent: documented, unless `standard` is set.
+    #[serde(default)]
+    pub documented: Option<bool>,
+    /// The standard that requires what the case checks, where the page does not
+    /// (`RFC 6750 §3`); such a case is not documented by the page.
+    #[serde(default)]
+    pub standard: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
     #[serde(default)]
@@ -85,6 +90,9 @@ pub struct RawRequest {
     pub headers: BTreeMap<String, String>,
     #[serde(default = "yes")]
     pub auth: bool,
+    /// How the `Authorization` header spells the scheme before the token; default `Bearer`.
+    #[serde(default)]
+    pub auth_scheme: Option<String>,
     #[serde(default)]
     pub json: Option<Value>,
     #[serde(default)]
@@ -113,13 +121,16 @@ pub struct Expect {
     pub echo: bool,
     #[serde(default)]
     pub self_link: bool,
+    /// `WWW-Authenticate` carries a challenge with this auth-scheme (case-insensitive).
+    #[serde(default)]
+    pub challenge: Option<String>,
     #[serde(default)]
     pub any_of: Vec<Expect>,
 }
 
 impl Expect {
     pub fn sets_anything_but_any_of(&self) -> bool {
-        let Expect { status, media_type, headers, schema, message, not_message, echo, self_link, any_of: _ } = self;
+        let Expect { status, media_type, headers, schema, message, not_message, echo, self_link, challenge, any_of: _ } = self;
         status.is_some()
             || media_type.is_some()
             || !headers.is_empty()
@@ -128,5 +139,6 @@ impl Expect {
             || not_message.is_some()
             || *echo
             || *self_link
+            || challenge.is_some()
     }
 }

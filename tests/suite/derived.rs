@@ -138,7 +138,7 @@ fn answer(case: &Case, lax: Option<&Lax>) -> Response {
             let id = rules::new_call_id();
             (201, rules::created(&call, &id, &format!("http://h/V0/{sent}/Calls/{id}")))
         }
-        Err(refused) => (refused.status, refused.body()),
+        Err(refused) => (refused.status, serde_json::json!({"message": refused.message})),
     };
     if let (201, Some(lax)) = (status, lax) {
         (lax.after)(&mut out);

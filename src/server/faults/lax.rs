@@ -19,6 +19,14 @@ pub const EVERY_RULE: &[&str] = &["/from/agentId", "/to/agentId", "/application"
 /// A URL the faithful rules take, for a reference a lax URL check let through.
 const ACCEPTED_URL: &str = "http://lax.invalid/";
 
+/// [`ACCEPTED_URL`] as long as `s` (in characters, padded with `a`), so that
+/// the lax reading changes the reference's characters and not its length: the
+/// length rule still sees what was sent.
+fn accepted_url_as_long_as(s: &str) -> String {
+    let pad = s.chars().count().saturating_sub(ACCEPTED_URL.len());
+    format!("{ACCEPTED_URL}{}", "a".repeat(pad))
+}
+
 /// Whether the faithful rules take `value` at `pointer`.
 pub fn faithful(pointer: &str, value: &str) -> bool {
     match pointer {
@@ -106,12 +114,12 @@ pub fn host_without_scheme(s: &str) -> Option<String> {
 /// Only the `http://` or `https://` prefix looked at.
 pub fn url_prefix(s: &str) -> Option<String> {
     let lower = s.to_ascii_lowercase();
-    (lower.starts_with("http://") || lower.starts_with("https://")).then(|| ACCEPTED_URL.to_owned())
+    (lower.starts_with("http://") || lower.starts_with("https://")).then(|| accepted_url_as_long_as(s))
 }
 
 /// Any absolute URL, whatever its scheme.
 pub fn any_url(s: &str) -> Option<String> {
-    url::Url::parse(s).is_ok().then(|| ACCEPTED_URL.to_owned())
+    url::Url::parse(s).is_ok().then(|| accepted_url_as_long_as(s))
 }
 
 #[cfg(test)]

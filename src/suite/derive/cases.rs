@@ -118,6 +118,7 @@ impl Builder<'_> {
                 name: case_name,
                 covers: shared.covers.clone(),
                 documented: probe.documented,
+                standard: None,
                 note: Some(shared.note.clone()),
                 tags: shared.tags.clone(),
                 request,
@@ -193,7 +194,7 @@ impl Builder<'_> {
             return Err(fail(format!("the derived cases' requests together are over the {MAX_SUITE}-byte limit (is a --var very long?)")));
         }
         let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-        Ok(Request { method: "POST".into(), path, headers, auth: true, body: bytes, json: Some(json) })
+        Ok(Request { method: "POST".into(), path, headers, auth: true, auth_scheme: crate::suite::case::BEARER.into(), body: bytes, json: Some(json) })
     }
 }
 

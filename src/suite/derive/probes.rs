@@ -224,6 +224,7 @@ fn outside(domain: &Domain) -> Vec<(&'static str, String, &'static str)> {
                 ("upper-case", v(2).to_uppercase(), "a listed value in another letter case is not that value"),
                 ("leading-space", format!(" {}", v(0)), "a padded value is not the listed one; a server that trims lets it through"),
                 ("trailing-space", format!("{} ", v(1)), "a padded value is not the listed one; a server that trims lets it through"),
+                ("number", "1".into(), "a number is not a listed value; .NET's Enum.Parse reads \"1\" as the value numbered 1"),
             ]
         }
         _ => Vec::new(),
@@ -276,11 +277,18 @@ fn neither(model: &Model, rule: &Rule) -> Vec<Probe> {
     let mut probes = vec![none, absent];
     for field in rule.fields.iter().filter_map(|p| model.field(p)) {
         let Some(answers) = &field.empty else { continue };
-        let empty = if field.domain == Domain::List { json!([]) } else { json!("") };
         let label = kebab(field.pointer.rsplit('/').next().unwrap_or(""));
-        let note = format!("Empty is not given: {empty} does not satisfy \"use either\". Not documented: {}", field.why.as_deref().unwrap_or(""));
-        let probe = Probe::new(&format!("empty-{label}"), note, vec![Edit::Set(field.pointer.clone(), empty)], rule);
-        probes.push(Probe { documented: false, ..probe.keeps(answers, rule.empty.iter().cloned().collect()) });
+        // A list is empty with no item, and as good as empty with one empty item.
+        let empties = if field.domain == Domain::List {
+            vec![(format!("empty-{label}"), json!([])), (format!("empty-{label}-id"), json!([""]))]
+        } else {
+            vec![(format!("empty-{label}"), json!(""))]
+        };
+        for (name, empty) in empties {
+            let note = format!("Empty is not given: {empty} does not satisfy \"use either\". Not documented: {}", field.why.as_deref().unwrap_or(""));
+            let probe = Probe::new(&name, note, vec![Edit::Set(field.pointer.clone(), empty)], rule);
+            probes.push(Probe { documented: false, ..probe.keeps(answers, rule.empty.iter().cloned().collect()) });
+        }
     }
     probes
 }
