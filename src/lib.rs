@@ -32,6 +32,7 @@ pub mod coverage;
 pub mod diff;
 pub mod exchange;
 pub mod exec;
+pub mod json_keys;
 pub mod located;
 pub mod report;
 pub mod result;

@@ -45,6 +45,9 @@ pub enum Finding {
     ReusedId { id: String, earlier: String },
     /// The self link does not name the call's own id.
     SelfLinkNotId { href: String, id: String },
+    /// An object of the body has a key twice (RFC 8259: names SHOULD be
+    /// unique; a client may read either value). `object` is its JSON pointer.
+    DuplicateKey { object: String, key: String },
     /// No alternative of an `any_of` matched; each with its own findings.
     NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
 }
@@ -134,6 +137,13 @@ impl fmt::Display for Finding {
                 "id: {id:?} was already the id of the call created by {earlier}; each created call must get its own id"
             ),
             Finding::SelfLinkNotId { href, id } => write!(f, "self link: href {href:?} does not name the call's id {id:?}"),
+            Finding::DuplicateKey { object, key } => {
+                let object = if object.is_empty() { "the body".to_owned() } else { format!("the object at {object}") };
+                write!(
+                    f,
+                    "body: {object} has the key {key:?} twice (RFC 8259: names should be unique; a client may read either value)"
+                )
+            }
             Finding::NoAlternative { alternatives } => {
                 write!(f, "matched none of the {} allowed answers:", alternatives.len())?;
                 for (i, (summary, findings)) in alternatives.iter().enumerate() {
