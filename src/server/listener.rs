@@ -22,6 +22,7 @@ use super::error::JSON;
 use super::limits::{Limits, MAX_HEAD_BUFFER, MAX_REFUSING};
 use super::log::{LogSink, Throttled};
 use super::memory::Trimmer;
+use super::parse_errors::JsonParseErrors;
 use super::write_timeout::WriteTimeout;
 
 /// How often a refused connection (or a failed accept) is logged at most.
@@ -94,7 +95,7 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, _permit: 
         .keep_alive(true)
         .half_close(true)
         .max_buf_size(MAX_HEAD_BUFFER);
-    let io = TokioIo::new(WriteTimeout::new(stream, limits.idle_timeout));
+    let io = TokioIo::new(JsonParseErrors::new(WriteTimeout::new(stream, limits.idle_timeout)));
     let _ = http.serve_connection(io, TowerToHyperService::new(router)).await;
 }
 

@@ -274,6 +274,34 @@ async fn a_path_that_is_not_percent_encoded_utf8_is_a_json_400() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_hyper_cannot_parse_get_a_json_answer_too_and_the_connection_closes() {
+    let addr = start(Limits::default()).await;
+    let head = "POST /v0/a1b2c3d4e5/calls/ HTTP/1.1\r\nHost: t\r\n";
+    let unparsable: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("a raw 0xff in the path", b"POST /v0/\xff/calls/ HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(), 400),
+        ("a Content-Length that is not a number", format!("{head}Content-Length: abc\r\n\r\n").into_bytes(), 400),
+        ("two Content-Lengths that differ", format!("{head}Content-Length: 1\r\nContent-Length: 2\r\n\r\nab").into_bytes(), 400),
+        ("an unknown Transfer-Encoding", format!("{head}Transfer-Encoding: gzip\r\n\r\n").into_bytes(), 400),
+        ("a header name with a space", format!("{head}Ho st: t\r\n\r\n").into_bytes(), 400),
+        ("no HTTP at all", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        ("an HTTP version that does not exist", b"POST / HTTP/9.9\r\nHost: t\r\n\r\n".to_vec(), 400),
+        ("a head over 16 KiB", format!("{head}X-Pad: {}\r\n\r\n", "a".repeat(20_000)).into_bytes(), 431),
+        ("a path over 16 KiB", format!("POST /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a/".repeat(9_000)).into_bytes(), 431),
+    ];
+    for (what, request, status) in unparsable {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(&request).await; // the server may answer before it has read it all
+        let answer = read_answer(&mut stream).await.unwrap_or_else(|| panic!("{what}: no answer"));
+        assert_eq!(answer.status, status, "{what}: {answer:?}");
+        answer.assert_json_message();
+        assert_eq!(answer.header("connection"), Some("close"), "{what}");
+        assert!(closed_within(&mut stream, PATIENCE).await, "{what}: the connection closes after the answer");
+        let says = if status == 431 { "over 16384 bytes" } else { "Content-Length, Transfer-Encoding" };
+        assert!(answer.message().contains(says), "{what}: the message says what could not be read: {answer:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_chunk_size_is_a_json_400_not_a_413() {
     let addr = start(Limits::default()).await;
     let chunk = "POST /v0/a1b2c3d4e5/calls/ HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t\r\n\
