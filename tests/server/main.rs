@@ -7,3 +7,4 @@ mod serve;
 mod server_limits;
 mod robustness;
 mod selftest;
+mod held_memory;
