@@ -8,7 +8,8 @@
 //! - [`faults`]: deliberate deviations, applied by the [`fault_layer`] middleware.
 //! - [`listener`]: the accept loop and its [`limits`] ([`write_timeout`] for
 //!   clients that do not read, [`parse_errors`] for JSON answers to requests
-//!   hyper cannot parse, [`memory`] to give memory back after a flood);
+//!   hyper cannot parse, [`shares`] for each client's share of the connections,
+//!   [`memory`] to give memory back after a flood);
 //!   [`log`]: the access log.
 //! The `serve` subcommand's command line is [`crate::cli::serve`].
 //!
@@ -27,6 +28,7 @@ pub mod memory;
 pub mod parse_errors;
 pub mod routes;
 pub mod rules;
+pub mod shares;
 pub mod tokens;
 pub mod write_timeout;
 

@@ -47,7 +47,7 @@ fn settled(pid: u32) -> usize {
 #[test]
 fn a_stalled_body_costs_what_was_sent_of_it_and_a_bounded_overhead() {
     vcc_conformance::server::limits::raise_open_file_limit();
-    let served = Served::start(BIN, &["--body-timeout", "120", "--idle-timeout", "120", "--max-connections", "2000"]);
+    let served = Served::start(BIN, &["--body-timeout", "120", "--idle-timeout", "120", "--max-connections", "2000", "--max-connections-per-client", "2000"]);
     let addr = served.base().trim_start_matches("http://").to_owned();
     let pid = served.0.id();
     // Warm up: a few answered calls, so that the runtime's own buffers exist.
