@@ -7,7 +7,9 @@ builds the release binary first. Everything is on 127.0.0.1.
   1. `vcc-conformance serve` starts with its default limits; wrk places calls
      alone for 5 s (a warm-up, and the p99 to compare with), and the server's
      resident memory is read: "before".
-  2. The hostile clients connect and are held open:
+  2. The hostile clients connect, each kind from its own loopback address
+     (127.0.0.2 to .4: other clients, each with its own share of the server's
+     connections), and are held open:
        idle         connections that never send a byte;
        slowloris    connections that send a request head one byte a second
                     (and reconnect when the server cuts them off);
@@ -38,6 +40,10 @@ from bench import BIN, Server, wrk  # noqa: E402  (the same server handling and 
 BODY = b'{"from":{"agentId":"1234"},"to":{"telephoneNumber":"02072068888"}}'
 CALL = (b"POST /v0/a1b2c3d4e5/calls/ HTTP/1.1\r\nHost: soak\r\nAuthorization: Bearer soak\r\n"
         b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
+
+
+# The loopback address each kind of hostile client connects from.
+SOURCES = {"idle": "127.0.0.2", "slowloris": "127.0.0.3", "half_closing": "127.0.0.4"}
 
 
 def connections(server):
@@ -79,9 +85,12 @@ class Hostile:
     def held(self):
         return sum(self.open.values())
 
-    async def connect(self):
+    async def connect(self, kind):
         try:
-            return await asyncio.open_connection(self.host, self.port)
+            # Each kind of hostile client from an address of its own (as other
+            # hosts would be), so that each holds its own share of the server's
+            # connections and wrk's calls, from 127.0.0.1, another.
+            return await asyncio.open_connection(self.host, self.port, local_addr=(SOURCES[kind], 0))
         except OSError:
             self.stats["connect_failed"] += 1
             await asyncio.sleep(0.5)
@@ -90,7 +99,7 @@ class Hostile:
     async def keep(self, kind, body):
         """Holds one connection of `kind` open, again and again, until stopping."""
         while not self.stopping.is_set():
-            conn = await self.connect()
+            conn = await self.connect(kind)
             if conn is None:
                 continue
             reader, writer = conn

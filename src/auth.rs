@@ -4,13 +4,22 @@
 //! fetched once, reused, and fetched anew shortly before it expires. Every
 //! secret and token is kept in a [`Secret`] and told to the run's
 //! [`Redactor`], which hides it from every output.
+//!
+//! The redactor keeps what can still be echoed, and no more: the client
+//! secret, the current token, the one before it, and any older one a request
+//! in flight was sent with ([`Lease`]); a token past all of those is forgotten,
+//! so that refreshes do not grow what every output is scanned for. (Answers to
+//! requests sent with a fetched token are redacted as they arrive, by the
+//! client, while their token is still held.)
 
 mod region;
 
 pub use region::{Region, UnknownRegion};
 
 use std::fmt;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -127,15 +136,31 @@ const REFUSAL_SHOWN: usize = 200;
 /// few hundred bytes; a JWT a few kilobytes).
 pub const MAX_TOKEN_ANSWER: usize = 64 * 1024;
 
+/// A bearer token as a request holds it while it is in flight: a fetched
+/// token stays hidden at least as long as a lease on it is held.
+#[derive(Clone, Debug)]
+pub struct Lease(Arc<Secret>);
+
+impl Deref for Lease {
+    type Target = Secret;
+
+    fn deref(&self) -> &Secret {
+        &self.0
+    }
+}
+
 /// A token fetched with client credentials, kept until shortly before it expires.
 pub struct TokenSource {
     credentials: Credentials,
     http: reqwest::Client,
     /// The most a fetch may take, answer read whole.
     timeout: Duration,
-    current: tokio::sync::Mutex<Option<(Secret, Instant)>>,
+    current: tokio::sync::Mutex<Option<(Arc<Secret>, Instant)>>,
+    /// Tokens fetched before the current one and still hidden: the one
+    /// before it, and any older one a [`Lease`] still holds.
+    earlier: Mutex<Vec<Arc<Secret>>>,
     fetched: AtomicUsize,
-    /// Told of the client secret and of every token fetched.
+    /// Told of the client secret and of the tokens still hidden.
     redactor: Redactor,
 }
 
@@ -148,14 +173,15 @@ impl TokenSource {
     pub fn new(credentials: Credentials, http: reqwest::Client, timeout: Duration, redactor: Redactor) -> TokenSource {
         redactor.hide_basic(&credentials.client_id, &credentials.client_secret);
         let fetched = AtomicUsize::new(0);
-        TokenSource { credentials, http, timeout, current: Default::default(), fetched, redactor }
+        TokenSource { credentials, http, timeout, current: Default::default(), earlier: Default::default(), fetched, redactor }
     }
 
-    /// Hides the client secret, the current token and every token fetched from
-    /// now on with `redactor` too.
+    /// Hides the client secret, the tokens still hidden and every token
+    /// fetched from now on with `redactor` instead.
     pub fn share(&mut self, redactor: &Redactor) {
         redactor.hide_basic(&self.credentials.client_id, &self.credentials.client_secret);
-        if let Some((token, _)) = self.current.get_mut() {
+        let earlier = self.earlier.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for token in self.current.get_mut().iter().map(|(token, _)| token).chain(earlier.iter()) {
             redactor.hide(token);
         }
         self.redactor = redactor.clone();
@@ -163,17 +189,43 @@ impl TokenSource {
 
     /// The current token, fetched or refreshed as needed.
     pub async fn token(&self) -> Result<Secret, TokenError> {
+        self.lease().await.map(|lease| Secret::clone(&lease))
+    }
+
+    /// The current token, fetched or refreshed as needed, held for a request:
+    /// it stays hidden at least until the lease is dropped.
+    pub async fn lease(&self) -> Result<Lease, TokenError> {
         let mut current = self.current.lock().await;
         if let Some((token, refresh_at)) = &*current {
             if Instant::now() < *refresh_at {
-                return Ok(token.clone());
+                return Ok(Lease(Arc::clone(token)));
             }
         }
         let (token, lifetime) = self.fetch().await?;
         let refresh_at = Instant::now() + lifetime.mul_f64(1.0 - REFRESH_WHEN_LEFT);
         self.fetched.fetch_add(1, Ordering::Relaxed);
-        *current = Some((token.clone(), refresh_at));
-        Ok(token)
+        let token = Arc::new(token);
+        if let Some((before, _)) = current.replace((Arc::clone(&token), refresh_at)) {
+            self.retire(before);
+        }
+        Ok(Lease(token))
+    }
+
+    /// Keeps `before` (the token before the current one) hidden, and forgets
+    /// each older token no request holds any more.
+    fn retire(&self, before: Arc<Secret>) {
+        let mut earlier = self.earlier.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = |token: &Arc<Secret>| Arc::strong_count(token) > 1;
+        for token in earlier.extract_if(.., |token| !held(token)) {
+            self.redactor.forget(&token);
+        }
+        earlier.push(before);
+    }
+
+    /// How many tokens fetched are still hidden (the current one included).
+    pub fn hidden(&self) -> usize {
+        let earlier = self.earlier.lock().unwrap_or_else(PoisonError::into_inner).len();
+        earlier + usize::from(self.fetched() > 0)
     }
 
     /// How many tokens have been fetched so far.
@@ -263,6 +315,22 @@ impl Auth {
             Auth::Static(token) => Ok(Some(token.clone())),
             Auth::ClientCredentials(source) => source.token().await.map(Some),
         }
+    }
+
+    /// The token to send now, if any, held for the request (see [`Lease`]).
+    pub async fn lease(&self) -> Result<Option<Lease>, TokenError> {
+        match self {
+            Auth::None => Ok(None),
+            Auth::Static(token) => Ok(Some(Lease(Arc::new(token.clone())))),
+            Auth::ClientCredentials(source) => source.lease().await.map(Some),
+        }
+    }
+
+    /// Whether the tokens sent may be forgotten by the redactor before the
+    /// reports are written (fetched ones), so that answers must be redacted
+    /// as they arrive.
+    pub fn tokens_expire(&self) -> bool {
+        matches!(self, Auth::ClientCredentials(_))
     }
 
     pub fn is_some(&self) -> bool {

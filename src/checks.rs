@@ -56,6 +56,8 @@ fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Sch
             return findings;
         }
     };
+    let duplicate = crate::json_keys::first_duplicate(&resp.body);
+    findings.extend(duplicate.map(|d| Finding::DuplicateKey { object: d.object, key: d.key }));
     if let Some(name) = &expect.schema {
         findings.extend(
             schemas
@@ -553,6 +555,23 @@ mod tests {
             }
         });
         assert_eq!(won.into_inner(), 100);
+    }
+
+    #[test]
+    fn a_body_with_a_key_twice_is_a_finding_whichever_value_is_right() {
+        let schemas = Schemas::shipped();
+        let expected = "Agent Id exceeds 11 digits";
+        let answer = |status: u16, body: String| Response { status, headers: vec![("content-type".into(), "application/json".into())], body: body.into_bytes() };
+        let twice = answer(400, format!(r#"{{"message":"wrong","message":"{expected}"}}"#));
+        let findings = check(&expect_error(expected).into(), &request(), &twice, &schemas);
+        assert!(findings.contains(&Finding::DuplicateKey { object: String::new(), key: "message".into() }), "{findings:?}");
+        let text = findings.iter().map(Finding::headline).collect::<Vec<_>>().join("\n");
+        assert!(text.contains("the key \"message\" twice") && text.contains("RFC 8259"), "{text}");
+        let once = answer(400, format!(r#"{{"message":"{expected}"}}"#));
+        assert_eq!(check(&expect_error(expected).into(), &request(), &once, &schemas), Vec::<Finding>::new());
+        let nested = serde_json::to_string(&created()).unwrap().replacen(r#""consent":"OneParty""#, r#""consent":"OneParty","consent":"TwoParty""#, 1);
+        let findings = check(&expect_created().into(), &request(), &answer(201, nested), &schemas);
+        assert!(findings.iter().any(|f| matches!(f, Finding::DuplicateKey { object, key } if object == "/from" && key == "consent")), "{findings:?}");
     }
 
     #[test]

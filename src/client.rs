@@ -6,7 +6,9 @@
 //! or oversized answer becomes an error with a reason, never a panic or a hang.
 //! The bearer token lives in a [`Secret`] and is never printed; the client's
 //! [`Redactor`] hides it, the client secret and every fetched token from what
-//! the reports show.
+//! the reports show. Answers to requests sent with a fetched token come back
+//! redacted already: that token may be forgotten (see [`crate::auth`]) before
+//! the reports are written.
 
 use std::time::Duration;
 
@@ -225,9 +227,12 @@ impl Client {
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
+        // Held until the answer is read and, where the token may be forgotten
+        // before the reports are written, redacted.
+        let mut lease = None;
         if req.auth {
-            let token = self.auth.bearer().await.map_err(|e| TransportError::new(TransportKind::Token, e.to_string()))?;
-            if let Some(token) = token {
+            lease = self.auth.lease().await.map_err(|e| TransportError::new(TransportKind::Token, e.to_string()))?;
+            if let Some(token) = &lease {
                 let mut value = reqwest::header::HeaderValue::from_str(&format!("{} {}", req.auth_scheme, token.expose()))
                     .map_err(|_| unsendable("the token has characters a header cannot carry".to_owned()))?;
                 value.set_sensitive(true);
@@ -251,7 +256,23 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, headers, body })
+        let response = Response { status, headers, body };
+        Ok(match lease.is_some() && self.auth.tokens_expire() {
+            true => self.redacted(response),
+            false => response,
+        })
+    }
+
+    /// `response` with every secret hidden (its body, where it held one, as
+    /// UTF-8 text).
+    fn redacted(&self, response: Response) -> Response {
+        let hide = |text: &str| self.redactor.redact(text).into_owned();
+        let headers = response.headers.iter().map(|(name, value)| (hide(name), hide(value))).collect();
+        let hidden = match self.redactor.redact(&String::from_utf8_lossy(&response.body)) {
+            std::borrow::Cow::Owned(hidden) => Some(hidden.into_bytes()),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        Response { headers, body: hidden.unwrap_or(response.body), status: response.status }
     }
 }
 

@@ -33,6 +33,7 @@ pub mod diff;
 pub mod exchange;
 pub mod files;
 pub mod exec;
+pub mod json_keys;
 pub mod located;
 pub mod peer_text;
 pub mod proxy;

@@ -47,6 +47,9 @@ pub enum Finding {
     SelfLinkNotId { href: String, id: String },
     /// `WWW-Authenticate` carries no challenge with this auth-scheme; `actual` holds its fields.
     Challenge { scheme: String, actual: Vec<String> },
+    /// An object of the body has a key twice (RFC 8259: names SHOULD be
+    /// unique; a client may read either value). `object` is its JSON pointer.
+    DuplicateKey { object: String, key: String },
     /// No alternative of an `any_of` matched; each with its own findings.
     NoAlternative { alternatives: Vec<(String, Vec<Finding>)> },
 }
@@ -95,6 +98,10 @@ impl Finding {
                 quoted(id)
             ),
             Finding::SelfLinkNotId { href, id } => format!("self link: href {} does not name the call's id {}", quoted(href), quoted(id)),
+            Finding::DuplicateKey { object, key } => {
+                let object = if object.is_empty() { "the body".to_owned() } else { format!("the object at {object}") };
+                format!("body: {object} has the key {} twice (RFC 8259: names should be unique; a client may read either value)", quoted(key))
+            }
             Finding::NoAlternative { alternatives } => format!("matched none of the {} allowed answers:", alternatives.len()),
         }
     }

@@ -91,13 +91,17 @@ impl std::error::Error for SecretError {}
 
 /// The one redactor of a run: every secret it was told of, hidden from any
 /// text in every encoding an echo or a report may give it (see [`encoded`]):
-/// as is or case-changed, JSON-escaped (`\/`, `\uXXXX`, `\"`, `\\`),
-/// percent- or form-encoded, HTML-escaped, and in base64 (alone, inside any
-/// base64 text, and as Basic credentials `user:secret`).
+/// as is or case-changed; JSON- or JavaScript-escaped (`\/`, `\uXXXX`, `\"`,
+/// `\\`, `\xHH`); percent- or form-encoded, also twice or more; HTML-escaped
+/// (entities with or without `;`); those escapes mixed and nested; cut across
+/// two lines or two headers; in hex; and in base64 (alone, inside any base64
+/// text, wrapped at any width, and as Basic credentials `user:secret`). The
+/// work is linear in the text: a few passes at most, each one scan.
 ///
 /// Cheap to clone: clones share the list, so a token fetched later (and told
-/// to one clone) is hidden by all. Redact a text whole, before shortening it:
-/// a secret cut in two cannot be recognised.
+/// to one clone) is hidden by all, and one forgotten is forgotten by all.
+/// Redact a text whole, before shortening it: a secret cut in two by the
+/// shortening cannot be recognised.
 #[derive(Clone, Default)]
 pub struct Redactor(Arc<RwLock<encoded::Needles>>);
 
@@ -126,9 +130,20 @@ impl Redactor {
         self.write().add(secret.expose(), Some(user));
     }
 
+    /// Takes back one [`Redactor::hide`] of this secret: once each is taken
+    /// back (a token that nothing can echo any more), it is no longer hidden.
+    pub fn forget(&self, secret: &Secret) {
+        self.write().remove(secret.expose(), None);
+    }
+
     /// Whether no secret is hidden (no token is sent).
     pub fn is_empty(&self) -> bool {
         self.0.read().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// How many secrets are hidden (a secret and its Basic credentials count apart).
+    pub fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// `text` with every secret, in every encoding, replaced by [`REDACTED`].
@@ -181,6 +196,25 @@ mod tests {
         assert!(matches!(redactor.redact("nothing secret"), Cow::Borrowed("nothing secret")));
         redactor.hide(&Secret::new(""));
         assert_eq!(Redactor::new().redact("anything"), "anything");
+    }
+
+    #[test]
+    fn a_secret_hidden_twice_is_forgotten_after_both_are_taken_back() {
+        let redactor = Redactor::new();
+        let (token, other) = (Secret::new("token-told-twice"), Secret::new("another-token-1"));
+        redactor.hide(&token);
+        redactor.hide(&token);
+        redactor.hide(&other);
+        assert_eq!(redactor.len(), 2);
+        redactor.forget(&token);
+        assert_eq!(redactor.redact("token-told-twice"), "[redacted]", "still hidden for the other teller");
+        redactor.forget(&token);
+        assert_eq!(redactor.redact("token-told-twice another-token-1"), "token-told-twice [redacted]");
+        assert_eq!(redactor.len(), 1);
+        redactor.forget(&token);
+        redactor.forget(&other);
+        assert!(redactor.is_empty());
+        assert_eq!(redactor.redact("another-token-1"), "another-token-1");
     }
 
     #[test]

@@ -137,11 +137,18 @@ pub fn parse_timeout(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Requests per second, 0 (no pacing) to 100000.
+/// The fewest requests a second that pacing can honour above 0: one every
+/// 1,000 s (a smaller rate would wait longer than any run, or overflow).
+pub const MIN_RPS: f64 = 0.001;
+
+/// Requests per second: 0 (no pacing), or [`MIN_RPS`] to 100000.
 pub fn parse_rps(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
-        Ok(rps) if (0.0..=100_000.0).contains(&rps) => Ok(rps),
-        _ => Err(format!("takes a number of requests per second from 0 (no pacing) to 100000, not `{value}`")),
+        Ok(rps) if rps == 0.0 || (MIN_RPS..=100_000.0).contains(&rps) => Ok(rps),
+        _ => Err(format!(
+            "takes a number of requests per second: 0 (no pacing), or from {MIN_RPS} (one request every 1000 s) \
+             to 100000, not `{value}`"
+        )),
     }
 }
 
@@ -271,6 +278,15 @@ mod tests {
         assert!(parse_timeout("0").is_err() && parse_timeout("NaN").is_err() && parse_timeout("abc").is_err());
         assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
         assert!(parse_rps("-1").is_err() && parse_rps("fast").is_err());
+        // Rates whose pacing would overflow or outlast any run are refused, not a panic.
+        for unpaceable in ["1e-300", "5e-324", "0.0009", "NaN", "inf", "100001"] {
+            let e = parse_rps(unpaceable).unwrap_err();
+            assert!(e.contains("0.001") && e.contains(unpaceable), "{unpaceable}: {e}");
+        }
+        for fine in ["0", "0.001", "5", "100000"] {
+            let rps = parse_rps(fine).unwrap();
+            assert!(rps == 0.0 || Duration::try_from_secs_f64(1.0 / rps).is_ok(), "{fine}");
+        }
         assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_var("novalue").is_err());
     }

@@ -81,6 +81,12 @@ pub struct ServeArgs {
     /// most 10000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: Option<u32>,
+    /// Connections one client may hold of them (a client: an IPv4 address, or an IPv6 /64); past
+    /// it, that client's new connections get a JSON 503 while others are served. Clients behind one
+    /// proxy share one address: set it to --max-connections to turn shares off [default: a tenth of
+    /// --max-connections, at least 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_client: Option<u32>,
     /// Seconds a connection may take to send a request's headers, from when it opens or its last
     /// answer (so also how long it may stay idle), or leave an answer unread
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
@@ -140,8 +146,13 @@ fn settings(args: &ServeArgs) -> Result<Settings, Error> {
         Some(secret) => TokenKey::from_secret(secret.as_bytes()).map_err(Error::TokenKey)?,
         None => TokenKey::random(),
     };
+    let max_connections = args.max_connections.map_or_else(limits::default_max_connections, |n| n as usize);
     let limits = Limits {
-        max_connections: args.max_connections.map_or_else(limits::default_max_connections, |n| n as usize),
+        max_connections,
+        max_per_client: args
+            .max_connections_per_client
+            .map_or_else(|| limits::default_per_client(max_connections), |n| n as usize)
+            .min(max_connections),
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
         body_timeout: Duration::from_secs_f64(args.body_timeout),
     };
@@ -246,6 +257,12 @@ mod tests {
         assert!(e.ends_with("(did you mean `message-typo`?)"), "{e}");
         let s = settings(&parse(&["--max-connections", "7", "--idle-timeout", "0.5", "--log"]).unwrap()).ok().unwrap();
         assert_eq!((s.limits.max_connections, s.limits.idle_timeout, s.log_requests), (7, Duration::from_millis(500), true));
+        assert_eq!(s.limits.max_per_client, 7, "a share is never more than the cap");
+        let s = settings(&parse(&["--max-connections", "5000", "--max-connections-per-client", "20"]).unwrap()).ok().unwrap();
+        assert_eq!((s.limits.max_connections, s.limits.max_per_client), (5000, 20));
+        let s = settings(&parse(&["--max-connections", "5000"]).unwrap()).ok().unwrap();
+        assert_eq!(s.limits.max_per_client, 500, "a tenth by default");
+        assert!(parse(&["--max-connections-per-client", "0"]).is_err());
         assert!(parse(&["--idle-timeout", "0"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
     }

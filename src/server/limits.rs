@@ -1,9 +1,9 @@
 //! The bounds that keep one client from locking others out of a shared mock:
-//! how many connections are served at once, how long a connection may take to
-//! send a request head (or idle between requests), how long a body may take,
-//! and how much of a request head is buffered. `serve` raises the soft
-//! open-file limit to the hard one first, and the default connection cap
-//! follows from it.
+//! how many connections are served at once, and how many of them one client
+//! may hold, how long a connection may take to send a request head (or idle
+//! between requests), how long a body may take, and how much of a request
+//! head is buffered. `serve` raises the soft open-file limit to the hard one
+//! first, and the default connection cap follows from it.
 
 use std::time::Duration;
 
@@ -11,9 +11,17 @@ use std::time::Duration;
 /// buffer); a longer head is refused with 431.
 pub const MAX_HEAD_BUFFER: usize = 16 * 1024;
 
-/// The most connections being refused (answered 503) at once; past it, new
-/// connections are closed at once.
+/// The most connections being refused (answered 503) at once with time to
+/// send their request and read the answer; past it (or past a client's
+/// [`REFUSING_PER_CLIENT`]), the 503 is written at once and the connection closed.
 pub const MAX_REFUSING: usize = 64;
+
+/// The most of [`MAX_REFUSING`] one client may take at once.
+pub const REFUSING_PER_CLIENT: usize = 8;
+
+/// The least default share of one client, whatever the cap (a load tool's
+/// usual 64 connections fit).
+pub const MIN_DEFAULT_PER_CLIENT: usize = 64;
 
 /// Descriptors kept free beside the connections and the refusals (the
 /// listener, standard streams, the runtime's own).
@@ -26,6 +34,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub struct Limits {
     /// Connections served at once; past it, a JSON 503 and `Connection: close`.
     pub max_connections: usize,
+    /// Connections one client ([`super::shares::Client`]: an IPv4 address,
+    /// an IPv6 /64) may hold of them; past it, a JSON 503 to that client.
+    pub max_per_client: usize,
     /// How long a connection may take to send a complete request head, from
     /// when it opens or its last answer went out (so also the idle keep-alive
     /// timeout), and how long an answer may wait for a client that does not read.
@@ -36,8 +47,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
+        let max_connections = default_max_connections();
         Limits {
-            max_connections: default_max_connections(),
+            max_connections,
+            max_per_client: default_per_client(max_connections),
             idle_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(15),
         }
@@ -49,6 +62,13 @@ impl Default for Limits {
 pub fn default_max_connections() -> usize {
     let limit = open_file_limit().unwrap_or(1024);
     limit.saturating_sub(MAX_REFUSING + SPARE_DESCRIPTORS).clamp(16, DEFAULT_MAX_CONNECTIONS)
+}
+
+/// A client's default share of `max_connections`: a tenth, at least
+/// [`MIN_DEFAULT_PER_CLIENT`] (and at most all of them), so that ten clients
+/// must each hold their whole share before the server is full.
+pub fn default_per_client(max_connections: usize) -> usize {
+    (max_connections / 10).max(MIN_DEFAULT_PER_CLIENT).min(max_connections)
 }
 
 /// The highest soft open-file limit [`raise_open_file_limit`] asks for.
@@ -96,6 +116,16 @@ pub fn raise_open_file_limit() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_s_default_share_is_a_tenth_of_the_cap_at_least_64() {
+        assert_eq!(default_per_client(10_000), 1_000);
+        assert_eq!(default_per_client(896), 89);
+        assert_eq!(default_per_client(300), MIN_DEFAULT_PER_CLIENT);
+        assert_eq!(default_per_client(3), 3, "never more than the cap");
+        let limits = Limits::default();
+        assert_eq!(limits.max_per_client, default_per_client(limits.max_connections));
+    }
 
     #[test]
     fn the_default_leaves_descriptors_free() {

@@ -7,7 +7,9 @@
 //!   [`body`]: a request body read within bounds.
 //! - [`faults`]: deliberate deviations, applied by the [`fault_layer`] middleware.
 //! - [`listener`]: the accept loop and its [`limits`] ([`write_timeout`] for
-//!   clients that do not read, [`memory`] to give memory back after a flood);
+//!   clients that do not read, [`parse_errors`] for JSON answers to requests
+//!   hyper cannot parse, [`shares`] for each client's share of the connections,
+//!   [`memory`] to give memory back after a flood);
 //!   [`log`]: the access log.
 //! The `serve` subcommand's command line is [`crate::cli::serve`].
 //!
@@ -23,8 +25,10 @@ pub mod limits;
 pub mod listener;
 pub mod log;
 pub mod memory;
+pub mod parse_errors;
 pub mod routes;
 pub mod rules;
+pub mod shares;
 pub mod tokens;
 pub mod write_timeout;
 

@@ -5,7 +5,10 @@
 //! column and path of the offending field itself.
 //!
 //! Memory is bounded whatever the files say: each case expands within one
-//! [`Budget`], and the requests of all cases together within [`MAX_SUITE`].
+//! [`Budget`], holds at most [`MAX_CASE`] bytes once resolved, and all cases
+//! together at most [`MAX_SUITE`]: counted is everything a case holds (its
+//! request as sent and as JSON, its expected messages and headers, its names
+//! and notes), not only what it sends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -32,8 +35,12 @@ pub fn load_vars(source: &Source) -> Result<Vars, LocatedError> {
     })
 }
 
-/// The most bytes the requests of all loaded cases may take together (64 MiB).
+/// The most bytes all loaded cases may hold together (64 MiB).
 pub const MAX_SUITE: usize = 64 << 20;
+
+/// The most bytes one resolved case may hold (4 MiB): its strings expand
+/// within 1 MiB ([`vars::MAX_EXPANDED`]), and a JSON body is also held parsed.
+pub const MAX_CASE: usize = 4 << 20;
 
 /// Loads and resolves every case of every source. `schemas` names the schemas a
 /// case may refer to. Names must be unique per file, and file stems across sources.
@@ -41,7 +48,7 @@ pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Cas
     load_capped(sources, vars, schemas, MAX_SUITE)
 }
 
-/// [`load`], the requests of all cases together within `max_suite` bytes.
+/// [`load`], all cases together within `max_suite` bytes.
 fn load_capped(sources: &[Source], vars: &Vars, schemas: &[&str], max_suite: usize) -> Result<Vec<Case>, LocatedError> {
     let mut stems = BTreeMap::new();
     for source in sources {
@@ -89,13 +96,49 @@ fn kebab(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// The bytes a request takes.
-fn size(request: &Request) -> usize {
-    let headers: usize = request.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
-    request.method.len() + request.path.len() + headers + request.body.len()
+/// About the bytes a resolved case holds: every string of it, its body as
+/// sent and as parsed JSON, and the bookkeeping of each list entry.
+fn held(case: &Case) -> usize {
+    let text = |s: &str| size_of::<String>() + s.len();
+    let texts = |list: &[String]| list.iter().map(|s| text(s)).sum::<usize>();
+    let pairs = |list: &mut dyn Iterator<Item = (&String, &String)>| list.map(|(n, v)| text(n) + text(v)).sum::<usize>();
+    let request = &case.request;
+    let mut bytes = size_of::<Case>() + text(&case.file) + text(&case.source) + text(&case.name);
+    bytes += texts(&case.covers) + texts(&case.tags) + case.note.as_deref().map_or(0, text);
+    bytes += text(&request.method) + text(&request.path) + request.body.len();
+    bytes += pairs(&mut request.headers.iter().map(|(n, v)| (n, v))) + request.json.as_ref().map_or(0, json_held);
+    for expect in case.expect.alternatives() {
+        bytes += size_of::<Expectation>() + size_of_val(expect.status.as_slice());
+        bytes += pairs(&mut expect.headers.iter());
+        let optional = [&expect.media_type, &expect.schema, &expect.message, &expect.not_message];
+        bytes += optional.into_iter().flatten().map(|s| text(s)).sum::<usize>();
+    }
+    bytes
 }
 
-/// The bytes of every request loaded so far, and how many may be.
+/// About the bytes a JSON value holds: each node, each key, and the text of
+/// each string (walked without recursion: a value may be deep).
+fn json_held(value: &Value) -> usize {
+    let mut bytes = 0;
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        bytes += size_of::<Value>();
+        match value {
+            Value::String(s) => bytes += s.len(),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                for (key, value) in map {
+                    bytes += size_of::<String>() + key.len();
+                    stack.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+/// The bytes every case loaded so far holds, and how many it may.
 struct Total {
     bytes: AtomicUsize,
     max: usize,
@@ -147,11 +190,7 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Re
             resolve_request(raw.request, vars, &mut budget).map_err(|e| error(e.under(&format!("{case}.request."))))?;
         let expect = resolve_expect(raw.expect, vars, schemas, &mut budget)
             .map_err(|e| error(e.under(&format!("{case}.expect"))))?;
-        if total.bytes.fetch_add(size(&request), Ordering::Relaxed) + size(&request) > total.max {
-            let message = format!("with this request, the cases' requests together are over the {}-byte limit", total.max);
-            return Err(fail("request", message));
-        }
-        cases.push(Case {
+        let resolved = Case {
             file: source.stem().to_owned(),
             source: source.path.clone(),
             line: match &quick_lines {
@@ -166,7 +205,21 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Re
             tags: raw.tags,
             request,
             expect,
-        });
+        };
+        let bytes = held(&resolved);
+        if bytes > MAX_CASE {
+            let message = format!("resolved, this case holds {bytes} bytes, over the {MAX_CASE}-byte limit on one case");
+            return Err(error(FieldError::new(&case, message)));
+        }
+        if total.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes > total.max {
+            let message = format!(
+                "with this case, the cases together hold over the {}-byte limit (their requests, expected messages \
+                 and headers, names and notes counted)",
+                total.max
+            );
+            return Err(error(FieldError::new(&case, message)));
+        }
+        cases.push(resolved);
     }
     if cases.is_empty() {
         return Err(error(FieldError::new("cases", "holds no case")));

@@ -237,16 +237,36 @@ fn one_case_expands_within_one_budget_request_and_expectation_together() {
 }
 
 #[test]
-fn the_requests_of_all_cases_together_are_capped() {
-    let case = |i: usize| format!("  - name: c{i}\n    covers: x\n    request: {{json: {{a: {{repeat: \"x\", times: 1000}}}}}}\n    expect: {{status: 400}}\n");
+fn everything_the_cases_hold_is_capped_together_expectations_too() {
+    let mut long = vars();
+    long.set("long", &"m".repeat(1000)).unwrap();
+    let case = |i: usize| format!("  - name: c{i}\n    covers: x\n    request: {{json: {{}}}}\n    expect: {{status: 400, message: '${{long}}'}}\n");
     let text = format!("cases:\n{}", (0..10).map(case).collect::<String>());
     let sources = [yaml(&text)];
-    let one = load(&sources, &vars(), SCHEMAS).unwrap()[0].request.clone();
-    let size = one.method.len() + one.path.len() + one.body.len() + one.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
-    assert_eq!(load_capped(&sources, &vars(), SCHEMAS, 10 * size).unwrap().len(), 10);
-    let err = load_capped(&sources, &vars(), SCHEMAS, 10 * size - 1).unwrap_err();
-    assert_eq!(err.field, "cases[9].request", "{err}");
-    assert!(err.message.contains("together are over"), "{err}");
+    let cases = load(&sources, &long, SCHEMAS).unwrap();
+    let one = held(&cases[0]);
+    assert!(one > 1000, "the expected message counts: {one}");
+    assert!(cases.iter().all(|c| held(c) == one));
+    assert_eq!(load_capped(&sources, &long, SCHEMAS, 10 * one).unwrap().len(), 10);
+    let err = load_capped(&sources, &long, SCHEMAS, 10 * one - 1).unwrap_err();
+    assert_eq!((err.field.as_str(), err.line), ("cases[9]", 38), "{err}");
+    assert!(err.message.contains("together hold over") && err.message.contains("expected messages"), "{err}");
+}
+
+#[test]
+fn one_case_holds_at_most_its_cap_its_body_counted_as_sent_and_as_json() {
+    // A body of small numbers: 2 bytes each as sent, a JSON node each once parsed.
+    let numbers = |n: usize| format!("[{}0]", "0,".repeat(n));
+    let case = |body: &str| {
+        let text = format!(r#"{{"cases": [{{"name": "nums", "covers": "x", "request": {{"json": {body}}}, "expect": {{"status": 400}}}}]}}"#);
+        load(&[Source { path: "cases/t.json".into(), text }], &vars(), SCHEMAS)
+    };
+    let small = case(&numbers(1000)).unwrap();
+    let per_node = held(&small[0]) / 1000;
+    assert!(per_node >= size_of::<Value>(), "{per_node}");
+    let err = case(&numbers(MAX_CASE / size_of::<Value>())).unwrap_err();
+    assert_eq!(err.field, "cases[0]", "{err}");
+    assert!(err.message.contains(&format!("over the {MAX_CASE}-byte limit on one case")), "{err}");
 }
 
 #[test]

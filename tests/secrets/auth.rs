@@ -326,3 +326,72 @@ fn a_region_sets_the_base_url_from_the_flag_or_the_environment() {
     assert_eq!(out.status.code(), Some(2), "two settings name the deployment: {}", text(&out));
     assert!(text(&out).contains("both name the deployment"), "{}", text(&out));
 }
+
+/// The `n`th token of [`rotating`]: 60,000 characters, none alike.
+fn rotating_token(n: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let body: String = (0..60_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            alphabet[(state % alphabet.len() as u64) as usize] as char
+        })
+        .collect();
+    format!("Rotating{n:03}{body}")
+}
+
+/// A deployment on 127.0.0.1 whose token endpoint issues a new 60 kB token at
+/// every request, expiring at once (`expires_in: 0`), and whose every other
+/// path answers 400 with the Authorization header it was sent as the message.
+fn rotating() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let issued = std::sync::atomic::AtomicUsize::new(0);
+        for mut stream in listener.incoming().flatten() {
+            let Some((head, _)) = crate::common::read_whole_request(&mut stream) else { continue };
+            let answer = match head.starts_with("POST /Auth/connect/token ") {
+                true => {
+                    let n = issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    format!(r#"{{"access_token":"{}","token_type":"Bearer","expires_in":0}}"#, rotating_token(n))
+                }
+                false => {
+                    let auth = head.lines().find_map(|l| l.strip_prefix("authorization: ")).unwrap_or("none");
+                    serde_json::json!({ "message": auth }).to_string()
+                }
+            };
+            let status = if answer.contains("access_token") { 200 } else { 400 };
+            let head = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", answer.len());
+            let _ = std::io::Write::write_all(&mut stream, format!("{head}{answer}").as_bytes());
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshed_tokens_are_forgotten_once_nothing_can_echo_them_and_every_echo_stays_hidden() {
+    let base = rotating();
+    let client = Client::new(&base, None, Duration::from_secs(10)).unwrap().with_client_credentials(credentials(&base, "canary-client-secret"));
+    let cases = vcc_conformance::exec::load_shipped().unwrap().cases;
+    let request = &cases.iter().find(|c| c.name == "example-1-agent-to-number").unwrap().request;
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(client.send(request).await.unwrap());
+        // Past four fifths of the token's life (1 s at the least): the next call fetches anew.
+        tokio::time::sleep(Duration::from_millis(850)).await;
+    }
+    let vcc_conformance::auth::Auth::ClientCredentials(source) = client.auth() else { panic!("client credentials") };
+    assert_eq!(source.fetched(), 5, "a new token for each call");
+    assert_eq!(source.hidden(), 2, "the current token and the one before it");
+    assert_eq!(client.redactor().len(), 3, "those two and the client secret, not every token fetched");
+    // Each echo came back hidden, the echoes of tokens forgotten since too.
+    for (n, answer) in answers.iter().enumerate() {
+        let body = String::from_utf8_lossy(&answer.body);
+        assert!(body.contains("Bearer [redacted]") && !body.contains("Rotating"), "answer {n}: {}", &body[..body.len().min(300)]);
+    }
+    let first = rotating_token(0);
+    assert_eq!(client.redactor().redact(&first), first, "the first token is no longer looked for");
+    assert_eq!(client.redactor().redact(&rotating_token(4)), "[redacted]");
+}

@@ -64,7 +64,21 @@ fn encodings(secret: &str) -> Vec<(&'static str, String)> {
         ("b64", STANDARD.encode(secret)),
         ("b64url", URL_SAFE.encode(secret)),
         ("html", secret.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")),
+        ("pct_twice", percent(&percent(secret, true), false)),
+        ("form_twice", form(&form(secret))),
+        ("hex", secret.bytes().map(|b| format!("{b:02x}")).collect()),
+        ("hex_upper", secret.bytes().map(|b| format!("{b:02X}")).collect()),
+        ("x_escapes", secret.bytes().map(|b| format!("\\x{b:02x}")).collect()),
+        ("html_hex_no_semicolon", secret.chars().map(|c| format!("&#x{:x}", c as u32)).collect()),
+        ("html_dec_no_semicolon", secret.chars().map(|c| format!("&#{}", c as u32)).collect()),
     ]
+}
+
+/// `text` in base64, the lines wrapped at 76 columns (MIME), after `pad`
+/// characters of its own so that a line break falls inside the secret.
+fn base64_wrapped(text: &str, pad: usize) -> String {
+    let encoded = STANDARD.encode(format!("{}{text}", "p".repeat(pad)));
+    encoded.as_bytes().chunks(76).map(|line| String::from_utf8_lossy(line).into_owned()).collect::<Vec<_>>().join("\r\n")
 }
 
 /// The token endpoint: a token for [`CLIENT_SECRET`], a 4-character one for
@@ -106,9 +120,17 @@ async fn echo(headers: HeaderMap, body: Bytes) -> (StatusCode, HeaderMap, String
     lines.push(format!("auth_header_b64: {}", STANDARD.encode(&auth)));
     let body_forms = encodings(&body).into_iter().filter(|(name, _)| ["raw", "json_slash", "json_u", "pct_upper", "form", "b64"].contains(name));
     lines.extend(body_forms.map(|(name, e)| format!("body_{name}: {e}")));
+    // The token cut in two across two lines, and in base64 wrapped at 76 columns.
+    let (first, second) = bearer.split_at(bearer.char_indices().nth(bearer.chars().count() / 2).map_or(0, |(at, _)| at));
+    lines.push(format!("auth_split: {first}\n{second}"));
+    for pad in [0, 31, 64] {
+        lines.push(format!("auth_b64_wrapped_{pad}:\n{}", base64_wrapped(&auth, pad)));
+    }
     let mut echoed = HeaderMap::new();
     echoed.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    for (name, value) in [("x-echo", auth.clone()), ("x-echo-pct", percent(&auth, false)), ("x-echo-b64", STANDARD.encode(&auth))] {
+    let (head, tail) = auth.split_at(auth.len() / 2);
+    let split = [("x-echo-split-1", head.to_owned()), ("x-echo-split-2", tail.to_owned())];
+    for (name, value) in [("x-echo", auth.clone()), ("x-echo-pct", percent(&auth, false)), ("x-echo-b64", STANDARD.encode(&auth))].into_iter().chain(split) {
         if let Ok(value) = HeaderValue::from_str(&value) {
             echoed.insert(name, value);
         }
@@ -240,7 +262,21 @@ fn no_secret_in_any_encoding_reaches_any_output() {
         let out = vcc("run", &[auth, &["--junit", junit_s, "--html", html_s]].concat(), &[]);
         assert_eq!(out.status.code(), Some(101), "{}", text(&out));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        for shown in ["+auth_json_slash: [redacted]", "+auth_pct_upper: [redacted]", "+auth_b64: [redacted]", "x-echo: Bearer [redacted]", "X-Api-Key: [redacted]"] {
+        let shown = [
+            "+auth_json_slash: [redacted]",
+            "+auth_pct_upper: [redacted]",
+            "+auth_b64: [redacted]",
+            "+auth_pct_twice: [redacted]",
+            "+auth_hex: [redacted]",
+            "+auth_x_escapes: [redacted]",
+            "+auth_html_hex_no_semicolon: [redacted]",
+            "+auth_split: [redacted]",
+            "x-echo: Bearer [redacted]",
+            "x-echo-split-1: Bearer [redacted]",
+            "x-echo-split-2: [redacted]",
+            "X-Api-Key: [redacted]",
+        ];
+        for shown in shown {
             assert!(stdout.contains(shown), "{kind}: the echo is shown, hidden ({shown}):\n{stdout}");
         }
         assert_hidden(&stdout, &format!("stdout with {kind}"));

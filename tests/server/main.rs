@@ -8,3 +8,4 @@ mod server_limits;
 mod robustness;
 mod selftest;
 mod fault_witnesses;
+mod held_memory;

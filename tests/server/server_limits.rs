@@ -33,6 +33,7 @@ fn call(extra_headers: &str) -> String {
 fn limits(max_connections: usize, idle_ms: u64, body_ms: u64) -> Limits {
     Limits {
         max_connections,
+        max_per_client: max_connections,
         idle_timeout: Duration::from_millis(idle_ms),
         body_timeout: Duration::from_millis(body_ms),
     }
@@ -228,6 +229,89 @@ async fn past_the_connection_limit_a_json_503_one_log_line_then_room_again() {
     }
 }
 
+/// A connection to `addr` from `from` (another 127/8 address: another client).
+async fn connect_from(from: [u8; 4], addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((from, 0)))?;
+    socket.connect(addr).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_holding_and_reopening_hundreds_of_connections_does_not_lock_out_another() {
+    vcc_conformance::server::limits::raise_open_file_limit();
+    let limits = Limits { max_per_client: 16, ..limits(128, 30_000, 30_000) };
+    let addr = start(limits).await;
+    let noisy = [127, 0, 0, 2];
+    // The noisy client opens 300 idle connections (more than the server's 128) and holds them.
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        held.push(connect_from(noisy, addr).await.unwrap());
+    }
+    // Then it keeps opening more, as fast as it can, while the honest client calls.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reopening = {
+        let stop = std::sync::Arc::clone(&stop);
+        tokio::spawn(async move {
+            let mut opened = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && opened < 20_000 {
+                if let Ok(s) = connect_from(noisy, addr).await {
+                    drop(s);
+                }
+                opened += 1;
+            }
+            opened
+        })
+    };
+    let started = Instant::now();
+    for i in 0..50 {
+        let answer = exchange(addr, call(CLOSING).as_bytes()).await;
+        assert_eq!(answer.status, 201, "honest call {i} while another client holds 300 connections: {answer:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reopened = reopening.await.unwrap();
+    assert!(reopened > 0 && started.elapsed() < Duration::from_secs(30), "{reopened} reopened in {:?}", started.elapsed());
+    // The noisy client's connections past its share were each refused with the JSON 503.
+    let mut refused = 0;
+    for stream in held.iter_mut().skip(16).take(20) {
+        stream.write_all(call("").as_bytes()).await.unwrap_or(());
+        if let Some(answer) = read_answer(stream).await {
+            assert_eq!(answer.status, 503, "{answer:?}");
+            answer.assert_json_message();
+            assert!(answer.message().contains("share of 16"), "{}", answer.message());
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "past its share, the noisy client reads 503s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_refused_in_a_flood_reads_the_json_503_not_a_reset() {
+    vcc_conformance::server::limits::raise_open_file_limit();
+    let addr = start(Limits { max_per_client: 8, ..limits(64, 30_000, 30_000) }).await;
+    // 300 connections at once from one client, each with its call: 8 served,
+    // the others refused, most of them past the places for unhurried refusals.
+    let mut streams = Vec::new();
+    for _ in 0..300 {
+        let mut s = connect_from([127, 0, 0, 3], addr).await.unwrap();
+        let _ = s.write_all(call("").as_bytes()).await;
+        streams.push(s);
+    }
+    let (mut served, mut refused) = (0, 0);
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let answer = read_answer(stream).await.unwrap_or_else(|| panic!("connection {i} got no answer (served {served}, refused {refused})"));
+        match answer.status {
+            201 => served += 1,
+            503 => {
+                answer.assert_json_message();
+                assert_eq!(answer.header("connection"), Some("close"));
+                refused += 1;
+            }
+            other => panic!("connection {i}: {other}: {answer:?}"),
+        }
+    }
+    assert_eq!((served, refused), (8, 292));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_closed_clients_get_their_answer() {
     let addr = start(Limits::default()).await;
@@ -271,6 +355,34 @@ async fn a_path_that_is_not_percent_encoded_utf8_is_a_json_400() {
     assert_eq!(bad_path.status, 400);
     bad_path.assert_json_message();
     assert!(bad_path.message().contains("path"), "{}", bad_path.message());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_hyper_cannot_parse_get_a_json_answer_too_and_the_connection_closes() {
+    let addr = start(Limits::default()).await;
+    let head = "POST /v0/a1b2c3d4e5/calls/ HTTP/1.1\r\nHost: t\r\n";
+    let unparsable: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("a raw 0xff in the path", b"POST /v0/\xff/calls/ HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(), 400),
+        ("a Content-Length that is not a number", format!("{head}Content-Length: abc\r\n\r\n").into_bytes(), 400),
+        ("two Content-Lengths that differ", format!("{head}Content-Length: 1\r\nContent-Length: 2\r\n\r\nab").into_bytes(), 400),
+        ("an unknown Transfer-Encoding", format!("{head}Transfer-Encoding: gzip\r\n\r\n").into_bytes(), 400),
+        ("a header name with a space", format!("{head}Ho st: t\r\n\r\n").into_bytes(), 400),
+        ("no HTTP at all", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        ("an HTTP version that does not exist", b"POST / HTTP/9.9\r\nHost: t\r\n\r\n".to_vec(), 400),
+        ("a head over 16 KiB", format!("{head}X-Pad: {}\r\n\r\n", "a".repeat(20_000)).into_bytes(), 431),
+        ("a path over 16 KiB", format!("POST /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a/".repeat(9_000)).into_bytes(), 431),
+    ];
+    for (what, request, status) in unparsable {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(&request).await; // the server may answer before it has read it all
+        let answer = read_answer(&mut stream).await.unwrap_or_else(|| panic!("{what}: no answer"));
+        assert_eq!(answer.status, status, "{what}: {answer:?}");
+        answer.assert_json_message();
+        assert_eq!(answer.header("connection"), Some("close"), "{what}");
+        assert!(closed_within(&mut stream, PATIENCE).await, "{what}: the connection closes after the answer");
+        let says = if status == 431 { "over 16384 bytes" } else { "Content-Length, Transfer-Encoding" };
+        assert!(answer.message().contains(says), "{what}: the message says what could not be read: {answer:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,3 +169,22 @@ fn thousands_of_generators_in_one_body_stop_at_the_cap_on_the_whole_body() {
     let place = format!("{}:5:55: field `cases[0].request.json.to[1]`", file.display());
     assert_refused(&list_cases(&scratch, &file), &[&place, "1048576-byte limit"]);
 }
+
+#[test]
+fn a_large_variable_expanded_into_the_expectations_of_thousands_of_cases_stops_at_the_suite_cap() {
+    // Each case is under its own 1 MiB budget (two 400 kB values), but 3,000 of
+    // them in a 416 kB file would hold 2.4 GB, over this process's ceiling:
+    // expected messages and headers count towards the suite's cap, not only requests.
+    let scratch = Scratch::new("expected-side");
+    let vars = scratch.path("vars.yaml");
+    std::fs::write(&vars, format!("big: '{}'\nother: '{}'\n", "m".repeat(400_000), "h".repeat(400_000))).unwrap();
+    let case = |i: usize| {
+        format!(r#"{{"name": "c{i}", "covers": "x", "request": {{"json": {{}}}}, "expect": {{"status": 400, "message": "${{big}}", "headers": {{"X-A": "${{other}}"}}}}}}"#)
+    };
+    let text = format!("{{\"cases\": [\n{}\n]}}\n", (0..3_000).map(case).collect::<Vec<_>>().join(",\n"));
+    assert!(text.len() < 420_000, "{}", text.len());
+    let file = scratch.path("many.json");
+    std::fs::write(&file, text).unwrap();
+    let run = run(&scratch, &[OsStr::new("run"), OsStr::new("--vars"), vars.as_os_str(), OsStr::new("--cases"), file.as_os_str(), OsStr::new("--list")]);
+    assert_refused(&run, &[&format!("{}:", file.display()), "field `cases[", "67108864-byte limit", "expected messages"]);
+}

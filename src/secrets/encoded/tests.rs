@@ -66,6 +66,16 @@ fn encodings(secret: &str) -> Vec<(&'static str, String)> {
         ("form-encoded, then JSON \\u", unicode_escaped(&form(secret), true)),
         ("JSON \\u, then form-encoded", form(&unicode_escaped(secret, false))),
         ("JSON, then HTML", html(&json(secret))),
+        ("percent twice", percent(&percent(secret, true), false)),
+        ("percent three times", percent(&percent(&percent(secret, false), true), false)),
+        ("form, then form again", form(&form(secret))),
+        ("JSON, then percent twice", percent(&percent(&json(secret), true), true)),
+        ("hex, lower", secret.bytes().map(|b| format!("{b:02x}")).collect()),
+        ("hex, upper", secret.bytes().map(|b| format!("{b:02X}")).collect()),
+        ("\\x escapes", secret.bytes().map(|b| format!("\\x{b:02x}")).collect()),
+        ("HTML hex entities without ;", secret.chars().map(|c| format!("&#x{:x}", c as u32)).collect()),
+        ("HTML decimal entities without ;", secret.chars().map(|c| format!("&#{}", c as u32)).collect()),
+        ("HTML named entities without ;", html(secret).replace(';', "")),
     ]
 }
 
@@ -75,6 +85,47 @@ fn every_encoding_of_a_secret_is_hidden() {
     for (name, encoded) in encodings(SECRET) {
         let text = format!("before {encoded} after");
         assert_eq!(n.redact(&text), "before [redacted] after", "{name}: {encoded}");
+    }
+}
+
+#[test]
+fn a_secret_cut_across_two_lines_or_two_headers_is_hidden_piece_by_piece() {
+    let n = needles(SECRET, None);
+    for cut in SECRET.char_indices().map(|(at, _)| at).skip(1) {
+        let (first, second) = SECRET.split_at(cut);
+        for between in ["\n", "\r\n", "\n  ", "\r\nX-Echo-2: ", "\n  x-part: "] {
+            let text = format!("x-part: {first}{between}{second}\nnext: line");
+            let hidden = n.redact(&text);
+            // Each piece is hidden, what was between them kept. (A space that starts
+            // the second piece reads as the next line's indent, and shows.)
+            let indent = if second.starts_with(' ') { " " } else { "" };
+            assert_eq!(hidden, format!("x-part: [redacted]{between}{indent}[redacted]\nnext: line"), "cut at {cut}");
+        }
+    }
+    // JSON-escaped line breaks inside a body's string, too.
+    let body = format!(r#"{{"message":"{}\n{}"}}"#, json(&SECRET[..6]), json(&SECRET[6..]));
+    assert_eq!(n.redact(&body), r#"{"message":"[redacted]\n[redacted]"}"#);
+}
+
+#[test]
+fn base64_wrapped_at_76_columns_is_hidden_wherever_the_lines_break() {
+    let n = needles(SECRET, None);
+    for pad in 0..80 {
+        let encoded = STANDARD.encode(format!("{}{SECRET}tail-of-the-text", "p".repeat(pad)));
+        let wrapped: Vec<&str> = encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        for newline in ["\n", "\r\n"] {
+            let text = wrapped.join(newline);
+            let hidden = n.redact(&text);
+            assert!(hidden.contains("[redacted]"), "{pad}: {hidden}");
+            // What is left, read as base64 at each alignment, holds no 6 bytes of the secret.
+            for part in hidden.split("[redacted]").map(|part| part.replace(newline, "")) {
+                for skip in 0..4.min(part.len()) {
+                    let usable = (part.len() - skip) / 4 * 4;
+                    let Ok(bytes) = STANDARD.decode(&part[skip..skip + usable]) else { continue };
+                    assert!(!bytes.windows(6).any(|w| SECRET.as_bytes().windows(6).any(|s| s == w)), "{pad}: {hidden}");
+                }
+            }
+        }
     }
 }
 
