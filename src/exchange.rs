@@ -20,7 +20,7 @@ impl Response {
 }
 
 /// The request as it was sent (the bearer token is not part of it: `auth` says
-/// whether one went along).
+/// whether one went along), and when.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SentRequest {
     pub method: String,
@@ -28,6 +28,8 @@ pub struct SentRequest {
     pub headers: Vec<(String, String)>,
     pub auth: bool,
     pub body: Vec<u8>,
+    /// When it was sent (a HAR entry's `startedDateTime`).
+    pub sent_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Why an exchange gave no usable response.

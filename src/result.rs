@@ -342,7 +342,7 @@ pub(crate) mod test_support {
                 note: None,
                 tags: Vec::new(),
             },
-            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![] }),
+            request: Some(SentRequest { method: "POST".into(), url: "u".into(), headers: vec![], auth: false, body: vec![], sent_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default() }),
             response: None,
             verdict,
             time: Duration::ZERO,

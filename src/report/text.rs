@@ -198,6 +198,7 @@ mod tests {
             headers: vec![("Content-Type".into(), "application/json".into())],
             auth: true,
             body: b"{}".to_vec(),
+            sent_at: chrono::Utc::now(),
         });
         result.response = response;
         result
