@@ -25,7 +25,7 @@ fn run(args: &[&str]) -> Output {
 
 /// A deployment's host name for a served reference server, and the
 /// `--resolve` that sends it to 127.0.0.1: off loopback as the harness sees it.
-fn off_loopback(served: &Served) -> (String, String) {
+pub(crate) fn off_loopback(served: &Served) -> (String, String) {
     let port = served.base().rsplit(':').next().unwrap().to_owned();
     (format!("http://deployment.test:{port}"), format!("deployment.test:{port}:127.0.0.1"))
 }
