@@ -275,7 +275,9 @@ fn conclude(args: &RunArgs, outcome: &RunOutcome, failed: bool) -> ExitCode {
         eprintln!("error: {e}");
     }
     if args.reports.github.on() {
-        print!("{}", report::github::annotations(outcome, &contract));
+        // GitHub reads workflow commands on both streams: JSON lines stay JSON.
+        let annotations = report::github::annotations(outcome, &contract);
+        if args.json() { eprint!("{annotations}") } else { print!("{annotations}") }
     }
     if outcome.run.interrupted {
         eprintln!("interrupted: the reports hold what ran before");
