@@ -18,9 +18,10 @@ const TOKEN: &str = "hostile-outputs-token-6Jd";
 /// an honest 400 of the right message, none against these.
 const CASES: &str = "errors-request::agent-id";
 
-/// A loopback server that answers every request (the pre-flight is the first)
-/// with `reply(n)`, `n` counting the requests, on kept-alive connections.
-fn serving(reply: fn(usize) -> Vec<u8>) -> String {
+/// A loopback server that answers every request with `reply(n, body)`, `n`
+/// counting the requests and `body` the request's (the pre-flight's is `{}`),
+/// on kept-alive connections.
+fn serving(reply: fn(usize, &str) -> Vec<u8>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -29,9 +30,9 @@ fn serving(reply: fn(usize) -> Vec<u8>) -> String {
             let count = std::sync::Arc::clone(&count);
             std::thread::spawn(move || {
                 let mut stream: TcpStream = stream;
-                while read_whole_request(&mut stream).is_some() {
+                while let Some((_, body)) = read_whole_request(&mut stream) {
                     let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if stream.write_all(&reply(n)).is_err() {
+                    if stream.write_all(&reply(n, &body)).is_err() {
                         break;
                     }
                 }
@@ -57,7 +58,7 @@ const HOSTILE: &str = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\rtest x ... ok\n::erro
 /// show it decoded), the others raw in the body (the response shows it); the
 /// headers carry C1 controls, an override and a command (a header value cannot
 /// hold a raw ESC, CR or LF).
-fn hostile(n: usize) -> Vec<u8> {
+fn hostile(n: usize, _: &str) -> Vec<u8> {
     let body = if n % 2 == 0 { serde_json::json!({ "message": HOSTILE }).to_string() } else { format!("{{\"message\": \"{HOSTILE}\"}}") };
     answer("x-c1: a\u{9b}2Jb\u{202e}c\r\nx-ci: ::error::from-a-header\r\n", body.as_bytes())
 }
@@ -133,14 +134,14 @@ fn what_a_hostile_peer_writes_reaches_no_output_raw() {
 
 /// 90 headers of 4 KB: as much as the client takes (it refuses a head over
 /// about 400 KB, or over 100 headers).
-fn many_headers(_: usize) -> Vec<u8> {
+fn many_headers(_: usize, _: &str) -> Vec<u8> {
     let headers: String = (0..90).map(|i| format!("x-big-{i}: {}\r\n", "h".repeat(4000))).collect();
     answer(&headers, br#"{"message":"big"}"#)
 }
 
-/// 3 MB of headers, after an honest pre-flight.
-fn megabytes_of_headers(n: usize) -> Vec<u8> {
-    if n == 0 {
+/// 3 MB of headers, but to the pre-flight.
+fn megabytes_of_headers(_: usize, body: &str) -> Vec<u8> {
+    if body == "{}" {
         return answer("", br#"{"message":"fine"}"#);
     }
     let headers: String = (0..60).map(|i| format!("x-huge-{i}: {}\r\n", "H".repeat(50_000))).collect();
@@ -149,7 +150,7 @@ fn megabytes_of_headers(n: usize) -> Vec<u8> {
 
 #[test]
 fn headers_of_several_megabytes_leave_every_report_bounded() {
-    for (reply, shown) in [(many_headers as fn(usize) -> Vec<u8>, "x-big-0: hhh"), (megabytes_of_headers, "no usable response")] {
+    for (reply, shown) in [(many_headers as fn(usize, &str) -> Vec<u8>, "x-big-0: hhh"), (megabytes_of_headers, "no usable response")] {
         let base = serving(reply);
         let dir = temp_dir("hostile-headers");
         let summary = dir.join("summary.md");
@@ -164,6 +165,7 @@ fn headers_of_several_megabytes_leave_every_report_bounded() {
         assert_eq!(out.status.code(), Some(101), "{}", text(&out));
         assert!(String::from_utf8_lossy(&out.stdout).contains(shown), "{shown}: {}", text(&out));
         let json = vcc_command(BIN).args(["run", "--base-url", &base, "--token", TOKEN, "--format", "json", "-Z", "unstable-options", CASES]).output().unwrap();
+        assert_eq!(json.status.code(), Some(101), "{}", text(&json));
         let mut sizes = vec![("stdout", out.stdout.len()), ("stderr", out.stderr.len()), ("JSON lines", json.stdout.len())];
         for path in reports.iter().chain([&summary]) {
             sizes.push((path.file_name().unwrap().to_str().unwrap(), std::fs::metadata(path).unwrap().len() as usize));
@@ -185,7 +187,7 @@ fn listing(dir: &Path) -> Vec<String> {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_for_one_report_keeps_the_others_and_the_verdict() {
-    let failing = serving(|_| answer("", br#"{"message":"wrong"}"#));
+    let failing = serving(|_, _| answer("", br#"{"message":"wrong"}"#));
     let cases = [(Some(failing.as_str()), "errors-request::agent-id-too-long-from", 101), (None, "examples::example-1-agent-to-number", 2)];
     for (base, selection, status) in cases {
         let dir = temp_dir("hostile-full");
