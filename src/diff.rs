@@ -1,12 +1,18 @@
 //! Differential run: fires every case at two deployments and reports, case by
 //! case, where they answer differently (status, message, body), ignoring what
-//! differs by nature: the call `id` and the host of the self link.
+//! differs by nature: the call `id` and the host of the self link. Every output
+//! names the two [`Sides`], A and B, with their URLs: the table's heading, each
+//! diff's `---`/`+++` lines, the JSON lines (a `sides` line first, a `summary`
+//! line last), and the quiet form (`-q`: the heading, the cases that differ,
+//! the summary).
 
 use serde_json::Value;
 
+use serde_json::json;
+
 use crate::secrets::Redactor;
 
-use crate::report::lines::text_diff;
+use crate::report::lines::{self, text_diff};
 use crate::result::{CaseResult, Verdict};
 use crate::peer_text;
 
@@ -78,8 +84,23 @@ pub enum Comparison {
     Unanswered { a: Option<String>, b: Option<String> },
 }
 
+/// The two deployments compared, each as every output names it
+/// (`http://… (deployment)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sides {
+    pub a: String,
+    pub b: String,
+}
+
+impl Sides {
+    /// The heading of a diff's sides: `A = URL` and `B = URL`.
+    fn labels(&self) -> (String, String) {
+        (format!("A = {}", self.a), format!("B = {}", self.b))
+    }
+}
+
 /// How two answers compare.
-pub fn compare(a: &Answer, b: &Answer) -> Comparison {
+pub fn compare(a: &Answer, b: &Answer, sides: &Sides) -> Comparison {
     let why = |x: &Answer| match x {
         Answer::NoResponse(why) => Some(why.clone()),
         Answer::Http { .. } => None,
@@ -99,7 +120,8 @@ pub fn compare(a: &Answer, b: &Answer) -> Comparison {
         }
         _ => "body differs".to_owned(),
     };
-    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b), ("A", "B")) }
+    let (label_a, label_b) = sides.labels();
+    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b), (&label_a, &label_b)) }
 }
 
 /// One case's comparison.
@@ -111,7 +133,7 @@ pub struct Row {
 }
 
 /// Compares the two sides' results, case by case (both in plan order).
-pub fn rows(a: &[CaseResult], b: &[CaseResult]) -> Vec<Row> {
+pub fn rows(a: &[CaseResult], b: &[CaseResult], sides: &Sides) -> Vec<Row> {
     a.iter()
         .zip(b)
         .filter(|(ra, _)| ra.is_selected() && !matches!(ra.verdict, Verdict::Held(_)))
@@ -119,43 +141,113 @@ pub fn rows(a: &[CaseResult], b: &[CaseResult]) -> Vec<Row> {
             let refused = |r: &CaseResult| r.response.as_ref().is_some_and(|x| x.status == 401 || x.status == 403);
             Row {
                 name: ra.case.name.clone(),
-                comparison: compare(&answer(ra), &answer(rb)),
+                comparison: compare(&answer(ra), &answer(rb), sides),
                 both_refused: refused(ra) && refused(rb),
             }
         })
         .collect()
 }
 
-/// The report: one line per case, the differences in full after.
-pub fn table(rows: &[Row], a: &str, b: &str, redactor: &Redactor) -> String {
-    let mut out = format!("differential run:\n  A = {a}\n  B = {b}\n");
-    for row in rows {
-        let verdict = match &row.comparison {
-            Comparison::Same => "same".to_owned(),
-            Comparison::Differs { headline, .. } => format!("DIFFERS: {headline}"),
-            Comparison::Unanswered { a, b } => {
-                let side = |label: &str, why: &Option<String>| why.as_ref().map(|w| format!("{label}: {w}"));
-                let whys: Vec<String> = [side("A", a), side("B", b)].into_iter().flatten().collect();
-                format!("NOT COMPARED (no answer from {})", whys.join(", "))
-            }
-        };
-        out.push_str(&format!("{:<58} {verdict}\n", row.name));
-    }
-    for row in rows {
-        if let Comparison::Differs { headline, diff } = &row.comparison {
-            let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
-            out.push_str(&peer_text::shown(&text, redactor, 20 * crate::report::lines::FINDING_SHOWN));
+/// What a differential run found, in numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub compared: usize,
+    pub same: usize,
+    pub differing: usize,
+    pub unanswered: usize,
+    /// Cases not sent to either side: they may place a real call.
+    pub held: usize,
+}
+
+impl Summary {
+    pub fn of(rows: &[Row], held: usize) -> Summary {
+        let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();
+        Summary {
+            compared: rows.len(),
+            same: count(|c| *c == Comparison::Same),
+            differing: count(|c| matches!(c, Comparison::Differs { .. })),
+            unanswered: count(|c| matches!(c, Comparison::Unanswered { .. })),
+            held,
         }
     }
-    let count = |f: fn(&Comparison) -> bool| rows.iter().filter(|r| f(&r.comparison)).count();
-    let differing = count(|c| matches!(c, Comparison::Differs { .. }));
-    let unanswered = count(|c| matches!(c, Comparison::Unanswered { .. }));
-    out.push_str(&format!("\n{differing} of {} cases answered differently", rows.len()));
-    if unanswered > 0 {
-        out.push_str(&format!("; {unanswered} not compared (a side gave no answer)"));
+
+    /// Whether both sides answered every case alike.
+    pub fn alike(&self) -> bool {
+        self.same == self.compared
+    }
+
+    /// The closing lines of the text report.
+    fn text(&self) -> String {
+        let mut out = format!("{} of {} cases answered differently", self.differing, self.compared);
+        if self.unanswered > 0 {
+            out.push_str(&format!("; {} not compared (a side gave no answer)", self.unanswered));
+        }
+        out.push('\n');
+        if self.held > 0 {
+            out.push_str(&format!("{} cases that may place real calls were not sent (pass --allow-real-calls)\n", self.held));
+        }
+        out
+    }
+}
+
+/// A row's verdict in the table.
+fn verdict(row: &Row) -> String {
+    match &row.comparison {
+        Comparison::Same => "same".to_owned(),
+        Comparison::Differs { headline, .. } => format!("DIFFERS: {headline}"),
+        Comparison::Unanswered { a, b } => {
+            let side = |label: &str, why: &Option<String>| why.as_ref().map(|w| format!("{label}: {w}"));
+            let whys: Vec<String> = [side("A", a), side("B", b)].into_iter().flatten().collect();
+            format!("NOT COMPARED (no answer from {})", whys.join(", "))
+        }
+    }
+}
+
+/// The report as text: the sides, one line per case (with `quiet`, only the
+/// cases that did not answer alike, and no diffs), the differences in full
+/// after, and the summary.
+pub fn table(rows: &[Row], sides: &Sides, summary: &Summary, quiet: bool, redactor: &Redactor) -> String {
+    let mut out = format!("differential run:\n  A = {}\n  B = {}\n", sides.a, sides.b);
+    for row in rows.iter().filter(|r| !quiet || r.comparison != Comparison::Same) {
+        out.push_str(&format!("{:<58} {}\n", row.name, verdict(row)));
+    }
+    for row in rows.iter().filter(|_| !quiet) {
+        if let Comparison::Differs { headline, diff } = &row.comparison {
+            let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
+            out.push_str(&peer_text::shown(&text, redactor, 20 * lines::FINDING_SHOWN));
+        }
     }
     out.push('\n');
+    out.push_str(&summary.text());
     out
+}
+
+/// The report as JSON lines: `{"type":"sides"}` first, a `{"type":"diff"}`
+/// line per case, `{"type":"summary"}` last.
+pub fn json_lines(rows: &[Row], sides: &Sides, summary: &Summary, redactor: &Redactor) -> String {
+    let mut out = json!({"type": "sides", "a": sides.a, "b": sides.b}).to_string() + "\n";
+    for row in rows {
+        let mut line = json!({"type": "diff", "name": row.name});
+        match &row.comparison {
+            Comparison::Same => line["verdict"] = json!("same"),
+            Comparison::Differs { headline, diff } => {
+                line["verdict"] = json!("differs");
+                line["headline"] = json!(headline);
+                line["diff"] = json!(peer_text::shown(diff, redactor, 4 * lines::FINDING_SHOWN));
+            }
+            Comparison::Unanswered { a, b } => {
+                line["verdict"] = json!("not compared");
+                line["a"] = json!(a.as_deref().map(|w| peer_text::shown(w, redactor, lines::FINDING_SHOWN)));
+                line["b"] = json!(b.as_deref().map(|w| peer_text::shown(w, redactor, lines::FINDING_SHOWN)));
+            }
+        }
+        out.push_str(&format!("{line}\n"));
+    }
+    let summary = json!({
+        "type": "summary", "a": sides.a, "b": sides.b, "compared": summary.compared, "same": summary.same,
+        "differing": summary.differing, "not_compared": summary.unanswered, "held_back": summary.held,
+    });
+    out + &summary.to_string() + "\n"
 }
 
 #[cfg(test)]
@@ -166,6 +258,14 @@ mod tests {
     fn created(id: &str, host: &str) -> Answer {
         let body = json!({"id": id, "links": [{"href": format!("http://{host}/V0/a/Calls/{id}"), "rel": "_self"}], "status": "Active"});
         Answer::Http { status: 201, body: normalise(&body) }
+    }
+
+    fn sides() -> Sides {
+        Sides { a: "http://a:1 (deployment)".into(), b: "http://b:2 (deployment)".into() }
+    }
+
+    fn compare(a: &Answer, b: &Answer) -> Comparison {
+        super::compare(a, b, &sides())
     }
 
     #[test]
@@ -190,5 +290,43 @@ mod tests {
         let none = Answer::NoResponse("timeout".into());
         assert_eq!(compare(&created("1", "h"), &none), Comparison::Unanswered { a: None, b: Some("timeout".into()) });
         assert!(matches!(compare(&none, &none), Comparison::Unanswered { .. }), "two dead sides are not the same");
+    }
+
+    #[test]
+    fn every_output_names_both_sides_and_ends_with_the_summary() {
+        let err = |m: &str| Answer::Http { status: 400, body: json!({"message": m}) };
+        let rows = vec![
+            Row { name: "f::same".into(), comparison: compare(&err("x"), &err("x")), both_refused: false },
+            Row { name: "f::differs".into(), comparison: compare(&err("x"), &err("y")), both_refused: false },
+            Row { name: "f::dead".into(), comparison: compare(&err("x"), &Answer::NoResponse("timeout".into())), both_refused: false },
+        ];
+        let summary = Summary::of(&rows, 2);
+        assert_eq!(summary, Summary { compared: 3, same: 1, differing: 1, unanswered: 1, held: 2 });
+        assert!(!summary.alike());
+        let redactor = Redactor::new();
+        let heading = "differential run:\n  A = http://a:1 (deployment)\n  B = http://b:2 (deployment)\n";
+        let end = "1 of 3 cases answered differently; 1 not compared (a side gave no answer)\n\
+                   2 cases that may place real calls were not sent (pass --allow-real-calls)\n";
+
+        let full = table(&rows, &sides(), &summary, false, &redactor);
+        assert!(full.starts_with(heading) && full.ends_with(end), "{full}");
+        assert!(full.contains("--- A = http://a:1 (deployment)\n+++ B = http://b:2 (deployment)\n"), "{full}");
+        assert!(full.contains("f::same") && full.contains("f::dead") && full.contains("NOT COMPARED (no answer from B: timeout)"));
+
+        let quiet = table(&rows, &sides(), &summary, true, &redactor);
+        assert!(quiet.starts_with(heading) && quiet.ends_with(end), "{quiet}");
+        assert!(!quiet.contains("f::same") && quiet.contains("f::differs") && quiet.contains("f::dead") && !quiet.contains("+++"), "{quiet}");
+
+        let lines: Vec<serde_json::Value> =
+            json_lines(&rows, &sides(), &summary, &redactor).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines[0], json!({"type": "sides", "a": "http://a:1 (deployment)", "b": "http://b:2 (deployment)"}));
+        assert_eq!(lines[2]["verdict"], "differs");
+        assert!(lines[2]["diff"].as_str().unwrap().starts_with("--- A = http://a:1 (deployment)\n+++ B = http://b:2 (deployment)\n"));
+        assert_eq!(lines[3]["b"], "timeout");
+        assert_eq!(
+            lines[4],
+            json!({"type": "summary", "a": "http://a:1 (deployment)", "b": "http://b:2 (deployment)", "compared": 3, "same": 1,
+                   "differing": 1, "not_compared": 1, "held_back": 2})
+        );
     }
 }

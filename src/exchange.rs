@@ -20,7 +20,7 @@ impl Response {
 }
 
 /// The request as it was sent (the bearer token is not part of it: `auth` says
-/// whether one went along).
+/// whether one went along), and when.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SentRequest {
     pub method: String,
@@ -30,6 +30,8 @@ pub struct SentRequest {
     /// The scheme the token went with (`Bearer`, unless the case spelled it otherwise).
     pub auth_scheme: String,
     pub body: Vec<u8>,
+    /// When it was sent (a HAR entry's `startedDateTime`).
+    pub sent_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Why an exchange gave no usable response.

@@ -3,7 +3,9 @@
 //! beside it, created exclusively under a random name (so that a link planted
 //! there is never followed), then renamed over it; a file that is not regular
 //! (`/dev/null`, `/dev/stdout`, a named pipe) is written through as it is, never
-//! replaced. A write that fails leaves no temporary file behind.
+//! replaced. A write that fails leaves no temporary file behind. A file that
+//! gathers what several writers add (GitHub Actions' step summary) is appended
+//! to in one write instead.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
@@ -64,6 +66,30 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     })
 }
 
+/// Appends `bytes` to `path` in one write, creating it if need be (GitHub
+/// Actions' step summary gathers what each step adds).
+pub fn append(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    if path.is_dir() {
+        return Err(FileError::Folder);
+    }
+    let mut file = OpenOptions::new().append(true).create(true).open(path)?;
+    file.write_all(bytes)?;
+    Ok(file.flush()?)
+}
+
+/// Checks, before anything is sent, that [`append`] can write at `path`: an
+/// existing file opens for appending (and is left as it is), a new one is
+/// checked as [`check_writable`] checks.
+pub fn check_appendable(path: &Path) -> Result<(), FileError> {
+    if path.is_dir() {
+        return Err(FileError::Folder);
+    }
+    if path.exists() {
+        return OpenOptions::new().append(true).open(path).map(drop).map_err(FileError::from);
+    }
+    check_writable(path)
+}
+
 /// Checks, before anything is sent, that [`write_whole`] can write at `path`:
 /// its folder exists and takes a file (or it is a special file open for
 /// writing). Nothing is left behind, and nothing there is changed.
@@ -116,6 +142,22 @@ mod tests {
         assert!(matches!(write_whole(&dir, b"x"), Err(FileError::Folder)));
         assert!(matches!(check_writable(Path::new("/")), Err(FileError::NoFileName | FileError::Folder)));
         assert!(check_writable(&dir.join("no-such-folder/report.xml")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_appended_file_keeps_what_it_held() {
+        let dir = dir("append");
+        let path = dir.join("summary.md");
+        check_appendable(&path).unwrap();
+        assert!(!path.exists(), "the check creates nothing");
+        append(&path, b"one\n").unwrap();
+        check_appendable(&path).unwrap();
+        append(&path, b"two\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\ntwo\n");
+        assert!(matches!(append(&dir, b"x"), Err(FileError::Folder)));
+        assert!(check_appendable(&dir.join("no-such-folder/summary.md")).is_err());
+        assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use crate::secrets::Redactor;
 
 /// Whether `c` is shown as an escape.
-fn hidden(c: char) -> bool {
+pub(crate) fn hidden(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }

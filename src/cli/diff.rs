@@ -1,5 +1,6 @@
 //! `diff`: every selected case at two deployments, A (`--base-url`) and B
-//! (`--against`), compared answer by answer. A case counts as "same" only when
+//! (`--against`), compared answer by answer; every output names both sides
+//! with their URLs (as text, `-q`, or JSON lines: [`crate::diff`]). A case counts as "same" only when
 //! both sides answered; a side that cannot be reached, or two sides that refuse
 //! every request, stop the run with status 2 rather than agree on nothing.
 //!
@@ -13,7 +14,7 @@ use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::cli::fail;
 use crate::cli::options::{SettingsError, SuiteArgs, TargetArgs, given_as_flag};
-use crate::diff::{self, Comparison};
+use crate::diff::{self, Sides, Summary};
 use crate::exec::load::LoadError;
 use crate::exec::plan::Selection;
 use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
@@ -145,29 +146,16 @@ fn try_diff(args: &DiffArgs, matches: &ArgMatches) -> Result<ExitCode, Error> {
     });
     let Ok(b) = b else { return Ok(fail("side B stopped unexpectedly")) };
     let redactor = &a.redactor;
-    let rows = diff::rows(&a.results, &b.results);
+    let sides = Sides { a: label_a, b: label_b };
+    let rows = diff::rows(&a.results, &b.results, &sides);
     if !rows.is_empty() && rows.iter().all(|r| r.both_refused) {
-        return Err(Error::BothRefused { a: label_a, b: label_b });
+        return Err(Error::BothRefused { a: sides.a, b: sides.b });
     }
+    let summary = Summary::of(&rows, held);
     if args.libtest.format == Some(FormatSetting::Json) {
-        for row in &rows {
-            let (verdict, headline) = match &row.comparison {
-                Comparison::Same => ("same", String::new()),
-                Comparison::Differs { headline, .. } => ("differs", headline.clone()),
-                Comparison::Unanswered { .. } => ("not compared", String::new()),
-            };
-            out::line(&serde_json::json!({"type": "diff", "name": row.name, "verdict": verdict, "headline": headline}).to_string());
-        }
+        out::write(&diff::json_lines(&rows, &sides, &summary, redactor));
     } else {
-        let table = diff::table(&rows, &label_a, &label_b, redactor);
-        if args.libtest.quiet {
-            out::write(&table.lines().last().map(|l| format!("{l}\n")).unwrap_or_default());
-        } else {
-            out::write(&table);
-        }
+        out::write(&diff::table(&rows, &sides, &summary, args.libtest.quiet, redactor));
     }
-    if held > 0 {
-        out::line(&format!("{held} cases that may place real calls were not sent (pass --allow-real-calls)"));
-    }
-    Ok(if rows.iter().all(|r| r.comparison == Comparison::Same) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if summary.alike() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

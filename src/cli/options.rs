@@ -16,7 +16,7 @@ use crate::exec::SuiteSettings;
 use crate::suite::derive::Depth;
 use crate::exec::target::{AuthChoice, TargetSettings};
 use crate::proxy::ProxyChoice;
-use crate::report::Output;
+use crate::report::{Output, github};
 use crate::secrets::{Secret, SecretError};
 
 /// Settings that contradict each other or cannot be honoured (exit status 2).
@@ -110,6 +110,15 @@ pub struct ReportArgs {
     /// Also write a TAP (version 14) report there
     #[arg(long, env = "VCC_TAP", value_name = "FILE")]
     pub tap: Option<PathBuf>,
+    /// Also write every exchange (the token redacted) there as an HTTP Archive (HAR 1.2)
+    #[arg(long, env = "VCC_HAR", value_name = "FILE")]
+    pub har: Option<PathBuf>,
+    /// Also append the verdict, the failures and the contract matrix there as Markdown [default with --github: $GITHUB_STEP_SUMMARY]
+    #[arg(long, env = "VCC_GITHUB_SUMMARY", value_name = "FILE")]
+    pub github_summary: Option<PathBuf>,
+    /// GitHub Actions: print an ::error annotation at each failed case's line and write the step summary; auto: when GITHUB_ACTIONS=true
+    #[arg(long, env = "VCC_GITHUB", value_name = "WHEN", value_enum, default_value = "auto")]
+    pub github: github::Mode,
     /// Print each selected case as a curl command (the token as $VCC_TOKEN) and send nothing
     #[arg(long, env = "VCC_DRY_RUN", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
     pub dry_run: bool,
@@ -119,12 +128,15 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
-    /// The report files asked for, in the order they are written.
+    /// The report files asked for, in the order they are written; with
+    /// `--github` on, GitHub's step summary unless `--github-summary` names a file.
     pub fn outputs(&self) -> Vec<Output> {
         let junit = self.junit.clone().map(Output::Junit);
         let html = self.html.clone().map(Output::Html);
         let tap = self.tap.clone().map(Output::Tap);
-        junit.into_iter().chain(html).chain(tap).collect()
+        let har = self.har.clone().map(Output::Har);
+        let summary = self.github_summary.clone().or_else(|| github::step_summary().filter(|_| self.github.on()));
+        junit.into_iter().chain(html).chain(tap).chain(har).chain(summary.map(Output::GithubSummary)).collect()
     }
 }
 

@@ -24,6 +24,7 @@ use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
 use crate::exec::{self, RunError};
 use crate::report::libtest::{self, Console};
 use crate::report::text::Style;
+use crate::report::verdict::Contract;
 use crate::report::{self, ReportError, matrix};
 use crate::result::RunOutcome;
 use crate::report::out;
@@ -118,8 +119,8 @@ pub enum Error {
     #[error("under cargo nextest every case runs in its own process, so --require-complete \
              (VCC_REQUIRE_COMPLETE) cannot see the whole contract: gate the release with the `run` command")]
     CompleteUnderNextest,
-    #[error("under cargo nextest every case runs in its own process, so report files (--junit, --html, --tap; VCC_JUNIT, \
-             VCC_HTML, VCC_TAP) would be overwritten case by case: use nextest's JUnit output instead \
+    #[error("under cargo nextest every case runs in its own process, so report files (--junit, --html, --tap, --har, \
+             --github-summary; their VCC_* variables) would be overwritten case by case: use nextest's JUnit output instead \
              (`cargo nextest run --profile ci --test conformance`, see .config/nextest.toml)")]
     ReportsUnderNextest,
     #[error(transparent)]
@@ -319,16 +320,23 @@ fn check_selection(args: &RunArgs, suite: &Suite, selection: &Selection, empty: 
     }
 }
 
-/// After the cases: the console's tail, the report files, and the exit status.
-/// Every report is attempted; one that cannot be written is an error (status 2)
-/// unless the run already failed, whose status it does not hide.
+/// After the cases: the console's tail, the report files, GitHub's
+/// annotations, and the exit status. Every report is attempted; one that cannot
+/// be written is an error (status 2) unless the run already failed, whose
+/// status it does not hide.
 fn conclude(args: &RunArgs, outcome: &RunOutcome, failed: bool) -> ExitCode {
     let items = crate::coverage::items().unwrap_or_default();
     let rows = matrix::rows(&items, outcome);
+    let contract = Contract::new(&rows, args.require_complete);
     libtest::tail(outcome, &rows, args.verbose(), args.json());
-    let errors = report::write_all(&args.reports.outputs(), outcome, &rows);
+    let errors = report::write_all(&args.reports.outputs(), outcome, &contract);
     for e in &errors {
         eprintln!("error: {e}");
+    }
+    if args.reports.github.on() {
+        // GitHub reads workflow commands on both streams: JSON lines stay JSON.
+        let annotations = report::github::annotations(outcome, &contract);
+        if args.json() { eprint!("{annotations}") } else { report::out::write(&annotations) }
     }
     if outcome.run.interrupted {
         eprintln!("interrupted: the reports hold what ran before");
@@ -337,13 +345,13 @@ fn conclude(args: &RunArgs, outcome: &RunOutcome, failed: bool) -> ExitCode {
     if failed {
         return ExitCode::from(FAILED);
     }
-    if !errors.is_empty() {
-        return ExitCode::from(COULD_NOT_RUN);
-    }
-    if args.require_complete && !matrix::unverified(&rows).is_empty() {
+    if contract.gate_fails() {
         let ids: Vec<&str> = matrix::unverified(&rows).iter().map(|r| r.id.as_str()).collect();
         eprintln!("error: --require-complete: {} documented items were not verified (see the `contract:` lines): {}", ids.len(), ids.join(", "));
         return ExitCode::from(FAILED);
+    }
+    if !errors.is_empty() {
+        return ExitCode::from(COULD_NOT_RUN);
     }
     ExitCode::SUCCESS
 }

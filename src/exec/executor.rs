@@ -63,6 +63,7 @@ impl Executor {
     /// Sends one case and checks the answer.
     pub async fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
+        let sent_at = chrono::Utc::now();
         let outcome = self.client.send(&case.request).await;
         let time = started.elapsed();
         let request = SentRequest {
@@ -72,6 +73,7 @@ impl Executor {
             auth: case.request.auth && self.client.auth().is_some(),
             auth_scheme: case.request.auth_scheme.clone(),
             body: case.request.body.clone(),
+            sent_at,
         };
         let (verdict, response) = match outcome {
             Err(e) => (Verdict::Broken(e), None),

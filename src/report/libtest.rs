@@ -15,14 +15,17 @@ use libtest_mimic::{Arguments, Completion, Conclusion, Failed, FormatSetting, Tr
 use crate::exchange::TransportKind;
 use crate::exec::observer::{Observer, Started};
 use crate::exec::plan::{Action, Plan};
+use crate::report::json;
 use crate::report::matrix::{self, Row};
 use crate::report::text::{self, Style};
 use crate::result::{CaseResult, NotRun, RunInfo, RunOutcome, Verdict};
 use crate::secrets::Redactor;
 use crate::report::out;
 
-/// What a trial reports.
-type Reported = Result<Completion, Failed>;
+/// What a trial reports, and the line it prints first: the case's JSON event
+/// under `--format json` ([`json::case_event`]), so that it sits beside
+/// libtest's own lines for the case.
+type Reported = (Result<Completion, Failed>, Option<String>);
 
 /// The arguments libtest-mimic gets: our selection is already in the plan, so
 /// it filters out exactly the cases the plan did (and counts them so), and runs
@@ -39,12 +42,17 @@ fn trials(plan: &Plan, mut receivers: Vec<Option<Receiver<Reported>>>) -> Vec<Tr
         .enumerate()
         .map(|(index, item)| {
             let rx = receivers.get_mut(index).and_then(Option::take);
-            match item.action {
-                Action::Hold(reason) => Trial::ignorable_test(item.case.test_name(), move || Ok(Completion::ignored_with(reason.text()))),
-                _ => Trial::ignorable_test(item.case.test_name(), move || {
-                    rx.and_then(|rx| rx.recv().ok()).unwrap_or_else(|| Ok(Completion::ignored_with(NotRun::Interrupted.text())))
-                }),
-            }
+            let otherwise = match item.action {
+                Action::Hold(reason) => reason.text(),
+                _ => NotRun::Interrupted.text(),
+            };
+            Trial::ignorable_test(item.case.test_name(), move || {
+                let (reported, event) = rx.and_then(|rx| rx.recv().ok()).unwrap_or((Ok(Completion::ignored_with(otherwise)), None));
+                if let Some(event) = event {
+                    out::line(&event);
+                }
+                reported
+            })
         })
         .collect()
 }
@@ -106,11 +114,11 @@ impl Observer for Console {
             .items
             .iter()
             .map(|item| match item.action {
-                Action::Send => {
+                Action::Send | Action::Hold(_) => {
                     let (tx, rx) = channel();
                     (Some(tx), Some(rx))
                 }
-                _ => (None, None),
+                Action::FilteredOut => (None, None),
             })
             .unzip();
         let args = libtest_arguments(&self.args, run.plan);
@@ -130,7 +138,8 @@ impl Observer for Console {
             Verdict::Passed | Verdict::FilteredOut => Ok(Completion::Completed),
             Verdict::Held(_) | Verdict::NotRun(_) => Ok(Completion::ignored_with(result.ignored_reason().unwrap_or_default())),
         };
-        let _ = tx.send(reported);
+        let event = self.json().then(|| json::case_event(result, &state.redactor).to_string());
+        let _ = tx.send((reported, event));
     }
 }
 

@@ -200,6 +200,7 @@ mod tests {
             auth: true,
             auth_scheme: "Bearer".into(),
             body: b"{}".to_vec(),
+            sent_at: chrono::Utc::now(),
         });
         result.response = response;
         result

@@ -29,10 +29,17 @@ fn diff_refuses_what_it_would_ignore_and_takes_the_selection_options() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 8, "{}", text(&out));
     let out = vcc_command(BIN).args(sides).args(["-q", "--exact", "examples::example-1-agent-to-number", "examples::example-2-agent-to-agent"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0 of 2 cases answered differently", "{}", text(&out));
+    // -q: the sides with their URLs, no row for a case answered alike, the summary.
+    let quiet = format!("differential run:\n  A = {} (deployment)\n  B = {} (deployment)\n\n0 of 2 cases answered differently", one.base(), two.base());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), quiet, "{}", text(&out));
     let out = vcc_command(BIN).args(sides).args(["--format", "json", "examples::example-1"]).output().unwrap();
-    let row: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
-    assert_eq!(row["verdict"], "same", "{row}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["type"], "sides", "{lines:?}");
+    assert_eq!(lines[0]["a"], format!("{} (deployment)", one.base()), "{lines:?}");
+    assert_eq!(lines[1]["verdict"], "same", "{lines:?}");
+    let summary = lines.last().unwrap();
+    assert_eq!((summary["type"].as_str(), summary["compared"].as_u64(), summary["same"].as_u64()), (Some("summary"), Some(1), Some(1)), "{summary}");
+    assert_eq!(summary["b"], format!("{} (deployment)", two.base()), "{summary}");
 }
 
 #[test]

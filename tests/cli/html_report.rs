@@ -61,6 +61,12 @@ fn the_browser_shows_the_summary_of_the_run() {
     assert_eq!(text_of(&dom, "passed"), passed, "{summary}");
     assert_eq!(text_of(&dom, "failed"), failed, "{summary}");
     assert_eq!(text_of(&dom, "ignored"), ignored, "{summary}");
+    // The page opens with the run's verdict and the contract line the console ends with.
+    assert_eq!(text_of(&dom, "verdict"), format!("FAILED: {failed} cases failed"), "{summary}");
+    let contract = stdout.lines().find_map(|l| l.strip_prefix("contract: ")).expect("a contract line");
+    let verified = contract.split(" documented items verified").next().unwrap();
+    assert!(text_of(&dom, "contract-line").starts_with(&format!("{verified} documented items verified")), "{contract}");
+    assert!(dom.find("id=\"verdict\"").unwrap() < dom.find("id=\"summary\"").unwrap(), "the verdict comes first");
     assert!(dom.contains("Unable to place call - Agent number busy"));
     assert!(dom.contains("Authorization: Bearer [redacted]"));
 }

@@ -37,6 +37,7 @@ fn settings() -> insta::Settings {
         (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "[date] UTC"),
         (r"finished in [0-9.]+s", "finished in [t]s"),
         (r#""exec_time": [0-9.e-]+"#, r#""exec_time": [t]"#),
+        (r#""duration":[0-9.e-]+"#, r#""duration":[t]"#),
         (r"\b\d+\.\d{3} s\b", "[t] s"),
         (r"\b\d+(\.\d+)? ms\b", "[t] ms"),
         // Our test helper names a record file of its own.

@@ -25,7 +25,7 @@ fn run(args: &[&str]) -> Output {
 
 /// A deployment's host name for a served reference server, and the
 /// `--resolve` that sends it to 127.0.0.1: off loopback as the harness sees it.
-fn off_loopback(served: &Served) -> (String, String) {
+pub(crate) fn off_loopback(served: &Served) -> (String, String) {
     let port = served.base().rsplit(':').next().unwrap().to_owned();
     (format!("http://deployment.test:{port}"), format!("deployment.test:{port}:127.0.0.1"))
 }
@@ -263,7 +263,7 @@ fn an_interrupted_run_writes_its_reports_and_exits_130() {
     let out = format!("{}{rest}", String::from_utf8_lossy(&seen));
     assert!(out.contains(" 0 failed;") && out.contains("ignored (not run: the run was interrupted)"), "{out}");
     assert!(out.contains("not verified, not run (the run was interrupted): "), "{out}");
-    assert!(!xml.contains("<failure") && !xml.contains("<error") && xml.contains(r#"<skipped message="not run: the run was interrupted"/>"#), "{xml}");
+    assert!(!xml.contains("<failure") && !xml.contains("<error") && xml.contains(r#"<skipped message="not run: the run was interrupted">"#), "{xml}");
     let recorded = std::fs::read_to_string(&record).unwrap_or_default();
     assert!(recorded.lines().all(|l| l.starts_with('#')), "no case is recorded as failed: {recorded}");
 }

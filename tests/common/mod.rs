@@ -83,9 +83,11 @@ pub fn vcc_command(bin: &str) -> std::process::Command {
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
         // Under nextest, `run` refuses report files: our tests are not its cases.
-        // Nor a proxy of the machine's (tests/cli/proxy.rs sets its own).
+        // Nor a proxy of the machine's (tests/cli/proxy.rs sets its own); under
+        // GitHub Actions, `run` annotates and appends to the job's summary: our
+        // tests' runs are not the job's.
         let proxy = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"].iter().any(|p| name_text.eq_ignore_ascii_case(p));
-        if name_text.starts_with("VCC_") || name_text.starts_with("NEXTEST") || proxy {
+        if name_text.starts_with("VCC_") || name_text.starts_with("NEXTEST") || name_text.starts_with("GITHUB_") || proxy {
             cmd.env_remove(name);
         }
     }

@@ -1,7 +1,8 @@
 //! No secret, in any encoding, reaches any output. The binary runs against a
 //! loopback server (axum, 127.0.0.1) that echoes the Authorization header and
 //! the body back in every encoding, and everything it writes is scanned:
-//! stdout, stderr, `--junit`, `--html`, `--format json`, `--dry-run`,
+//! stdout (GitHub's annotations too), stderr, `--junit`, `--html`, `--har`,
+//! the GitHub step summary, `--format json`, `--dry-run`,
 //! `--export-hurl`, `diff`, and the token endpoint's refusal. Secrets too short
 //! to be hidden are refused up front.
 
@@ -243,6 +244,8 @@ fn no_secret_in_any_encoding_reaches_any_output() {
     let dir = temp_dir("outputs");
     let (junit, html, hurl) = (dir.join("junit.xml"), dir.join("report.html"), dir.join("cases.hurl"));
     let (junit_s, html_s, hurl_s) = (junit.to_str().unwrap(), html.to_str().unwrap(), hurl.to_str().unwrap());
+    let (har, summary) = (dir.join("run.har"), dir.join("summary.md"));
+    let ci = ["--har", har.to_str().unwrap(), "--github", "always", "--github-summary", summary.to_str().unwrap()];
     let read = |path: &std::path::Path| {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
         std::fs::remove_file(path).unwrap();
@@ -258,8 +261,8 @@ fn no_secret_in_any_encoding_reaches_any_output() {
     let credentials = [&credentials[..], &["carries-a-secret"]].concat();
     for auth in [&static_token[..], &credentials[..]] {
         let kind = if auth.contains(&"--token") { "a static token" } else { "client credentials" };
-        // Pretty output, JUnit and HTML.
-        let out = vcc("run", &[auth, &["--junit", junit_s, "--html", html_s]].concat(), &[]);
+        // Pretty output with GitHub's annotations, JUnit, HTML, the HAR and the step summary.
+        let out = vcc("run", &[auth, &["--junit", junit_s, "--html", html_s], &ci].concat(), &[]);
         assert_eq!(out.status.code(), Some(101), "{}", text(&out));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let shown = [
@@ -281,11 +284,14 @@ fn no_secret_in_any_encoding_reaches_any_output() {
         }
         assert_hidden(&stdout, &format!("stdout with {kind}"));
         assert_hidden(&String::from_utf8_lossy(&out.stderr), &format!("stderr with {kind}"));
-        for (path, name) in [(&junit, "JUnit"), (&html, "HTML")] {
+        for (path, name) in [(&junit, "JUnit"), (&html, "HTML"), (&har, "HAR")] {
             let report = read(path);
             assert!(count(&report, "[redacted]") >= 20, "{name} with {kind} shows the echo:\n{report}");
             assert_hidden(&report, &format!("the {name} report with {kind}"));
         }
+        let report = read(&summary);
+        assert!(report.contains("redacted"), "the step summary with {kind} shows the echo:\n{report}");
+        assert_hidden(&report, &format!("the step summary with {kind}"));
         // JSON lines.
         let out = vcc("run", &[auth, &["--format", "json"]].concat(), &[]);
         assert_eq!(out.status.code(), Some(101), "{}", text(&out));
