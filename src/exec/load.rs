@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::exec::spread::{SpareError, Spares};
 use crate::located::LocatedError;
 use crate::suite::vars::{self, Vars};
 use crate::suite::{self, Case, Schemas, Source};
@@ -19,11 +20,13 @@ pub struct SuiteSettings {
     pub cases: Vec<PathBuf>,
 }
 
-/// The loaded suite: its cases, in file order, and the schemas they name.
+/// The loaded suite: its cases, in file order, the schemas they name, and the
+/// spare agents and numbers its calls may be spread over.
 #[derive(Clone)]
 pub struct Suite {
     pub cases: Vec<Case>,
     pub schemas: Arc<Schemas>,
+    pub spares: Spares,
 }
 
 impl std::fmt::Debug for Suite {
@@ -49,6 +52,9 @@ pub enum LoadError {
     NoCaseFiles(PathBuf),
     #[error("no case was loaded")]
     NoCases,
+    /// A spare agent or number that cannot stand in for the variable's value.
+    #[error(transparent)]
+    Spare(#[from] SpareError),
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -116,7 +122,8 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
     if cases.is_empty() {
         return Err(LoadError::NoCases);
     }
-    Ok(Suite { cases, schemas: Arc::new(schemas) })
+    let spares = Spares::from_vars(&vars)?;
+    Ok(Suite { cases, schemas: Arc::new(schemas), spares })
 }
 
 /// The shipped suite with the default variables.

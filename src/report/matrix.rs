@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::coverage::Item;
-use crate::result::{RunOutcome, Verdict};
+use crate::result::{NotRun, RunOutcome, Verdict};
 
 /// Why an item was not verified: a case that covers it did not run, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum Gap {
     HeldBack(String),
     /// The case was due to be sent and was not (the run was interrupted).
     NotRun(String),
+    /// The case was sent, but its agent stayed busy after this run's own calls.
+    AgentBusy(String),
     /// No case covers the item.
     NoCase,
 }
@@ -28,6 +30,7 @@ impl std::fmt::Display for Gap {
             Gap::FilteredOut(case) => write!(f, "{case}: filtered out"),
             Gap::HeldBack(case) => write!(f, "{case}: held back (may place a real call)"),
             Gap::NotRun(case) => write!(f, "{case}: did not run"),
+            Gap::AgentBusy(case) => write!(f, "{case}: its agent stayed busy after this run's calls"),
             Gap::NoCase => f.write_str("no case covers it"),
         }
     }
@@ -70,6 +73,7 @@ pub fn rows(items: &[Item], outcome: &RunOutcome) -> Vec<Row> {
                     Verdict::Failed(_) | Verdict::Broken(_) => failed = true,
                     Verdict::FilteredOut => gaps.push(Gap::FilteredOut(name)),
                     Verdict::Held(_) => gaps.push(Gap::HeldBack(name)),
+                    Verdict::NotRun(NotRun::AgentStayedBusy) => gaps.push(Gap::AgentBusy(name)),
                     Verdict::NotRun(_) => gaps.push(Gap::NotRun(name)),
                 }
             }
