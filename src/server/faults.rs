@@ -134,6 +134,7 @@ faults! {
         ExtraHeaders = "harmless-extra-headers": "answers carry extra headers (x-request-id, cache-control, x-powered-by)",
         UuidV4Id = "harmless-uuid-v4-id": "call ids are random (version 4) UUIDs where the page's example has version 6",
         NullOptionalFields = "harmless-null-optional-fields": "every optional field the request did not send comes back as null",
+        BusyAfterCall = "harmless-busy-after-call": "the calling agent is busy for 0.5 s after each call it places, as on a live platform (the state is in engaged.rs)",
     }
 }
 
