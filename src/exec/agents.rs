@@ -117,7 +117,9 @@ impl Agents {
         Held { lines: held, spacing: Arc::clone(&self.spacing) }
     }
 
-    /// Notes that the case at `index` is sending a call that names `agents`.
+    /// Notes that the case at `index` may have placed a call with `agents`
+    /// (its answer was no 4xx). The calls with one agent go one at a time,
+    /// after every case that cannot place one, so none waits for this note.
     pub fn mark_used(&self, agents: &[String], index: usize) {
         let mut used = self.used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for agent in agents {
@@ -125,7 +127,7 @@ impl Agents {
         }
     }
 
-    /// Whether a case other than the one at `index` has sent a call naming `agent`.
+    /// Whether a case other than the one at `index` may have placed a call with `agent`.
     pub fn used_before(&self, agent: &str, index: usize) -> bool {
         let used = self.used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         used.get(agent).is_some_and(|first| *first != index)

@@ -122,9 +122,6 @@ impl Executor {
         // Whether an attempt of this case itself may have placed a call (one that got no answer).
         let mut placed = false;
         let last = loop {
-            if let Some(scheduling) = &scheduling {
-                self.agents.mark_used(&scheduling.agents, index);
-            }
             let attempt = self.attempt(case, permits).await;
             let next = self.next(index, &named, &attempt, transport, held.is_some(), placed);
             if let Some(held) = held.as_mut() {
@@ -133,6 +130,7 @@ impl Executor {
                 }
                 if patience::may_have_placed(attempt.response.as_ref()) {
                     held.called();
+                    self.agents.mark_used(&held.agents(), index);
                     placed = true;
                 }
             }

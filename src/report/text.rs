@@ -160,12 +160,11 @@ pub fn heading(result: &CaseResult) -> String {
     if let Some(scheduling) = &result.scheduling {
         for spread in &scheduling.spread {
             out.push_str(&format!(
-                "spread: {} {} in place of {} {} (the spares of `{}`)\n",
+                "spread: {} {} in place of {} {}\n",
                 spread.pointer,
                 visible(&spread.sent),
                 spread.variable,
-                visible(&spread.instead_of),
-                spread.variable
+                visible(&spread.instead_of)
             ));
         }
         if scheduling.waited >= std::time::Duration::from_millis(1) {

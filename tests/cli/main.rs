@@ -10,3 +10,4 @@ mod verdict;
 mod snapshots;
 mod html_report;
 mod coverage_page;
+mod busy;
