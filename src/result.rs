@@ -460,3 +460,25 @@ pub(crate) mod test_support {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_read_in_one_line_and_an_agent_that_stayed_busy_is_not_a_failure() {
+        let mut result = test_support::result("f::a", Verdict::Passed);
+        assert_eq!(result.retries_text(), None);
+        result.retries = vec![
+            Retry { reason: RetryReason::Transport(TransportKind::Refused), pause: Duration::from_millis(250) },
+            Retry { reason: RetryReason::AgentBusy { side: Side::Calling, agent: "1234".into() }, pause: Duration::from_secs(2) },
+        ];
+        assert_eq!(
+            result.retries_text().unwrap(),
+            "2 retries: connection refused (sent again after 0.2 s), calling agent 1234 busy (sent again after 2.0 s)"
+        );
+        result.verdict = Verdict::NotRun(NotRun::AgentStayedBusy);
+        assert!(!result.failed() && result.is_ignored(), "not verified, not failed");
+        assert!(result.ignored_reason().unwrap().starts_with("not verified: the agent stayed busy"));
+    }
+}

@@ -66,18 +66,23 @@ pub fn may_have_placed(answer: Option<&Response>) -> bool {
     answer.is_none_or(|r| !(400..500).contains(&r.status))
 }
 
-/// The agent `response` says is busy, with the page's own message for a busy
-/// calling agent or a busy dialed agent, and the side the request names it on.
-pub fn busy_answer(named: &Named, response: &Response) -> Option<(Side, String)> {
+/// Which side `response` says is busy: a 400 with the page's own message for
+/// a busy calling agent or a busy dialed agent.
+pub fn busy_side(response: &Response) -> Option<Side> {
     if response.status != 400 {
         return None;
     }
     let body: Value = serde_json::from_slice(&response.body).ok()?;
-    let side = match body.get("message").and_then(Value::as_str)? {
-        msg::CALLING_AGENT_BUSY => Side::Calling,
-        msg::DESTINATION_AGENT_BUSY => Side::Dialed,
-        _ => return None,
-    };
+    match body.get("message").and_then(Value::as_str)? {
+        msg::CALLING_AGENT_BUSY => Some(Side::Calling),
+        msg::DESTINATION_AGENT_BUSY => Some(Side::Dialed),
+        _ => None,
+    }
+}
+
+/// The agent `response` says is busy ([`busy_side`]), as the request names it.
+pub fn busy_answer(named: &Named, response: &Response) -> Option<(Side, String)> {
+    let side = busy_side(response)?;
     named.agent(side).map(|agent| (side, agent.to_owned()))
 }
 

@@ -151,7 +151,7 @@ pub fn tail(outcome: &RunOutcome, rows: &[Row], verbose: bool, json: bool) {
         print_successes(outcome);
     }
     print_transport_groups(outcome);
-    for line in retried_line(outcome).into_iter().chain(agents_line(outcome)) {
+    for line in retried_line(outcome).into_iter().chain(agents_line(outcome)).chain(busy_hint(outcome)) {
         if json { eprintln!("{line}") } else { println!("{line}") }
     }
     if json {
@@ -251,4 +251,21 @@ fn agents_line(outcome: &RunOutcome) -> Option<String> {
         each.join(", "),
         waited.as_secs_f64()
     ))
+}
+
+/// Cases that failed on the page's busy message without being sent again:
+/// the run had placed no call with that agent, so something else keeps it
+/// busy (an earlier run's last calls, a person): said once, as a hint.
+fn busy_hint(outcome: &RunOutcome) -> Option<String> {
+    let busy = outcome
+        .failed()
+        .filter(|r| r.retries.is_empty() && r.response.as_ref().is_some_and(|resp| crate::exec::patience::busy_side(resp).is_some()))
+        .count();
+    (busy > 0).then(|| {
+        format!(
+            "note: {busy} failed {} answered that an agent is busy, an agent this run had placed no call with: if an \
+             earlier run or a person keeps it busy, wait a while (--agent-spacing) before running again",
+            if busy == 1 { "case was" } else { "cases were" }
+        )
+    })
 }

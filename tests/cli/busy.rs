@@ -103,6 +103,7 @@ fn a_busy_answer_for_an_agent_the_run_did_not_call_with_fails_as_before() {
     // call: the run did not use the agent either.
     assert!(line(&all, "test examples::example-7-consent").ends_with("FAILED"), "{all}");
     assert!(!all.contains("sent again"), "{all}");
+    assert!(line(&all, "note: 2 failed cases were answered that an agent is busy").contains("--agent-spacing"), "{all}");
     // So does a case that expects another answer, sent while the agent is busy.
     let (status, all) = run_against(served.base(), &["--exact", "errors-state::invalid-number"]);
     assert_eq!(status, Some(101), "{all}");
