@@ -169,7 +169,7 @@ pub fn heading(result: &CaseResult) -> String {
         }
         if scheduling.waited >= std::time::Duration::from_millis(1) {
             out.push_str(&format!(
-                "spaced: waited {:.1} s for agent {} to be free after its last call (--agent-spacing)\n",
+                "spaced: waited {:.1} s for agent {} to be free after its last call (--agent-spacing, or what busy answers showed)\n",
                 scheduling.waited.as_secs_f64(),
                 visible(&scheduling.agents.join(", "))
             ));
