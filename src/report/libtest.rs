@@ -110,6 +110,13 @@ impl Observer for Console {
             let note = format!("pacing: at most {rate:.3} requests a second (--max-rps)");
             if self.json() { eprintln!("{note}") } else { println!("{note}") }
         }
+        if !run.spacing.is_zero() && run.plan.to_send().any(crate::suite::Case::may_place_call) {
+            let note = format!(
+                "agent spacing: at least {:.1} s between two calls with one agent, the cases that cannot place one first (--agent-spacing)",
+                run.spacing.as_secs_f64()
+            );
+            if self.json() { eprintln!("{note}") } else { println!("{note}") }
+        }
         let (senders, receivers): (Vec<_>, Vec<_>) = run
             .plan
             .items

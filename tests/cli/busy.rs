@@ -132,6 +132,12 @@ fn an_agent_that_stays_busy_after_the_run_s_own_call_is_not_verified_or_with_str
     let (status, all) = run_against(strict.base(), &[&two_calls[..], &["--strict-busy"]].concat());
     assert_eq!(status, Some(101), "{all}");
     assert!(all.contains("sent again: 2 retries: calling agent 1234 busy"), "the heading says so: {all}");
+    assert!(!all.contains("agent spacing:"), "none on loopback: {all}");
+    // A spacing is announced, as pacing is.
+    let spaced = Served::start(BIN, &["--busy-after-call", "60"]);
+    let (status, all) = run_against(spaced.base(), &["--exact", "examples::example-1-agent-to-number", "--agent-spacing", "0.2"]);
+    assert_eq!(status, Some(0), "{all}");
+    assert!(all.contains("agent spacing: at least 0.2 s between two calls with one agent"), "{all}");
 }
 
 /// A proxy on 127.0.0.1 in front of `upstream` that cuts the connection,
