@@ -230,10 +230,13 @@ impl Executor {
             .map(|sending| {
                 let sending = sending?;
                 let (tx, rx) = oneshot::channel();
-                let (this, permits, left) = (Arc::clone(self), Arc::clone(&permits), Arc::clone(&left));
-                let mut others_done = others_done.clone();
+                let (this, permits) = (Arc::clone(self), Arc::clone(&permits));
                 let call = sending.case.may_place_call();
+                // Counted down however its task ends, so that no call waits for it forever.
+                let counted = (!call).then(|| CountDown(Arc::clone(&left)));
+                let mut others_done = others_done.clone();
                 runtime.spawn(async move {
+                    let _counted = counted;
                     let result = tokio::select! {
                         biased;
                         () = this.stop.stopped() => interrupted(&sending.case),
@@ -244,13 +247,19 @@ impl Executor {
                             this.run_case(&sending, &permits).await
                         } => result,
                     };
-                    if !call {
-                        left.send_modify(|left| *left = left.saturating_sub(1));
-                    }
                     let _ = tx.send(result);
                 });
                 Some(rx)
             })
             .collect()
+    }
+}
+
+/// One case that cannot place a call, counted down from what the calls wait for when dropped.
+struct CountDown(Arc<watch::Sender<usize>>);
+
+impl Drop for CountDown {
+    fn drop(&mut self) {
+        self.0.send_modify(|left| *left = left.saturating_sub(1));
     }
 }
