@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::suite::Case;
-use crate::exchange::{Response, SentRequest, TransportError};
+use crate::exchange::{Response, SentRequest, TransportError, TransportKind};
 
 /// One way a response fell short of its expectation.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +160,10 @@ pub enum NotRun {
     Interrupted,
     /// Nothing was sent in this run (`--ignored`).
     NothingSent,
+    /// Sent, but every answer said that an agent this run had placed an earlier
+    /// call with was still busy, through every retry: not verified, not failed
+    /// (`--strict-busy` fails it instead). Its retries say which agent.
+    AgentStayedBusy,
 }
 
 impl NotRun {
@@ -167,8 +171,88 @@ impl NotRun {
         match self {
             NotRun::Interrupted => "not run: the run was interrupted",
             NotRun::NothingSent => "not run: nothing is sent in this mode",
+            NotRun::AgentStayedBusy => {
+                "not verified: the agent stayed busy after this run's own earlier call, through every retry \
+                 (--busy-retries, --busy-wait; --strict-busy fails it)"
+            }
         }
     }
+}
+
+/// Which side of a call an agent is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// `from.agentId`: the agent the call is made from.
+    Calling,
+    /// `to.agentId`: the agent the call is made to.
+    Dialed,
+}
+
+impl Side {
+    pub fn text(self) -> &'static str {
+        match self {
+            Side::Calling => "calling agent",
+            Side::Dialed => "dialed agent",
+        }
+    }
+}
+
+/// Why a case was sent again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetryReason {
+    /// The exchange gave no usable response (`--retries`).
+    Transport(TransportKind),
+    /// The deployment answered with the page's busy message for an agent this
+    /// run had placed an earlier call with (`--busy-retries`).
+    AgentBusy { side: Side, agent: String },
+}
+
+/// One more attempt at a case: why, and how long the run paused before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retry {
+    pub reason: RetryReason,
+    pub pause: Duration,
+}
+
+impl Retry {
+    /// Why, in a few words: `connection refused`, `calling agent 1234 busy`.
+    pub fn why(&self) -> String {
+        match &self.reason {
+            RetryReason::Transport(kind) => kind.label().to_owned(),
+            RetryReason::AgentBusy { side, agent } => format!("{} {agent} busy", side.text()),
+        }
+    }
+}
+
+/// A value the run sent in place of a variable's, to spread calls over several
+/// agents or numbers (`spareAgentIds`, `spareTelephoneNumbers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Substitution {
+    /// Where in the body, as a JSON pointer (`/from/agentId`).
+    pub pointer: String,
+    /// The variable whose value the case names there (`agentId`).
+    pub variable: String,
+    /// The variable's value, which the case file names.
+    pub instead_of: String,
+    /// What was sent.
+    pub sent: String,
+}
+
+/// How the run fitted a case that may place a call around the agents it
+/// involves: never two calls in flight for one agent, and a spacing between them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scheduling {
+    /// The agents it waited for: its calling and dialed agent as sent; for a
+    /// call from groups, every agent the run places calls with (it cannot know
+    /// which member of a group the platform rings).
+    pub agents: Vec<String>,
+    /// How long it waited, before its first attempt, for them to be free: the
+    /// spacing after their last call (`--agent-spacing`, or what busy answers taught).
+    pub waited: Duration,
+    /// The spacing in force for its agents when it was sent.
+    pub spacing: Duration,
+    /// Values sent in place of a variable's (spreading over spare agents and numbers).
+    pub spread: Vec<Substitution>,
 }
 
 /// Why a selected case is held back rather than sent.
@@ -243,13 +327,38 @@ pub struct CaseResult {
     pub request: Option<SentRequest>,
     pub response: Option<Response>,
     pub verdict: Verdict,
+    /// From the first attempt to the last answer (pauses between retries included).
     pub time: Duration,
+    /// Each attempt after the first, in order (empty: sent once, or not sent).
+    pub retries: Vec<Retry>,
+    /// For a case that may place a call: how it was fitted around its agents.
+    pub scheduling: Option<Scheduling>,
 }
 
 impl CaseResult {
     /// A case that was not sent, and why.
     pub fn unsent(case: &Case, verdict: Verdict) -> CaseResult {
-        CaseResult { case: CaseInfo::of(case), request: None, response: None, verdict, time: Duration::ZERO }
+        CaseResult {
+            case: CaseInfo::of(case),
+            request: None,
+            response: None,
+            verdict,
+            time: Duration::ZERO,
+            retries: Vec::new(),
+            scheduling: None,
+        }
+    }
+
+    /// The retries in one line: `2 retries: calling agent 1234 busy (after 0.5 s), ... (after 1.0 s)`;
+    /// `None` when the case was sent once.
+    pub fn retries_text(&self) -> Option<String> {
+        if self.retries.is_empty() {
+            return None;
+        }
+        let each: Vec<String> =
+            self.retries.iter().map(|r| format!("{} (sent again after {:.1} s)", r.why(), r.pause.as_secs_f64())).collect();
+        let count = if self.retries.len() == 1 { "1 retry".to_owned() } else { format!("{} retries", self.retries.len()) };
+        Some(format!("{count}: {}", each.join(", ")))
     }
 
     pub fn passed(&self) -> bool {
@@ -370,6 +479,30 @@ pub(crate) mod test_support {
             response: None,
             verdict,
             time: Duration::ZERO,
+            retries: Vec::new(),
+            scheduling: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_read_in_one_line_and_an_agent_that_stayed_busy_is_not_a_failure() {
+        let mut result = test_support::result("f::a", Verdict::Passed);
+        assert_eq!(result.retries_text(), None);
+        result.retries = vec![
+            Retry { reason: RetryReason::Transport(TransportKind::Refused), pause: Duration::from_millis(250) },
+            Retry { reason: RetryReason::AgentBusy { side: Side::Calling, agent: "1234".into() }, pause: Duration::from_secs(2) },
+        ];
+        assert_eq!(
+            result.retries_text().unwrap(),
+            "2 retries: connection refused (sent again after 0.2 s), calling agent 1234 busy (sent again after 2.0 s)"
+        );
+        result.verdict = Verdict::NotRun(NotRun::AgentStayedBusy);
+        assert!(!result.failed() && result.is_ignored(), "not verified, not failed");
+        assert!(result.ignored_reason().unwrap().starts_with("not verified: the agent stayed busy"));
     }
 }

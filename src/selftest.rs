@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::exec::load::Suite;
+use crate::exec::patience::Patience;
 use crate::exec::plan::Selection;
 use crate::exec::spec::RunSpec;
 use crate::exec::target::{AuthChoice, EMBEDDED_TOKEN, TargetSettings};
@@ -49,6 +50,9 @@ pub fn run_against(
         base_url: Some(format!("http://{addr}")),
         auth: AuthChoice::Token(Secret::new(EMBEDDED_TOKEN)),
         timeout,
+        // An agent that stays busy counts as a failure here: a harmless server
+        // that keeps agents busy must be passed outright, not left unverified.
+        patience: Patience { strict_busy: true, ..Patience::default() },
         ..TargetSettings::default()
     };
     let mut spec = RunSpec::new(target, suite.clone(), Selection::default());

@@ -14,6 +14,7 @@ use clap::parser::ValueSource;
 use crate::auth::{CredentialsError, Region};
 use crate::exec::SuiteSettings;
 use crate::suite::derive::Depth;
+use crate::exec::patience::{DEFAULT_BUSY_RETRIES, Patience};
 use crate::exec::target::{AuthChoice, TargetSettings};
 use crate::proxy::ProxyChoice;
 use crate::report::{Output, github};
@@ -79,6 +80,24 @@ pub struct TargetArgs {
     /// Also run, off loopback, the cases that may place a real phone call
     #[arg(long, env = "VCC_ALLOW_REAL_CALLS", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
     pub allow_real_calls: bool,
+    /// Seconds between two calls with one agent (a live platform keeps the agent busy after a call) [default: 0 on loopback, 30 elsewhere]
+    #[arg(long, env = "VCC_AGENT_SPACING", value_name = "SECS", value_parser = parse_seconds)]
+    pub agent_spacing: Option<Duration>,
+    /// Send a case again, up to N times, when the deployment says an agent this run called with is still busy
+    #[arg(long, env = "VCC_BUSY_RETRIES", value_name = "N", default_value_t = DEFAULT_BUSY_RETRIES, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub busy_retries: u32,
+    /// The most seconds one case pauses, in all, for such a busy agent
+    #[arg(long, env = "VCC_BUSY_WAIT", value_name = "SECS", value_parser = parse_seconds, default_value = "120")]
+    pub busy_wait: Duration,
+    /// Fail a case whose agent stayed busy after this run's calls (default: not verified)
+    #[arg(long, env = "VCC_STRICT_BUSY", value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true", default_value = "false")]
+    pub strict_busy: bool,
+    /// Send a case again, up to N times, when it got no answer (refused, reset, timeout); never after an HTTP answer
+    #[arg(long, env = "VCC_RETRIES", value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// Keep trying the pre-flight for up to SECS until the target answers (a deployment still starting)
+    #[arg(long, env = "VCC_WAIT", value_name = "SECS", value_parser = parse_seconds)]
+    pub wait: Option<Duration>,
 }
 
 /// Which cases and variables.
@@ -147,6 +166,14 @@ pub fn parse_timeout(value: &str) -> Result<Duration, String> {
         return Err(format!("must be more than 0 and at most 3600 seconds, not {value}"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Seconds, 0 to an hour.
+pub fn parse_seconds(value: &str) -> Result<Duration, String> {
+    match value.parse::<f64>() {
+        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!("takes seconds from 0 to 3600, not `{value}`")),
+    }
 }
 
 /// The fewest requests a second that pacing can honour above 0: one every
@@ -257,6 +284,14 @@ impl TargetArgs {
                 (None, false) => ProxyChoice::FromEnvironment,
             },
             allow_real_calls: self.allow_real_calls,
+            agent_spacing: self.agent_spacing,
+            patience: Patience {
+                transport_retries: self.retries,
+                busy_retries: self.busy_retries,
+                busy_wait: self.busy_wait,
+                strict_busy: self.strict_busy,
+                wait: self.wait.unwrap_or_default(),
+            },
         })
     }
 }
@@ -299,6 +334,9 @@ mod tests {
             let rps = parse_rps(fine).unwrap();
             assert!(rps == 0.0 || Duration::try_from_secs_f64(1.0 / rps).is_ok(), "{fine}");
         }
+        assert_eq!(parse_seconds("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_seconds("0.5").unwrap(), Duration::from_millis(500));
+        assert!(parse_seconds("-1").is_err() && parse_seconds("NaN").is_err() && parse_seconds("3601").is_err());
         assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_var("novalue").is_err());
     }

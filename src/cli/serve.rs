@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// honour each other's tokens and expiries [default: random, per process]
     #[arg(long, value_name = "KEY", env = "VCC_TOKEN_KEY", hide_env_values = true)]
     pub token_key: Option<String>,
+    /// Keep the calling agent busy for SECONDS after each call it places, answering the page's "Agent
+    /// number busy" meanwhile, as a live platform does [default: never busy]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub busy_after_call: Option<f64>,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -156,7 +160,14 @@ fn settings(args: &ServeArgs) -> Result<Settings, Error> {
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
         body_timeout: Duration::from_secs_f64(args.body_timeout),
     };
-    Ok(Settings { fault, limits, token_key: Arc::new(token_key), log_requests: args.log, log: Default::default() })
+    Ok(Settings {
+        fault,
+        limits,
+        token_key: Arc::new(token_key),
+        log_requests: args.log,
+        log: Default::default(),
+        busy_after_call: args.busy_after_call.map(Duration::from_secs_f64),
+    })
 }
 
 /// Runs `serve`.
@@ -263,6 +274,12 @@ mod tests {
         let s = settings(&parse(&["--max-connections", "5000"]).unwrap()).ok().unwrap();
         assert_eq!(s.limits.max_per_client, 500, "a tenth by default");
         assert!(parse(&["--max-connections-per-client", "0"]).is_err());
+        assert_eq!(s.busy_after(), None, "no agent is kept busy unless asked");
+        let s = settings(&parse(&["--busy-after-call", "2"]).unwrap()).ok().unwrap();
+        assert_eq!(s.busy_after(), Some(Duration::from_secs(2)));
+        let s = settings(&parse(&["--fault", "harmless-busy-after-call"]).unwrap()).ok().unwrap();
+        assert_eq!(s.busy_after(), Some(Duration::from_millis(500)));
+        assert!(parse(&["--busy-after-call", "0"]).is_err());
         assert!(parse(&["--idle-timeout", "0"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
     }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::exec::spread::{SpareError, Spares};
 use crate::located::LocatedError;
 use crate::suite::derive::{self, Depth};
 use crate::suite::vars::{self, Vars};
@@ -22,11 +23,13 @@ pub struct SuiteSettings {
     pub depth: Depth,
 }
 
-/// The loaded suite: its cases, in file order, and the schemas they name.
+/// The loaded suite: its cases, in file order, the schemas they name, and the
+/// spare agents and numbers its calls may be spread over.
 #[derive(Clone)]
 pub struct Suite {
     pub cases: Vec<Case>,
     pub schemas: Arc<Schemas>,
+    pub spares: Spares,
 }
 
 impl std::fmt::Debug for Suite {
@@ -58,6 +61,9 @@ pub enum LoadError {
     /// Deriving the cases stopped (a panic, which is a bug).
     #[error("deriving the cases from the contract model failed")]
     DeriveFailed,
+    /// A spare agent or number that cannot stand in for the variable's value.
+    #[error(transparent)]
+    Spare(#[from] SpareError),
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -131,7 +137,8 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
     if cases.is_empty() {
         return Err(LoadError::NoCases);
     }
-    Ok(Suite { cases, schemas: Arc::new(schemas) })
+    let spares = Spares::from_vars(&vars)?;
+    Ok(Suite { cases, schemas: Arc::new(schemas), spares })
 }
 
 /// The shipped suite with the default variables.

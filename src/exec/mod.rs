@@ -2,17 +2,22 @@
 //! ([`run`]), telling an [`observer::Observer`] as it goes and returning the one
 //! [`RunOutcome`] that every report reads. [`load`] reads the suite, [`plan`]
 //! decides which cases are sent, [`target`] opens what is tested (and proves it
-//! answers), [`executor`] sends and checks, [`record`] keeps the failed cases
-//! for `--rerun-failed`, [`signals`] stops a run on Ctrl-C. `run`, `diff` and
-//! `selftest` all go through here; nothing here prints.
+//! answers), [`executor`] sends and checks, [`agents`] keeps the calls of one
+//! agent apart, [`spread`] shares them out over spare agents and numbers,
+//! [`patience`] says when a case is sent again, [`record`] keeps the failed
+//! cases for `--rerun-failed`, [`signals`] stops a run on Ctrl-C. `run`, `diff`
+//! and `selftest` all go through here; nothing here prints.
 
+pub mod agents;
 pub mod executor;
 pub mod load;
 pub mod observer;
+pub mod patience;
 pub mod plan;
 pub mod record;
 pub mod signals;
 pub mod spec;
+pub mod spread;
 pub mod target;
 
 use std::sync::Arc;
@@ -42,7 +47,7 @@ pub enum RunError {
 /// Runs `spec`: opens the target, proves it, sends the cases and returns what
 /// became of every planned case. `observer` is told as it goes.
 pub fn run(spec: &RunSpec, observer: &dyn Observer) -> Result<RunOutcome, RunError> {
-    Ok(open(spec)?.run(observer))
+    Ok(open_watched(spec, observer)?.run(observer))
 }
 
 /// `work`, unless the run is stopped first.
@@ -67,6 +72,11 @@ pub struct Opened<'s> {
 /// URL) and, when cases are to be sent, proves it with the pre-flight request.
 /// Everything that can stop a run before its first case stops it here.
 pub fn open(spec: &RunSpec) -> Result<Opened<'_>, RunError> {
+    open_watched(spec, &())
+}
+
+/// [`open`], telling `observer` while the pre-flight waits for the target (`--wait`).
+pub fn open_watched<'s>(spec: &'s RunSpec, observer: &dyn Observer) -> Result<Opened<'s>, RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -82,7 +92,9 @@ pub fn open(spec: &RunSpec) -> Result<Opened<'_>, RunError> {
     }
     let plan = Plan::new(spec.suite.cases.clone(), &spec.selection, spec.hold_real_calls.unwrap_or(target.guard_real_calls));
     if spec.send && spec.preflight && plan.to_send().next().is_some() {
-        runtime.block_on(until_stopped(&stop, async { Ok(target.preflight(&plan.account_key()).await?) }))?;
+        let account_key = plan.account_key();
+        let preflight = target.preflight_waiting(&account_key, spec.target.patience.wait, observer);
+        runtime.block_on(until_stopped(&stop, async { Ok(preflight.await?) }))?;
     }
     Ok(Opened { spec, runtime, target, plan, stop })
 }
@@ -106,17 +118,25 @@ impl Opened<'_> {
         let clock = Instant::now();
         let describe = target.describe();
         let pacing = target.client.pacing();
+        let sendings = spec.suite.spares.sendings(&plan);
+        let everyone = sendings.iter().flatten().filter(|s| s.case.may_place_call()).flat_map(|s| {
+            let named = agents::Named::of(&s.case.request);
+            named.agents().map(str::to_owned).collect::<Vec<_>>()
+        });
         let executor = Arc::new(Executor {
             client: Arc::new(target.client),
             schemas: Arc::clone(&spec.suite.schemas),
             keep_passing: spec.keep_passing,
             stop: stop.clone(),
             seen: Default::default(),
+            agents: agents::Agents::new(target.agent_spacing, everyone),
+            patience: spec.target.patience.clone(),
         });
         let redactor = executor.client.redactor().clone();
-        observer.started(&Started { target: &describe, plan: &plan, redactor: &redactor, pacing });
+        let spacing = target.agent_spacing;
+        observer.started(&Started { target: &describe, plan: &plan, redactor: &redactor, pacing, spacing });
         let pending = if spec.send {
-            executor.send_ahead(&plan, spec.width, runtime.handle())
+            executor.send_ahead(sendings, spec.width, runtime.handle())
         } else {
             plan.items.iter().map(|_| None).collect()
         };

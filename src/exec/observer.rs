@@ -16,10 +16,25 @@ pub struct Started<'a> {
     pub redactor: &'a Redactor,
     /// The least time between two requests, when paced.
     pub pacing: Option<std::time::Duration>,
+    /// The least time between two calls with one agent (`--agent-spacing`; zero: none).
+    pub spacing: std::time::Duration,
+}
+
+/// The pre-flight found no answer and keeps trying (`--wait`).
+#[derive(Debug)]
+pub struct Waiting<'a> {
+    /// The target, as every output names it.
+    pub target: &'a str,
+    /// Why the last attempt failed (redacted).
+    pub why: &'a str,
+    /// How much longer it keeps trying.
+    pub left: std::time::Duration,
 }
 
 /// Watches a run. Every method has a default that does nothing.
 pub trait Observer: Send + Sync {
+    /// The pre-flight got no answer and tries again (`--wait`); told once.
+    fn waiting(&self, _wait: &Waiting<'_>) {}
     /// Before the first case is sent (after the pre-flight).
     fn started(&self, _run: &Started<'_>) {}
     /// A planned case's result, `index` its place in the plan; called for every

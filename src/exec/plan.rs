@@ -1,8 +1,9 @@
 //! Plan: which cases a run sends, in which order, and why the others are not
 //! sent. Selection (filters, `--exact`, `--skip`), the one real-call guard (a
 //! case that may place a call is not sent off loopback unless allowed), and the
-//! pacing that keeps the run a gentle guest. `run`, `diff` and `selftest` all
-//! plan this way.
+//! pacing that keeps the run a gentle guest (requests a second; the spacing
+//! between two calls with one agent). `run`, `diff` and `selftest` all plan
+//! this way.
 
 use std::time::Duration;
 
@@ -154,6 +155,18 @@ pub fn pacing(max_rps: Option<f64>, base: &str) -> Option<Duration> {
     (rps > 0.0).then(|| Duration::from_secs_f64(1.0 / rps))
 }
 
+/// The spacing between two calls with one agent off loopback, unless
+/// `--agent-spacing` says otherwise: on a live platform the agent's phone rings
+/// first, and the agent stays busy until the call ends (or rings out).
+pub const DEFAULT_AGENT_SPACING: Duration = Duration::from_secs(30);
+
+/// The spacing between two calls with one agent for a run: the given one, or
+/// none on loopback (the reference server keeps no agent busy) and
+/// [`DEFAULT_AGENT_SPACING`] elsewhere.
+pub fn agent_spacing(given: Option<Duration>, base: &str) -> Duration {
+    given.unwrap_or(if is_loopback(base) { Duration::ZERO } else { DEFAULT_AGENT_SPACING })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +202,14 @@ mod tests {
         assert_eq!(pacing(None, "https://emea.example"), Some(Duration::from_millis(200)));
         assert_eq!(pacing(Some(0.0), "https://emea.example"), None);
         assert_eq!(pacing(Some(100.0), "http://127.0.0.1:1"), Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn agents_are_spaced_off_loopback_only() {
+        assert_eq!(agent_spacing(None, "http://127.0.0.1:1"), Duration::ZERO);
+        assert_eq!(agent_spacing(None, "https://emea.example"), DEFAULT_AGENT_SPACING);
+        assert_eq!(agent_spacing(Some(Duration::ZERO), "https://emea.example"), Duration::ZERO);
+        assert_eq!(agent_spacing(Some(Duration::from_secs(2)), "http://127.0.0.1:1"), Duration::from_secs(2));
     }
 
     #[test]

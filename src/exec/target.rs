@@ -3,16 +3,19 @@
 //! embedded reference server started in-process. Before any case runs, one
 //! pre-flight request proves that the target answers HTTP and, with a token,
 //! that the token is accepted; a dead network or a refused token stops the run
-//! with its cause instead of failing every case.
+//! with its cause instead of failing every case. With `--wait` the pre-flight
+//! keeps trying a target that does not answer yet (a deployment still starting).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::auth::{self, Credentials, CredentialsError, TokenError};
+use crate::auth::{self, Credentials, CredentialsError, TokenError, TokenErrorKind};
 use crate::client::{Client, ClientError, Network};
 use crate::proxy::{Proxy, ProxyChoice};
 use crate::exchange::TransportKind;
-use crate::exec::plan::{is_loopback_target, pacing};
+use crate::exec::observer::{Observer, Waiting};
+use crate::exec::patience::{Patience, WAIT_STEP};
+use crate::exec::plan::{agent_spacing, is_loopback_target, pacing};
 use crate::secrets::{Redactor, Secret};
 use crate::server::{self, fixture::Fixture};
 use crate::suite::Request;
@@ -44,6 +47,11 @@ pub struct TargetSettings {
     /// Whether (and through which proxy) a deployment is reached.
     pub proxy: ProxyChoice,
     pub allow_real_calls: bool,
+    /// The least time between two calls with one agent (`--agent-spacing`);
+    /// `None`: none on loopback, [`crate::exec::plan::DEFAULT_AGENT_SPACING`] elsewhere.
+    pub agent_spacing: Option<Duration>,
+    /// When cases are sent again, and how long the pre-flight waits.
+    pub patience: Patience,
 }
 
 impl Default for TargetSettings {
@@ -56,6 +64,8 @@ impl Default for TargetSettings {
             resolve: Vec::new(),
             proxy: ProxyChoice::default(),
             allow_real_calls: false,
+            agent_spacing: None,
+            patience: Patience::default(),
         }
     }
 }
@@ -128,6 +138,18 @@ fn through(proxy: &Option<Proxy>) -> String {
     proxy.as_ref().map(|p| format!(" through the proxy {} (from {}; is it up? --no-proxy connects directly)", p.shown(), p.from)).unwrap_or_default()
 }
 
+impl TargetError {
+    /// Whether the target (or its token endpoint) gave no answer at all, as a
+    /// deployment that is still starting does: worth trying again under `--wait`.
+    pub fn no_answer_yet(&self) -> bool {
+        match self {
+            TargetError::Unreachable { kind, .. } => crate::exec::patience::retryable(*kind),
+            TargetError::Token { error, .. } => matches!(error.kind, TokenErrorKind::Transport(_) | TokenErrorKind::TimedOut(_)),
+            _ => false,
+        }
+    }
+}
+
 fn what(kind: TransportKind) -> &'static str {
     if kind == TransportKind::Token { "could not get a bearer token" } else { kind.label() }
 }
@@ -173,6 +195,8 @@ pub struct Target {
     pub proxy: Option<Proxy>,
     /// Whether cases that may place a call are held back.
     pub guard_real_calls: bool,
+    /// The least time between two calls with one agent.
+    pub agent_spacing: Duration,
 }
 
 impl Target {
@@ -209,7 +233,8 @@ impl Target {
             _ => client,
         };
         let guard_real_calls = settings.guards_real_calls();
-        Ok(Target { client, embedded, proxy, guard_real_calls })
+        let agent_spacing = agent_spacing(settings.agent_spacing, &base);
+        Ok(Target { client, embedded, proxy, guard_real_calls, agent_spacing })
     }
 
     /// Hides this target's secrets with `redactor` too (both sides of `diff`).
@@ -224,6 +249,31 @@ impl Target {
             format!("embedded reference server ({})", self.client.base())
         } else {
             describe_deployment(self.client.base(), self.proxy.as_ref())
+        }
+    }
+
+    /// The pre-flight, tried again every [`WAIT_STEP`] for up to `wait` while
+    /// the target gives no answer (or its token endpoint none); `observer` is
+    /// told once that it waits. Any other outcome ends the waiting at once.
+    pub async fn preflight_waiting(&self, account_key: &str, wait: Duration, observer: &dyn Observer) -> Result<(), TargetError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut told = false;
+        loop {
+            let error = match self.preflight(account_key).await {
+                Err(error) if error.no_answer_yet() => error,
+                other => return other,
+            };
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(error);
+            }
+            if !told {
+                let why = self.client.redactor().redact(&error.to_string()).into_owned();
+                let why = why.lines().next().unwrap_or_default().to_owned();
+                observer.waiting(&Waiting { target: &self.describe(), why: &why, left });
+                told = true;
+            }
+            tokio::time::sleep(WAIT_STEP.min(left)).await;
         }
     }
 

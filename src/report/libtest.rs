@@ -4,7 +4,8 @@
 //! [`Observer`]: it names the target first, then hands each case's result to
 //! the trial that waits for it, as text for a person ([`text`]). After the run,
 //! [`tail`] prints what `cargo test` has no place for: the passing exchanges in
-//! verbose mode, transport failures grouped, and the contract line.
+//! verbose mode, transport failures grouped, the cases sent again, how the
+//! calls were kept apart per agent, and the contract line.
 
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -13,7 +14,7 @@ use std::thread::JoinHandle;
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, FormatSetting, Trial};
 
 use crate::exchange::TransportKind;
-use crate::exec::observer::{Observer, Started};
+use crate::exec::observer::{Observer, Started, Waiting};
 use crate::exec::plan::{Action, Plan};
 use crate::report::json;
 use crate::report::matrix::{self, Row};
@@ -98,6 +99,15 @@ impl Console {
 }
 
 impl Observer for Console {
+    fn waiting(&self, wait: &Waiting<'_>) {
+        eprintln!(
+            "note: {} does not answer yet ({}); trying again for up to {:.0} s (--wait)",
+            wait.target,
+            wait.why,
+            wait.left.as_secs_f64().ceil()
+        );
+    }
+
     fn started(&self, run: &Started<'_>) {
         if self.json() {
             out::line(&serde_json::json!({"type": "target", "target": run.target, "tool": RunInfo::TOOL}).to_string());
@@ -107,6 +117,13 @@ impl Observer for Console {
         if let Some(interval) = run.pacing {
             let rate = 1.0 / interval.as_secs_f64();
             let note = format!("pacing: at most {rate:.3} requests a second (--max-rps)");
+            if self.json() { eprintln!("{note}") } else { println!("{note}") }
+        }
+        if !run.spacing.is_zero() && run.plan.to_send().any(crate::suite::Case::may_place_call) {
+            let note = format!(
+                "agent spacing: at least {:.1} s between two calls with one agent, the cases that cannot place one first (--agent-spacing)",
+                run.spacing.as_secs_f64()
+            );
             if self.json() { eprintln!("{note}") } else { println!("{note}") }
         }
         let (senders, receivers): (Vec<_>, Vec<_>) = run
@@ -151,6 +168,9 @@ pub fn tail(outcome: &RunOutcome, rows: &[Row], verbose: bool, json: bool) {
         print_successes(outcome);
     }
     print_transport_groups(outcome);
+    for line in retried_line(outcome).into_iter().chain(agents_line(outcome)).chain(busy_hint(outcome)) {
+        if json { eprintln!("{line}") } else { println!("{line}") }
+    }
     if json {
         out::line(&serde_json::json!({"type": "contract", "items": matrix::to_json(rows)}).to_string());
     } else {
@@ -186,4 +206,83 @@ fn print_transport_groups(outcome: &RunOutcome) {
         let hint = kind.hint().map(|h| format!(" ({h})")).unwrap_or_default();
         out::line(&format!("{} cases got no usable response: {}{hint}", names.len(), kind.label()));
     }
+}
+
+/// The cases that were sent more than once, in one line: `sent again: 2 cases
+/// needed a retry: a (calling agent 1234 busy), b (connection refused ×2)`.
+fn retried_line(outcome: &RunOutcome) -> Option<String> {
+    let retried: Vec<String> = outcome
+        .results
+        .iter()
+        .filter(|r| !r.retries.is_empty())
+        .map(|r| {
+            let mut whys: Vec<(String, usize)> = Vec::new();
+            for why in r.retries.iter().map(crate::result::Retry::why) {
+                match whys.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, n)) => *n += 1,
+                    None => whys.push((why, 1)),
+                }
+            }
+            let whys: Vec<String> = whys.into_iter().map(|(w, n)| if n > 1 { format!("{w} ×{n}") } else { w }).collect();
+            let end = if r.verdict == Verdict::NotRun(NotRun::AgentStayedBusy) { "; not verified: it stayed busy" } else { "" };
+            format!("{} ({}{end})", r.case.name, crate::peer_text::visible(&whys.join(", ")))
+        })
+        .collect();
+    match retried.len() {
+        0 => None,
+        1 => Some(format!("sent again: 1 case needed a retry: {}", retried[0])),
+        n => Some(format!("sent again: {n} cases needed a retry: {}", retried.join(", "))),
+    }
+}
+
+/// How the calls were kept apart, when it showed: per agent, the calls that
+/// held it and the widest spacing they went by; the waiting in all; the
+/// calls spread over spare agents or numbers.
+fn agents_line(outcome: &RunOutcome) -> Option<String> {
+    let scheduled: Vec<&crate::result::Scheduling> = outcome.results.iter().filter_map(|r| r.scheduling.as_ref()).collect();
+    let waited: std::time::Duration = scheduled.iter().map(|s| s.waited).sum();
+    let spread = scheduled.iter().filter(|s| !s.spread.is_empty()).count();
+    if waited.is_zero() && spread == 0 {
+        return None;
+    }
+    let mut agents: Vec<(&str, usize, std::time::Duration)> = Vec::new();
+    for s in &scheduled {
+        for agent in &s.agents {
+            match agents.iter_mut().find(|(a, _, _)| a == agent) {
+                Some((_, calls, spacing)) => {
+                    *calls += 1;
+                    *spacing = (*spacing).max(s.spacing);
+                }
+                None => agents.push((agent, 1, s.spacing)),
+            }
+        }
+    }
+    let each: Vec<String> = agents
+        .iter()
+        .map(|(agent, calls, spacing)| format!("{} {calls} at least {:.1} s apart", crate::peer_text::visible(agent), spacing.as_secs_f64()))
+        .collect();
+    let spread = if spread > 0 { format!("; {spread} spread over spare agents or numbers") } else { String::new() };
+    Some(format!(
+        "agents: {} calls, one at a time per agent ({}); {:.1} s waited in all for an agent to be free{spread}",
+        scheduled.len(),
+        each.join(", "),
+        waited.as_secs_f64()
+    ))
+}
+
+/// Cases that failed on the page's busy message without being sent again:
+/// the run had placed no call with that agent, so something else keeps it
+/// busy (an earlier run's last calls, a person): said once, as a hint.
+fn busy_hint(outcome: &RunOutcome) -> Option<String> {
+    let busy = outcome
+        .failed()
+        .filter(|r| r.retries.is_empty() && r.response.as_ref().is_some_and(|resp| crate::exec::patience::busy_side(resp).is_some()))
+        .count();
+    (busy > 0).then(|| {
+        format!(
+            "note: {busy} failed {} answered that an agent is busy, an agent this run had placed no call with: if an \
+             earlier run or a person keeps it busy, wait a while (--agent-spacing) before running again",
+            if busy == 1 { "case was" } else { "cases were" }
+        )
+    })
 }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::coverage::Item;
-use crate::result::{RunOutcome, Verdict};
+use crate::result::{NotRun, RunOutcome, Verdict};
 
 /// Why an item was not verified: a case that covers it did not run, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum Gap {
     HeldBack(String),
     /// The case was due to be sent and was not (the run was interrupted).
     NotRun(String),
+    /// The case was sent, but its agent stayed busy after this run's own calls.
+    AgentBusy(String),
     /// No case covers the item.
     NoCase,
 }
@@ -28,6 +30,7 @@ impl std::fmt::Display for Gap {
             Gap::FilteredOut(case) => write!(f, "{case}: filtered out"),
             Gap::HeldBack(case) => write!(f, "{case}: held back (may place a real call)"),
             Gap::NotRun(case) => write!(f, "{case}: did not run"),
+            Gap::AgentBusy(case) => write!(f, "{case}: its agent stayed busy after this run's calls"),
             Gap::NoCase => f.write_str("no case covers it"),
         }
     }
@@ -53,6 +56,7 @@ pub enum ItemVerdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reason {
     HeldBack,
+    AgentBusy,
     NotRun,
     FilteredOut,
     NoCase,
@@ -60,22 +64,21 @@ enum Reason {
 
 impl Reason {
     fn of(gaps: &[Gap]) -> Reason {
-        let any = |want: fn(&Gap) -> bool| gaps.iter().any(want);
-        if any(|g| matches!(g, Gap::HeldBack(_))) {
-            Reason::HeldBack
-        } else if any(|g| matches!(g, Gap::NotRun(_))) {
-            Reason::NotRun
-        } else if any(|g| matches!(g, Gap::FilteredOut(_))) {
-            Reason::FilteredOut
-        } else {
-            Reason::NoCase
-        }
+        let reason = |gap: &Gap| match gap {
+            Gap::HeldBack(_) => Reason::HeldBack,
+            Gap::AgentBusy(_) => Reason::AgentBusy,
+            Gap::NotRun(_) => Reason::NotRun,
+            Gap::FilteredOut(_) => Reason::FilteredOut,
+            Gap::NoCase => Reason::NoCase,
+        };
+        gaps.iter().map(reason).min_by_key(|r| *r as u8).unwrap_or(Reason::NoCase)
     }
 
     /// How the count reads, and how the list of items is headed.
     fn words(self) -> (&'static str, &'static str) {
         match self {
             Reason::HeldBack => ("held back", "not verified, held back because they may place a real call"),
+            Reason::AgentBusy => ("agent busy", "not verified, their agent stayed busy after this run's own calls"),
             Reason::NotRun => ("not run", "not verified, not run (the run was interrupted)"),
             Reason::FilteredOut => ("filtered out", "not verified, filtered out"),
             Reason::NoCase => ("with no case", "not verified, no case covers them"),
@@ -109,6 +112,7 @@ pub fn rows(items: &[Item], outcome: &RunOutcome) -> Vec<Row> {
                     Verdict::Failed(_) | Verdict::Broken(_) => failed = true,
                     Verdict::FilteredOut => gaps.push(Gap::FilteredOut(name)),
                     Verdict::Held(_) => gaps.push(Gap::HeldBack(name)),
+                    Verdict::NotRun(NotRun::AgentStayedBusy) => gaps.push(Gap::AgentBusy(name)),
                     Verdict::NotRun(_) => gaps.push(Gap::NotRun(name)),
                 }
             }

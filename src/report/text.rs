@@ -146,12 +146,35 @@ pub fn findings_styled(findings: &[Finding], redactor: &Redactor, style: Style) 
     out
 }
 
-/// The head line: the case, where it is defined, what it covers.
+/// The head line: the case, where it is defined, what it covers; then how
+/// the run sent it, where that was out of the ordinary (retries, a spare agent
+/// or number, a wait for its agent).
 pub fn heading(result: &CaseResult) -> String {
     let case = &result.case;
     let mut out = format!("{} ({}:{}) covers: {}\n", case.name, case.source, case.line, case.covers.join("; "));
     if !case.documented {
         out.push_str("note: this behaviour is not documented on the page\n");
+    }
+    if let Some(retries) = result.retries_text() {
+        out.push_str(&format!("sent again: {retries}\n"));
+    }
+    if let Some(scheduling) = &result.scheduling {
+        for spread in &scheduling.spread {
+            out.push_str(&format!(
+                "spread: {} {} in place of {} {}\n",
+                spread.pointer,
+                visible(&spread.sent),
+                spread.variable,
+                visible(&spread.instead_of)
+            ));
+        }
+        if scheduling.waited >= std::time::Duration::from_millis(1) {
+            out.push_str(&format!(
+                "spaced: waited {:.1} s for agent {} to be free after its last call (--agent-spacing, or what busy answers showed)\n",
+                scheduling.waited.as_secs_f64(),
+                visible(&scheduling.agents.join(", "))
+            ));
+        }
     }
     out
 }

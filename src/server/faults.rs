@@ -187,6 +187,7 @@ faults! {
         UnsupportedRepeatsHeader = "harmless-415-names-the-whole-header": "the 415 message names the Content-Type header as sent, parameters and all",
         EmptyAgentIdNotDigits = "harmless-empty-agent-id-not-digits": "an empty from.agentId answers \"Agent Id must contain digits only\"",
         EmptyAgentIdUnknown = "harmless-empty-agent-id-unknown": "an empty from.agentId answers \"Unable to place call - Agent Id is unknown\"",
+        BusyAfterCall = "harmless-busy-after-call": "the calling agent is busy for 0.5 s after each call it places, as on a live platform (the state is in engaged.rs)",
     }
 }
 

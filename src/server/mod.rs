@@ -2,6 +2,7 @@
 //! hyper), fit to run as a mock that teams share.
 //!
 //! - [`rules`]: the contract as plain functions; [`fixture`]: the account state;
+//!   [`engaged`]: agents kept busy after a call (`--busy-after-call`);
 //!   [`tokens`]: the OAuth2 token endpoint and its signed tokens.
 //! - [`routes`]: thin handlers returning `Result<_, AppError>` ([`error`]);
 //!   [`body`]: a request body read within bounds.
@@ -17,6 +18,7 @@
 //! nothing a client sends can panic it.
 
 pub mod body;
+pub mod engaged;
 pub mod error;
 pub mod fault_layer;
 pub mod faults;
@@ -59,11 +61,19 @@ pub struct Settings {
     /// Write one line per request to the log.
     pub log_requests: bool,
     pub log: LogSink,
+    /// Keep each calling agent busy this long after a call it places (as a live platform does).
+    pub busy_after_call: Option<Duration>,
 }
 
 impl Settings {
     pub fn with_fault(fault: Option<Fault>) -> Settings {
         Settings { fault, ..Settings::default() }
+    }
+
+    /// How long a calling agent stays busy after a call: as set, or under the
+    /// `harmless-busy-after-call` variation [`engaged::HARMLESS_BUSY`].
+    pub fn busy_after(&self) -> Option<Duration> {
+        self.busy_after_call.or((self.fault == Some(Fault::BusyAfterCall)).then_some(engaged::HARMLESS_BUSY))
     }
 }
 
@@ -74,6 +84,8 @@ pub struct AppState {
     pub fault: Option<Fault>,
     pub tokens: Arc<TokenKey>,
     pub body_timeout: Duration,
+    /// Calling agents kept busy after their calls, when the server does that.
+    pub engaged: Option<Arc<engaged::Engaged>>,
 }
 
 /// The routes: the one endpoint (with or without the trailing slash) with the
@@ -84,6 +96,7 @@ pub fn router(fixture: Fixture, settings: &Settings) -> Router {
         fault: settings.fault,
         tokens: Arc::clone(&settings.token_key),
         body_timeout: settings.limits.body_timeout,
+        engaged: settings.busy_after().map(|busy| Arc::new(engaged::Engaged::new(busy))),
     };
     let mut calls = post(routes::place_call);
     if settings.fault.is_some() {

@@ -51,7 +51,11 @@ pub async fn place_call(
         _ => {}
     }
     let content_type = content_type(&headers);
-    let call = rules::decide(&state.fixture, &account, authorization(&headers), content_type.as_deref(), &bytes)?;
+    let decide = |fixture: &_| rules::decide(fixture, &account, authorization(&headers), content_type.as_deref(), &bytes);
+    let call = match &state.engaged {
+        None => decide(&state.fixture)?,
+        Some(engaged) => engaged.place(&state.fixture, decide)?,
+    };
     let id = rules::new_call_id();
     let href = format!("http://{}/V0/{account}/Calls/{id}", link_host(&headers));
     Ok(json_response(StatusCode::CREATED, &rules::created(&call, &id, &href)))

@@ -451,7 +451,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     assert!(verdict(&all, "examples::example-1-agent-to-number").starts_with("ignored (places a real call"), "{all}");
     assert!(verdict(&all, "mine::untagged-201").starts_with("ignored (its expectation"), "{all}");
     // (a) With it, they really run there, and pass.
-    let out = run(&["--base-url", &remote.0, "--resolve", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "--allow-real-calls"]);
+    let out = run(&["--base-url", &remote.0, "--resolve", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "--agent-spacing", "0", "--allow-real-calls"]);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert_eq!(counts(&out), (shipped.len() + 4, 0, 0), "{all}");
@@ -459,7 +459,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
     assert_eq!(verdict(&all, "mine::untagged-201"), "ok", "{all}");
     // And the environment's switch does the same.
     let out = vcc_command(BIN)
-        .args(["run", "--base-url", &remote.0, "--resolve", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "mine::"])
+        .args(["run", "--base-url", &remote.0, "--resolve", &remote.1, "--token", "abcdefghij", "--cases", mine, "--max-rps", "0", "--agent-spacing", "0", "mine::"])
         .env("VCC_ALLOW_REAL_CALLS", "1")
         .output()
         .unwrap();
@@ -471,7 +471,7 @@ fn cases_that_place_calls_are_ignored_off_loopback_unless_allowed() {
         vcc_command(BIN)
             .args(["diff", "--base-url", &home.1, "--against", &remote.0, "--resolve", &remote.1, "--token", "abcdefghij"])
             .args(["--cases", mine])
-            .args(["--max-rps", "0"])
+            .args(["--max-rps", "0", "--agent-spacing", "0"])
             .args(extra)
             .output()
             .unwrap()

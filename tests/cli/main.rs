@@ -13,3 +13,4 @@ mod html_report;
 mod coverage_page;
 mod ci_views;
 mod hostile_outputs;
+mod busy;
