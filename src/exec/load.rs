@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::exec::spread::{SpareError, Spares};
-use crate::located::LocatedError;
+use crate::located::{LocatedError, Spots};
 use crate::suite::derive::{self, Depth};
 use crate::suite::vars::{self, Vars};
 use crate::suite::{self, Case, Schemas, Source};
@@ -55,6 +55,10 @@ pub enum LoadError {
     NoCaseFiles(PathBuf),
     #[error("no case was loaded")]
     NoCases,
+    /// A case claims to cover an item the contract's list does not have (a
+    /// typo would keep the case from ever counting toward the contract).
+    #[error(transparent)]
+    UnknownItem(LocatedError),
     /// A case file named as the derived cases are.
     #[error("{0}: the name `{file}` is taken by the cases derived from the contract model: rename the file", file = derive::FILE)]
     TakenName(String),
@@ -133,12 +137,36 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
         (suite::load(&sources, &vars, &schemas.names()), derived.join())
     });
     let mut cases = cases?;
+    check_covers(&cases, &sources)?;
     cases.extend(derived.map_err(|_| LoadError::DeriveFailed)??);
     if cases.is_empty() {
         return Err(LoadError::NoCases);
     }
     let spares = Spares::from_vars(&vars)?;
     Ok(Suite { cases, schemas: Arc::new(schemas), spares })
+}
+
+/// Refuses a case that claims to cover an item `contract/items.yaml` does not
+/// list, at the `covers` entry's line and column, with a did-you-mean.
+fn check_covers(cases: &[Case], sources: &[Source]) -> Result<(), LoadError> {
+    let items = crate::coverage::items()?;
+    let known: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let mut in_file: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for case in cases {
+        let index = in_file.entry(case.source.as_str()).or_insert(0);
+        let at = *index;
+        *index += 1;
+        let Some((j, unknown)) = case.covers.iter().enumerate().find(|(_, c)| !known.contains(&c.as_str())) else { continue };
+        let field = format!("cases[{at}].covers[{j}]");
+        let hint = crate::suggest::closest(unknown, known.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+        let message = format!("`{unknown}` is not an item of the contract (contract/items.yaml; `vcc-conformance coverage` lists them){hint}");
+        let error = match sources.iter().find(|s| s.path == case.source) {
+            Some(source) => LocatedError::at(source, Spots::of(source).locate(&field, false), field, message),
+            None => LocatedError { file: case.source.clone(), line: case.line, column: 1, field, message },
+        };
+        return Err(LoadError::UnknownItem(error));
+    }
+    Ok(())
 }
 
 /// The shipped suite with the default variables.
@@ -165,6 +193,22 @@ mod tests {
         assert!(err.contains("`busyAgentID`") && err.contains("did you mean `busyAgentId`?"), "{err}");
         let right = SuiteSettings { vars: vec![("busyAgentId".into(), "3141".into())], ..SuiteSettings::default() };
         assert!(load(&right).is_ok());
+    }
+
+    /// A `covers:` that names no item is refused where it is written, with a suggestion.
+    #[test]
+    fn a_mistyped_item_is_refused_at_its_place() {
+        let dir = std::env::temp_dir().join(format!("vcc-covers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("mine.yaml");
+        let text = "cases:\n  - name: one\n    covers: example-1\n    request: {json: {from: {}, to: {}}}\n    expect: {status: 400}\n  - name: two\n    covers: [example-2, \"400: Agent Id exceeds 11 digit\"]\n    request: {json: {from: {}, to: {}}}\n    expect: {status: 400}\n";
+        std::fs::write(&file, text).unwrap();
+        let settings = SuiteSettings { cases: vec![file.clone()], ..SuiteSettings::default() };
+        let err = load(&settings).err().unwrap();
+        let LoadError::UnknownItem(located) = &err else { panic!("{err:?}") };
+        assert_eq!((located.line, located.field.as_str()), (7, "cases[1].covers[1]"), "{err}");
+        assert!(err.to_string().contains("did you mean `400: Agent Id exceeds 11 digits`?"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// The shipped cases are tagged `places-call` exactly where they may place one.

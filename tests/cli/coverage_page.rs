@@ -87,6 +87,9 @@ fn more_cases_are_counted_and_their_claims_checked() {
     std::fs::write(&mine, "cases:\n  - name: again\n    covers: example-9\n    request: {json: {}}\n    expect: {status: 400}\n").unwrap();
     let wrong = coverage(&[flag("--cases"), &mine]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(wrong.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("covers `example-9`"));
+    // A claim of an item the contract does not have is refused where it is written (issue 17, 5).
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("mine.yaml:3:") && stderr.contains("`example-9` is not an item of the contract"), "{stderr}");
+    assert!(stderr.contains("did you mean `example-1`?"), "{stderr}");
 }
