@@ -1,7 +1,8 @@
 //! The server's log: where its lines go ([`LogSink`]: standard error, or memory
-//! for tests), the `--log` access log (one line per request: status, method,
-//! path, latency), and a rate-limited line for repeated events such as refused
-//! connections ([`Throttled`]).
+//! for tests), the `--log` access log (one line per request: when, status,
+//! method, path, latency, and the message of a refusal, what another team
+//! needs to see why its request failed), and a rate-limited line for repeated
+//! events such as refused connections ([`Throttled`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,14 +38,39 @@ impl LogSink {
     }
 }
 
-/// The access log, as a middleware: `201 POST /v0/a1b2c3d4e5/calls/ 0.31 ms`.
+/// How much of a refusal's body the access log reads for its message.
+const MESSAGE_READ: usize = 64 * 1024;
+
+/// How much of a path or message a log line shows.
+const SHOWN: usize = 300;
+
+/// A client's text in a log line: escaped, capped, quoted.
+fn quoted(text: &str) -> String {
+    format!("{:?}", crate::peer_text::capped(crate::peer_text::visible(text).into_owned(), SHOWN))
+}
+
+/// The access log, as a middleware:
+/// `2026-12-07T19:30:01.123Z 400 POST /v0/a1b2c3d4e5/calls/ 0.31 ms "Agent Id exceeds 11 digits"`.
 pub async fn access(State(sink): State<LogSink>, request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    sink.line(format!("{} {method} {path} {ms:.2} ms", response.status().as_u16()));
-    response
+    let status = response.status();
+    let path = crate::peer_text::capped(crate::peer_text::visible(&path).into_owned(), SHOWN);
+    if !status.is_client_error() && !status.is_server_error() {
+        sink.line(format!("{at} {} {method} {path} {ms:.2} ms", status.as_u16()));
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MESSAGE_READ).await.unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("message").and_then(serde_json::Value::as_str).map(quoted))
+        .unwrap_or_default();
+    sink.line(format!("{at} {} {method} {path} {ms:.2} ms {message}", status.as_u16()).trim_end().to_owned());
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A line written at most once per period; the events in between are counted

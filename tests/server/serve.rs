@@ -90,20 +90,23 @@ fn listen_takes_a_bare_port_and_a_host_name() {
 }
 
 #[test]
-fn log_writes_one_line_per_request_with_status_method_path_and_latency() {
+fn log_writes_one_line_per_request_with_time_status_method_path_latency_and_refusal() {
     let served = Served::start(&["--listen", "127.0.0.1:0", "--log"]);
     served.request("POST", "/v0/a1b2c3d4e5/calls/");
     served.request("GET", "/v0/a1b2c3d4e5/calls/");
     served.request("POST", "/nowhere");
     let lines = [served.log_line(), served.log_line(), served.log_line()];
-    let shape = |line: &str, start: &str| {
-        line.starts_with(start)
-            && line.ends_with(" ms")
-            && line.split_whitespace().nth(3).is_some_and(|ms| ms.parse::<f64>().is_ok_and(|ms| ms >= 0.0))
+    // `2026-12-07T19:30:01.123Z 400 POST /path 0.31 ms "message"`: the time, then as before, then a refusal's message.
+    let shape = |line: &str, start: &str, message: bool| {
+        let (at, rest) = line.split_once(' ').unwrap_or_default();
+        chrono::DateTime::parse_from_rfc3339(at).is_ok()
+            && rest.starts_with(start)
+            && rest.split_whitespace().nth(3).is_some_and(|ms| ms.parse::<f64>().is_ok_and(|ms| ms >= 0.0))
+            && (if message { rest.contains(" ms \"") && rest.ends_with('"') } else { rest.ends_with(" ms") })
     };
-    assert!(shape(&lines[0], "201 POST /v0/a1b2c3d4e5/calls/ "), "{lines:?}");
-    assert!(shape(&lines[1], "405 GET /v0/a1b2c3d4e5/calls/ "), "{lines:?}");
-    assert!(shape(&lines[2], "404 POST /nowhere "), "{lines:?}");
+    assert!(shape(&lines[0], "201 POST /v0/a1b2c3d4e5/calls/ ", false), "{lines:?}");
+    assert!(shape(&lines[1], "405 GET /v0/a1b2c3d4e5/calls/ ", true), "{lines:?}");
+    assert!(shape(&lines[2], "404 POST /nowhere ", true), "{lines:?}");
 
     let quiet = Served::start(&["--listen", "127.0.0.1:0"]);
     quiet.request("POST", "/v0/a1b2c3d4e5/calls/");
