@@ -41,7 +41,7 @@ fn the_shipped_page_agrees_and_the_summary_closes_the_output() {
     let out = coverage(&[flag("--page"), &shipped_page()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("page: the 31 messages, limits and request examples it states are the documented items"), "{stdout}");
+    assert!(stdout.contains("page: it states the 32 documented items: 31 as its messages, limits and request examples, 1 in words"), "{stdout}");
     let summary = last_line(&out);
     let words: Vec<&str> = summary.split(' ').collect();
     assert!(summary.starts_with("coverage: ") && summary.ends_with(" cases"), "{summary}");

@@ -54,8 +54,14 @@ pub struct PageReport {
     pub modelled: (usize, usize),
     /// Code blocks that should hold JSON and do not (or a model that cannot be read).
     pub unreadable: Vec<String>,
-    /// How many things the page states (each once).
+    /// How many things the page states (each once): messages, limits, examples.
     pub stated: usize,
+    /// How many documented items were checked against the page (an item may
+    /// be stated as a message, a limit, an example, or in words).
+    pub items: usize,
+    /// Of those, how many are stated in words (a phrase of the page, not a
+    /// message, limit or example).
+    pub in_words: usize,
 }
 
 impl PageReport {
@@ -73,7 +79,11 @@ impl fmt::Display for PageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.agrees() {
             let (rules, fields) = self.modelled;
-            writeln!(f, "page: the {} messages, limits and request examples it states are the documented items", self.stated)?;
+            writeln!(
+                f,
+                "page: it states the {} documented items: {} as its messages, limits and request examples, {} in words",
+                self.items, self.stated, self.in_words
+            )?;
             return writeln!(f, "model: the page states the {rules} rules and {fields} fields of {}", derive::model::SHIPPED.0);
         }
         if !self.missing_from_items.is_empty() {
@@ -218,6 +228,8 @@ pub fn check_page_with(text: &str, items: &[Item], model: &Model) -> PageReport 
         modelled: (model.rules.iter().filter(|r| r.documented()).count(), model.fields.len()),
         unreadable: page.unreadable,
         stated: page.stated.len(),
+        items: items.iter().filter(|i| i.documented).count(),
+        in_words: items.iter().filter(|i| i.documented && expected(i).iter().all(|e| !matches!(e, Expected::Statement(_)))).count(),
     }
 }
 

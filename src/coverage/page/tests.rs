@@ -40,7 +40,8 @@ fn the_shipped_page_states_exactly_the_documented_items() {
     assert_eq!(count(|s| matches!(s, Statement::Request(_))), 8);
     assert_eq!(report.stated, 18 + 1 + 4 + 8);
     assert!(page.unreadable.is_empty(), "{:?}", page.unreadable);
-    assert!(report.to_string().starts_with("page: the 31 messages, limits and request examples"), "{report}");
+    assert!(report.to_string().starts_with("page: it states the 32 documented items: 31 as its messages, limits and request examples, 1 in words\n"), "{report}");
+    assert_eq!((report.items, report.in_words), (32, 1));
 }
 
 #[test]
