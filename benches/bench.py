@@ -229,27 +229,59 @@ def timed_with_cpu(cmd, **kw):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def bench_build():
-    """(wall, CPU) seconds of the README's first command and of its test command's build, in a fresh clone."""
+def test_binaries(clone, env):
+    """How many test binaries `cargo test` links (each links the whole crate)."""
+    done = subprocess.run(TEST_BUILD, cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    return len(re.findall(r"^\s*Executable ", done.stdout.decode(errors="replace"), re.M))
+
+
+def bench_build(rev=None):
+    """(wall, CPU) seconds of the README's first command and of its test command's
+    build, in a fresh clone (at `rev`, else as committed), and the test binaries linked."""
     work = tempfile.mkdtemp(prefix="vcc-build-")
     try:
         clone = os.path.join(work, "clone")
         subprocess.run(["git", "clone", "-q", ROOT, clone], check=True, timeout=300)
+        if rev:
+            subprocess.run(["git", "-C", clone, "checkout", "-q", rev], check=True, timeout=60)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_TARGET_DIR", "VCC_", "CI", "NEXTEST"))}
         env["CARGO_TARGET_DIR"] = os.path.join(clone, "target")
         first = timed_with_cpu(FIRST_COMMAND, timeout=3600, cwd=clone, env=env)
         test = timed_with_cpu(TEST_BUILD, timeout=3600, cwd=clone, env=env)
-        return first, test
+        return first, test, test_binaries(clone, env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def build_rows(row, figures, rev=None):
+    """The fresh clone's build figures, as rows (at `rev`, when given)."""
+    # The 2 cores may be shared: the load average beside the figure says how much,
+    # and the CPU time (which a shared machine hardly changes) bounds the wall
+    # time on an idle one.
+    load_before = os.getloadavg()[0]
+    (first, first_cpu), (test, test_cpu), binaries = bench_build(rev)
+    load = max(load_before, os.getloadavg()[0])
+    cpu = first_cpu + test_cpu
+    at = f" at {rev}" if rev else ""
+    figures[f"build{at}"] = {"first_command_s": first, "then_cargo_test_build_s": test, "cpu_s": cpu,
+                             "test_cpu_s": test_cpu, "test_binaries": binaries, "load": load}
+    row(f"fresh clone{at}: `cargo run -- run` + `cargo test`'s build",
+        f"{(first + test) / 60:.1f} min ({first / 60:.1f} + {test / 60:.1f}; load {load:.1f})", "", "", "<= 3 min",
+        first + test <= 180)
+    row("  the same, CPU time (user + sys)", f"{cpu / 60:.1f} min", "", "", "<= 3 min", cpu <= 180)
+    row("  of it, `cargo test`'s build (linking the test binaries)",
+        f"{test_cpu / 60:.1f} min CPU, {binaries} test binaries", "", "", "", True)
 
 
 # --- the table ------------------------------------------------------------------
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hurl", required=True)
-    parser.add_argument("--prism", required=True)
+    parser.add_argument("--hurl")
+    parser.add_argument("--prism")
+    parser.add_argument("--build-only", nargs="*", metavar="REV",
+                        help="only the fresh clone's build, at each revision given (none: as committed); "
+                             "e.g. --build-only 73a8075 HEAD compares a build before and after a change")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration (default 10)")
     parser.add_argument("--runs", type=int, default=30, help="runs of the suite (default 30)")
     parser.add_argument("--rounds", type=int, default=15, help="alternating rounds against Hurl (default 15)")
@@ -264,6 +296,14 @@ def main():
 
     def row(figure, ours, peer, ratio, target, met):
         rows.append((figure, ours, peer, ratio, target, "yes" if met else "NO"))
+
+    if args.build_only is not None:
+        for rev in args.build_only or [None]:
+            print(f"bench: a fresh clone's README commands{' at ' + rev if rev else ''} ...", file=sys.stderr)
+            build_rows(row, figures, rev)
+        return table(rows, figures, args)
+    if not (args.hurl and args.prism):
+        fail("--hurl and --prism are needed (benches/run gives them), unless --build-only")
 
     print("bench: the suite, one process ...", file=sys.stderr)
     suite, cases = bench_suite(args.runs, "default")
@@ -303,19 +343,12 @@ def main():
 
     if not args.skip_build:
         print("bench: a fresh clone's README commands (cargo run -- run, then cargo test --no-run) ...", file=sys.stderr)
-        # The 2 cores may be shared: the load average beside the figure says how much,
-        # and the CPU time (which a shared machine hardly changes) bounds the wall
-        # time on an idle one.
-        load_before = os.getloadavg()[0]
-        (first, first_cpu), (test, test_cpu) = bench_build()
-        load = max(load_before, os.getloadavg()[0])
-        cpu = first_cpu + test_cpu
-        figures["build"] = {"first_command_s": first, "then_cargo_test_build_s": test, "cpu_s": cpu, "load": load}
-        row("fresh clone: `cargo run -- run` + `cargo test`'s build",
-            f"{(first + test) / 60:.1f} min ({first / 60:.1f} + {test / 60:.1f}; load {load:.1f})", "", "", "<= 3 min",
-            first + test <= 180)
-        row("  the same, CPU time (user + sys)", f"{cpu / 60:.1f} min", "", "", "<= 3 min", cpu <= 180)
+        build_rows(row, figures)
+    return table(rows, figures, args)
 
+
+def table(rows, figures, args):
+    """Prints the table (and the JSON figures); 1 when a target is missed."""
     head = ("figure", "ours", "peer", "ratio", "target", "met")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
