@@ -196,11 +196,10 @@ impl TokenSource {
     /// it stays hidden at least until the lease is dropped.
     pub async fn lease(&self) -> Result<Lease, TokenError> {
         let mut current = self.current.lock().await;
-        if let Some((token, refresh_at)) = &*current {
-            if Instant::now() < *refresh_at {
+        if let Some((token, refresh_at)) = &*current
+            && Instant::now() < *refresh_at {
                 return Ok(Lease(Arc::clone(token)));
             }
-        }
         let (token, lifetime) = self.fetch().await?;
         let refresh_at = Instant::now() + lifetime.mul_f64(1.0 - REFRESH_WHEN_LEFT);
         self.fetched.fetch_add(1, Ordering::Relaxed);
@@ -289,11 +288,10 @@ impl TokenSource {
         // Hidden before anything else about the answer can be reported.
         let token = Secret::accept(token, "the access_token it issued").map_err(|e| failed(TokenErrorKind::Unhideable(e)))?;
         self.redactor.hide(&token);
-        if let Some(kind) = json.get("token_type").and_then(Value::as_str) {
-            if !kind.eq_ignore_ascii_case("bearer") {
+        if let Some(kind) = json.get("token_type").and_then(Value::as_str)
+            && !kind.eq_ignore_ascii_case("bearer") {
                 return Err(failed(TokenErrorKind::NotBearer(kind.to_owned())));
             }
-        }
         let seconds = json.get("expires_in").and_then(Value::as_f64).unwrap_or(3600.0);
         let lifetime = Duration::from_secs_f64(seconds.clamp(1.0, 86_400.0));
         Ok((token, lifetime))
@@ -304,7 +302,7 @@ impl TokenSource {
 pub enum Auth {
     None,
     Static(Secret),
-    ClientCredentials(TokenSource),
+    ClientCredentials(Box<TokenSource>),
 }
 
 impl Auth {

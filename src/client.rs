@@ -182,7 +182,7 @@ impl Client {
         // client reports the error on the fetch.
         let http = http_client(self.timeout, &credentials.token_url, &self.network).unwrap_or_else(|_| self.http.clone());
         let source = TokenSource::new(credentials, http, self.timeout, self.redactor.clone());
-        self.auth = Auth::ClientCredentials(source);
+        self.auth = Auth::ClientCredentials(Box::new(source));
         self
     }
 

@@ -31,11 +31,10 @@ pub fn normalise(body: &Value) -> Value {
         match v {
             Value::String(s) => {
                 let mut s = s.clone();
-                if key == Some("href") {
-                    if let Ok(url) = reqwest::Url::parse(&s) {
+                if key == Some("href")
+                    && let Ok(url) = reqwest::Url::parse(&s) {
                         s = url.path().to_owned();
                     }
-                }
                 if let Some(id) = id.filter(|id| !id.is_empty()) {
                     s = s.replace(id, "<id>");
                 }

@@ -118,8 +118,8 @@ fn parse<T: FromArgMatches>(cmd: clap::Command) -> Result<(T, clap::ArgMatches),
 /// to `--help` (clap's own text suggests `-- --option`, which is wrong here).
 fn print_error(e: &clap::Error, name: &str) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if e.kind() == ErrorKind::UnknownArgument {
-        if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+    if e.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
             let similar = match e.get(ContextKind::SuggestedArg) {
                 Some(ContextValue::String(s)) => format!(" (did you mean {s}?)"),
                 _ => String::new(),
@@ -127,7 +127,6 @@ fn print_error(e: &clap::Error, name: &str) -> ExitCode {
             eprintln!("error: unknown option `{arg}`{similar}; `{name} help <command>` lists the options");
             return ExitCode::from(COULD_NOT_RUN);
         }
-    }
     let _ = e.print();
     ExitCode::from(if e.use_stderr() { COULD_NOT_RUN } else { 0 })
 }

@@ -169,10 +169,10 @@ pub fn render(outcome: &RunOutcome, contract: &Contract<'_>) -> String {
             _ => ("ignored", format!("ignored: {}", r.ignored_reason().unwrap_or_default()), ""),
         };
         let documented = if r.case.documented { "" } else { " (not documented on the page)" };
-        let _ = write!(
+        let _ = writeln!(
             page,
             "<details class=\"case case-{class}\" id=\"{}\"{open}><summary><span class=\"{class}\">{}</span> <b>{}</b> \
-<span class=\"covers\">covers {}{documented} · {}:{} · {} ms</span></summary>\n",
+<span class=\"covers\">covers {}{documented} · {}:{} · {} ms</span></summary>",
             escape(&r.case.name),
             escape(&label),
             escape(&r.case.name),
@@ -183,14 +183,14 @@ pub fn render(outcome: &RunOutcome, contract: &Contract<'_>) -> String {
         );
         let exchange = text::exchange_of(r, redactor);
         if !exchange.is_empty() {
-            let _ = write!(page, "<pre>{}</pre>\n", escape(&exchange));
+            let _ = writeln!(page, "<pre>{}</pre>", escape(&exchange));
         }
         if let Verdict::Failed(found) = &r.verdict {
             let mut shown = String::from("findings:\n");
             for f in found {
                 finding(f, redactor, &mut shown);
             }
-            let _ = write!(page, "<pre class=\"findings\">{shown}</pre>\n");
+            let _ = writeln!(page, "<pre class=\"findings\">{shown}</pre>");
         }
         page.push_str("</details>\n");
     }

@@ -20,11 +20,10 @@ pub fn write(text: &str) {
         return;
     }
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe {
             CLOSED.store(true, Ordering::Relaxed);
         }
-    }
 }
 
 /// Whether a panic's message is a write to a closed stdout.

@@ -43,11 +43,10 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     if let Some(rejection) = faults::before(Some(fault), &mut input, &state.fixture) {
         return rewrite(fault, sent, AppError::from(rejection).into_response()).await;
     }
-    if input.authorization != authorization.as_deref() {
-        if let Some(value) = input.authorization.and_then(|a| HeaderValue::from_str(a).ok()) {
+    if input.authorization != authorization.as_deref()
+        && let Some(value) = input.authorization.and_then(|a| HeaderValue::from_str(a).ok()) {
             parts.headers.insert(header::AUTHORIZATION, value);
         }
-    }
     parts.headers.remove(header::CONTENT_LENGTH);
     let response = match input.account.filter(|other| Some(other) != account.as_ref()) {
         // The router read the account from the path already: the handler is

@@ -355,11 +355,10 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     if fault == Fault::RejectVersionParameter && input.content_type.is_some_and(|c| c.contains(';')) {
         return Some(unsupported(input.content_type.unwrap_or_default()));
     }
-    if fault == Fault::UnsupportedRepeatsHeader && rules::authorization(input.authorization).is_ok() {
-        if let Some(sent) = input.content_type.filter(|c| rules::content_type(Some(c)).is_err()) {
+    if fault == Fault::UnsupportedRepeatsHeader && rules::authorization(input.authorization).is_ok()
+        && let Some(sent) = input.content_type.filter(|c| rules::content_type(Some(c)).is_err()) {
             return Some(unsupported(sent));
         }
-    }
     // The body faults below act only on what the rules would read as a body.
     if rules::authorization(input.authorization).is_err() || rules::content_type(input.content_type).is_err() {
         return None;
@@ -398,13 +397,11 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
         Fault::AcceptUnknownDestination if agent_at("/to/agentId").is_some() && state_of(&agent_at("/to/agentId")).is_none() => Some("/to/agentId"),
         _ => None,
     };
-    if let Some(pointer) = replace_with_available {
-        if let (Some(slot), Some(id)) = (body.pointer_mut(pointer), available_agent(fixture)) {
-            if slot.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()) && s.len() <= rules::MAX_AGENT_DIGITS) {
+    if let Some(pointer) = replace_with_available
+        && let (Some(slot), Some(id)) = (body.pointer_mut(pointer), available_agent(fixture))
+            && slot.as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()) && s.len() <= rules::MAX_AGENT_DIGITS) {
                 *slot = json!(id);
             }
-        }
-    }
     if let Some((pointers, documented, shift, message)) = limit(fault) {
         for pointer in pointers {
             match (chars_at(&body, pointer), shift) {
@@ -463,11 +460,10 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
         }
         (Fault::Created200, 201) => out.status = 200,
         (Fault::PresentedClidRenamed, 201) => {
-            if let Some(from) = body.get_mut("from").and_then(Value::as_object_mut) {
-                if let Some(v) = from.remove("presentedClid") {
+            if let Some(from) = body.get_mut("from").and_then(Value::as_object_mut)
+                && let Some(v) = from.remove("presentedClid") {
                     from.insert("presentedCLID".into(), v);
                 }
-            }
         }
         (Fault::DispositionCodeMissing, 201) => {
             body.as_object_mut().map(|b| b.remove("dispositionCode"));

@@ -12,6 +12,7 @@
 //!   hyper cannot parse, [`shares`] for each client's share of the connections,
 //!   [`memory`] to give memory back after a flood);
 //!   [`log`]: the access log.
+//!
 //! The `serve` subcommand's command line is [`crate::cli::serve`].
 //!
 //! Every answer is JSON (`application/json; charset=utf-8`) with a `message`;

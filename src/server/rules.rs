@@ -282,11 +282,10 @@ pub fn place(call: &CallRequest, account: &str, fixture: &Fixture) -> Rule<()> {
             }
         }
     }
-    if let Some(clid) = &call.presented_clid {
-        if !fixture.callback_numbers.contains(clid) {
+    if let Some(clid) = &call.presented_clid
+        && !fixture.callback_numbers.contains(clid) {
             return Err(Rejection::bad("Presented CLID is not a callback number on this account"));
         }
-    }
     match &call.callee {
         Callee::Agent(id) => match fixture.agents.get(id) {
             None => Err(Rejection::bad(msg::UNKNOWN_DESTINATION_AGENT)),

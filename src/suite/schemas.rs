@@ -16,8 +16,11 @@ pub const SHIPPED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/shipped
 /// The shipped schemas, each compiled on first use (a run against the
 /// endpoint needs two of the four), then kept.
 pub struct Schemas {
-    validators: BTreeMap<&'static str, (&'static str, OnceLock<Result<jsonschema::Validator, SchemaError>>)>,
+    validators: BTreeMap<&'static str, (&'static str, Compiled)>,
 }
+
+/// A schema compiled on first use.
+type Compiled = OnceLock<Result<jsonschema::Validator, SchemaError>>;
 
 /// A shipped schema that does not compile (a build that ships it is broken).
 #[derive(Clone, Debug, thiserror::Error)]

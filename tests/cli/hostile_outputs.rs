@@ -59,7 +59,7 @@ const HOSTILE: &str = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\rtest x ... ok\n::erro
 /// headers carry C1 controls, an override and a command (a header value cannot
 /// hold a raw ESC, CR or LF).
 fn hostile(n: usize, _: &str) -> Vec<u8> {
-    let body = if n % 2 == 0 { serde_json::json!({ "message": HOSTILE }).to_string() } else { format!("{{\"message\": \"{HOSTILE}\"}}") };
+    let body = if n.is_multiple_of(2) { serde_json::json!({ "message": HOSTILE }).to_string() } else { format!("{{\"message\": \"{HOSTILE}\"}}") };
     answer("x-c1: a\u{9b}2Jb\u{202e}c\r\nx-ci: ::error::from-a-header\r\n", body.as_bytes())
 }
 
