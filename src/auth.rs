@@ -73,9 +73,10 @@ impl Credentials {
 /// The token endpoint this harness assumes when none is given: the base URL's
 /// scheme and host with `/Auth/connect/token` (the page does not say; pass
 /// `--token-url` for another).
-pub fn default_token_url(base: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(base).map_err(|e| format!("base URL `{base}`: {e}"))?;
-    let host = url.host_str().ok_or_else(|| format!("base URL `{base}` has no host"))?;
+pub fn default_token_url(base: &str) -> Result<String, crate::client::ClientError> {
+    use crate::client::ClientError;
+    let url = reqwest::Url::parse(base).map_err(|reason| ClientError::NotAUrl { url: base.to_owned(), reason })?;
+    let host = url.host_str().ok_or_else(|| ClientError::NotHttp(base.to_owned()))?;
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     Ok(format!("{}://{host}{port}/Auth/connect/token", url.scheme()))
 }

@@ -93,9 +93,6 @@ pub enum TargetError {
     Embedded(std::io::Error),
     #[error(transparent)]
     Client(#[from] ClientError),
-    /// The base URL gives no token URL to default to.
-    #[error("{0}")]
-    TokenUrl(String),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
     /// `--resolve` names the target's host, which a proxy resolves itself.
@@ -226,7 +223,7 @@ impl Target {
         let client = match &settings.auth {
             AuthChoice::ClientCredentials { id, secret, token_url, scope } => {
                 let token_url =
-                    token_url.clone().map_or_else(|| auth::default_token_url(client.base()), Ok).map_err(TargetError::TokenUrl)?;
+                    token_url.clone().map_or_else(|| auth::default_token_url(client.base()), Ok)?;
                 let credentials = Credentials::new(id.clone(), secret.clone(), token_url, Some(scope.clone()))?;
                 client.with_client_credentials(credentials)
             }
