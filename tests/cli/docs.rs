@@ -380,33 +380,58 @@ fn output_within(mut cmd: Command, limit: Duration) -> Output {
     Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
-/// A folder to run the commands in, with the repository's files at hand (the
-/// case files, the contract, the schemas), so that what they write stays there.
-fn scratch() -> PathBuf {
-    let dir = temp_dir("docs-commands");
-    for entry in std::fs::read_dir(root()).unwrap().flatten() {
-        let name = entry.file_name();
-        if name != "target" && !name.to_string_lossy().starts_with('.') {
-            std::os::unix::fs::symlink(entry.path(), dir.join(&name)).unwrap();
+/// Where the documented commands run: a folder with the repository's files at
+/// hand (the case files, the contract, the schemas), so that what they write
+/// stays there, and a record of failed cases of its own.
+struct Scratch {
+    dir: PathBuf,
+    record: PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = temp_dir(name);
+        for entry in std::fs::read_dir(root()).unwrap().flatten() {
+            let name = entry.file_name();
+            if name != "target" && !name.to_string_lossy().starts_with('.') {
+                std::os::unix::fs::symlink(entry.path(), dir.join(&name)).unwrap();
+            }
         }
+        let scratch = Scratch { record: dir.join("last-failed"), dir };
+        // A record of a run in which nothing failed, as `--rerun-failed` finds after a first run.
+        let first = scratch.tool(&["run", "-q", "--exact", "examples::example-1-agent-to-number"].map(String::from), &BTreeMap::new());
+        assert!(first.status.success(), "{first:?}");
+        scratch
     }
-    dir
+
+    /// `vcc-conformance ARGS` here, with `env` (and none of the caller's settings).
+    fn tool(&self, args: &[String], env: &BTreeMap<String, String>) -> Output {
+        let mut cmd = vcc_command(BIN);
+        // Anything that tried to leave loopback would meet a closed port on 127.0.0.1.
+        cmd.args(args).current_dir(&self.dir).env("VCC_RECORD", &self.record).env("ALL_PROXY", "http://127.0.0.1:9").envs(env);
+        output_within(cmd, COMMAND_LIMIT)
+    }
+
+    /// Runs the tool as [`bounded`] says, and fails unless it exits 0.
+    fn check(&self, at: &str, args: &[String], env: &BTreeMap<String, String>) {
+        let env: BTreeMap<String, String> =
+            env.iter().map(|(n, v)| (n.clone(), if v == PLACEHOLDER { STAND_IN.to_owned() } else { v.clone() })).collect();
+        let args = bounded(args, &env);
+        let out = self.tool(&args, &env);
+        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{at}, run as `vcc-conformance {}`:\n{shown}", args.join(" "));
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[test]
 fn every_command_in_an_sh_block_still_works() {
-    let dir = scratch();
-    let record = dir.join("last-failed");
-    let tool = |args: &[String], env: &BTreeMap<String, String>| {
-        let mut cmd = vcc_command(BIN);
-        // Anything that tried to leave loopback would meet a closed port on 127.0.0.1.
-        cmd.args(args).current_dir(&dir).env("VCC_RECORD", &record).env("ALL_PROXY", "http://127.0.0.1:9").envs(env);
-        output_within(cmd, COMMAND_LIMIT)
-    };
-    // A record of a run in which nothing failed, as `--rerun-failed` finds after a first run.
-    let first = tool(&["run".into(), "-q".into(), "--exact".into(), "examples::example-1-agent-to-number".into()], &BTreeMap::new());
-    assert!(first.status.success(), "{first:?}");
-
+    let scratch = Scratch::new("docs-commands");
     let (mut ran, mut not_run, mut rules_used) = (0, BTreeSet::new(), BTreeSet::new());
     for (page, text) in pages() {
         for block in split(&text).0.iter().filter(|b| b.lang == "sh") {
@@ -419,9 +444,8 @@ fn every_command_in_an_sh_block_still_works() {
                 for (name, value) in words.drain(..leading).filter_map(|w| assignment(&w).map(|(n, v)| (n.to_owned(), v.to_owned()))) {
                     own.insert(name, value);
                 }
-                let stand_in = |(n, v): (String, String)| (n, if v == PLACEHOLDER { STAND_IN.to_owned() } else { v });
                 match plan(&words).unwrap_or_else(|why| panic!("{at}: {why}")) {
-                    Plan::Export => env.extend(words[1..].iter().filter_map(|w| assignment(w)).map(|(n, v)| stand_in((n.into(), v.into())))),
+                    Plan::Export => env.extend(words[1..].iter().filter_map(|w| assignment(w)).map(|(n, v)| (n.to_owned(), v.to_owned()))),
                     Plan::NotRun(start, why) => {
                         rules_used.insert(start);
                         if let Some(script) = words.first().filter(|w| w.contains('/')) {
@@ -432,16 +456,12 @@ fn every_command_in_an_sh_block_still_works() {
                     }
                     Plan::Scratch(words) => {
                         let mut cmd = Command::new(&words[0]);
-                        cmd.args(&words[1..]).current_dir(&dir);
+                        cmd.args(&words[1..]).current_dir(&scratch.dir);
                         let out = output_within(cmd, COMMAND_LIMIT);
                         assert!(out.status.success(), "{at}: {out:?}");
                     }
                     Plan::Tool(args) => {
-                        let own: BTreeMap<String, String> = own.into_iter().map(stand_in).collect();
-                        let args = bounded(&args, &own);
-                        let out = tool(&args, &own);
-                        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-                        assert_eq!(out.status.code(), Some(0), "{at}, run as `vcc-conformance {}`:\n{shown}", args.join(" "));
+                        scratch.check(&at, &args, &own);
                         ran += 1;
                     }
                 }
@@ -455,7 +475,56 @@ fn every_command_in_an_sh_block_still_works() {
         assert!(rules_used.contains(start), "NOT_RUN lists `{start}`, which no page shows: drop it");
     }
     assert!(ran >= 20, "only {ran} commands ran: is the block reader broken?");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The commands a CI example's YAML runs, as (line, text): the lines of a
+/// `run: >` folded scalar, or a `script:` item with its continuation lines.
+fn ci_commands(block: &Block) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = block.text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let trimmed = lines[i].trim_start();
+        let content = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+        let content = content.strip_prefix("run: ").unwrap_or(content);
+        if content.starts_with("cargo run -- ") || content.starts_with("vcc-conformance ") {
+            let column = lines[i].len() - content.len();
+            let mut command = content.trim().to_owned();
+            let start = i;
+            while let Some(next) = lines.get(i + 1).filter(|l| !l.trim().is_empty() && l.len() - l.trim_start().len() >= column) {
+                command = format!("{command} {}", next.trim());
+                i += 1;
+            }
+            out.push((block.line + start, command));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// What the CI examples take from the pipeline's variables, and what the test gives.
+const CI_VARIABLES: &[(&str, &str)] = &[("\"$STAGING_URL\"", "https://staging.example.com")];
+
+#[test]
+fn every_ci_example_runs_the_tool_with_options_it_takes() {
+    let scratch = Scratch::new("docs-ci");
+    // The variables file the examples name is the user's: a copy of the defaults, as the pages say.
+    std::fs::create_dir_all(scratch.dir.join("ci")).unwrap();
+    std::fs::copy(root().join("cases/vars.yaml"), scratch.dir.join("ci/staging-vars.yaml")).unwrap();
+    let mut ran = 0;
+    for (page, text) in pages() {
+        for block in split(&text).0.iter().filter(|b| b.lang == "yaml") {
+            for (line, command) in ci_commands(block) {
+                let at = format!("{page}:{line}: `{command}`");
+                let command = CI_VARIABLES.iter().fold(command.clone(), |c, (name, value)| c.replace(name, value));
+                let words = words(&command).unwrap_or_else(|why| panic!("{at}: {why}"));
+                let Ok(Plan::Tool(args)) = plan(&words) else { panic!("{at}: not a command of the tool") };
+                scratch.check(&at, &args, &BTreeMap::from([("VCC_TOKEN".to_owned(), PLACEHOLDER.to_owned())]));
+                ran += 1;
+            }
+        }
+    }
+    assert!(ran >= 3, "only {ran} CI commands found (GitHub Actions in the README and docs/ci.md, GitLab CI): is the reader broken?");
 }
 
 #[test]
@@ -473,6 +542,8 @@ fn the_readers_read_as_sh_and_github_do() {
     assert_eq!(slug("The reference server's `busy` agents"), "the-reference-servers-busy-agents");
     assert_eq!(anchors("# A\n## B\n```\n# not a heading\n```\n## B\n"), BTreeSet::from(["a".into(), "b".into(), "b-1".into()]));
     assert_eq!(links("see [a](x.md#y), `[no](z.md)` and [b](https://e.test)"), ["x.md#y", "https://e.test"]);
+    let yaml = Block { lang: "yaml".into(), line: 1, text: "- run: >\n    cargo run -- run -q\n    --list\n  env:\n- cargo run -- run\n  --exact x\nnext:\n".into() };
+    assert_eq!(ci_commands(&yaml), [(2, "cargo run -- run -q --list".to_owned()), (5, "cargo run -- run --exact x".to_owned())]);
     let (options, variables) = named("`--base-url URL` (VCC_BASE_URL), a---b, `--- A`, --x-");
     assert_eq!((options, variables), (BTreeSet::from(["--base-url".into(), "--x".into()]), BTreeSet::from(["VCC_BASE_URL".into()])));
 }
