@@ -1,8 +1,9 @@
 //! The documentation as a user meets it: `README.md` stays short and links every
 //! page of `docs/`; every relative link of the README and the pages leads to a
 //! file (and an anchor to a heading of it); every command in their `sh` blocks
-//! still works; every option and `VCC_*` variable they name is one the tool has,
-//! and every one the tool has is documented. Commands run against loopback only:
+//! still works, and so does the tool's command in each CI example; every option
+//! and `VCC_*` variable they name is one the tool has, and every one the tool has
+//! is documented. Commands run against loopback only:
 //! a command aimed at a deployment gets `--dry-run` (or `--list`, `--help`), which
 //! sends nothing; the embedded server runs for real. Commands that cannot run here
 //! are listed in [`NOT_RUN`] with the reason, so that none is skipped silently.
