@@ -1,6 +1,6 @@
 //! JSON: a case's result as one structured event for `--format json`, printed
 //! beside libtest's own lines, so that a pipeline reads what failed without
-//! parsing text. Its shape is stable (the README documents it; a test pins it):
+//! parsing text. Its shape is stable (docs/reports.md documents it; a test pins it):
 //!
 //! ```json
 //! {"type":"case","name":"errors-request::agent-id-too-long-from","file":"cases/errors-request.yaml",

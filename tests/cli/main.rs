@@ -14,3 +14,4 @@ mod coverage_page;
 mod ci_views;
 mod hostile_outputs;
 mod busy;
+mod docs;

@@ -155,3 +155,20 @@ pub fn hostile_from(honest: usize, answer: fn(std::net::TcpStream)) -> String {
     });
     format!("http://{addr}")
 }
+
+/// Waits for `child` to end, at most `limit`: its exit status, or `None` when
+/// it ran longer (it is then killed, and reaped).
+pub fn wait_within(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -20,7 +20,7 @@ const CONNECTIONS: usize = 800;
 const SENT: usize = 64_000;
 
 /// What a stalled connection may cost beyond the body bytes it sent (the head
-/// buffer, the connection's own state): the bound the README states.
+/// buffer, the connection's own state): the bound docs/reference-server.md states.
 const OVERHEAD: usize = 48 * 1024;
 
 /// The resident memory of process `pid`, in bytes.

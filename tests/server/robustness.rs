@@ -172,7 +172,7 @@ async fn the_server_answers_arbitrary_requests_without_failing() {
         }
         let resp = req.send().await.unwrap_or_else(|e| panic!("request {i} failed: {e}"));
         let status = resp.status().as_u16();
-        // The documented statuses, and the undocumented 401, 404 and 413 the README names.
+        // The documented statuses, and the undocumented 401, 404 and 413 docs/reference-server.md names.
         assert!(matches!(status, 201 | 400 | 401 | 404 | 413 | 415), "status {status} for {}", String::from_utf8_lossy(&body));
         let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let text = resp.bytes().await.unwrap();

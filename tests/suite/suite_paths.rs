@@ -11,7 +11,9 @@ use std::ffi::OsStr;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::common::wait_within;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vcc-conformance");
 
@@ -64,18 +66,9 @@ fn run<S: AsRef<OsStr>>(scratch: &Scratch, args: &[S]) -> Run {
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&err).unwrap());
     let mut child = cmd.spawn().expect("sh runs");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{}` still ran after {DEADLINE:?}", args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_within(&mut child, DEADLINE).unwrap_or_else(|| {
+        panic!("`{}` still ran after {DEADLINE:?}", args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" "))
+    });
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();
     Run { code: status.code(), stderr }
 }
