@@ -75,9 +75,9 @@ impl Latency {
         } else {
             format!("within {ratio}× or {floor_ms} ms")
         };
+        let cases = if self.cases == 1 { "the 1 case".to_owned() } else { format!("the {} cases", self.cases) };
         format!(
-            "latency over the {} cases both answered: median A {:.1} ms, B {:.1} ms ({:.2}×); 90th percentile A {:.1} ms, B {:.1} ms: {verdict}",
-            self.cases,
+            "latency over {cases} both answered: median A {:.1} ms, B {:.1} ms ({:.2}×); 90th percentile A {:.1} ms, B {:.1} ms: {verdict}",
             self.a.median,
             self.b.median,
             self.ratio(),

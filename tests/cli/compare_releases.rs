@@ -193,3 +193,19 @@ fn records_that_cannot_be_compared_are_refused_with_status_2() {
     assert!(stdout.contains("\n  B = record of \\u{1b}[2J\\u{a}::error::forged, "), "{stdout}");
     assert!(!stdout.contains('\u{1b}') && !stdout.lines().any(|l| l.starts_with("::")), "{stdout}");
 }
+
+#[test]
+fn a_live_side_with_client_credentials_is_compared_and_its_secret_hidden() {
+    let dir = temp_dir("compare-credentials");
+    let file = dir.join("last.har");
+    record(None, &file, &["examples::"]);
+    let served = Served::start(BIN, &[]);
+    let secret = "reference-client-secret";
+    let out = vcc(&[
+        "diff", "--base-url", served.base(), "--client-id", "vcc-conformance", "--client-secret", secret, "--scope", "calls",
+        "--against-record", file.to_str().unwrap(), "--latency-ratio", "1000", "examples::",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 of 8 cases break the contract; 0 changed within the contract"), "{}", text(&out));
+    assert!(!text(&out).contains(secret), "{}", text(&out));
+}
