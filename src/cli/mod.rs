@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the cases against --base-url, or against the embedded reference server
     Run(Box<run::RunArgs>),
-    /// Fire every case at two deployments (A: --base-url, B: --against) and report where they answer differently
+    /// Fire every case at two deployments (A: --base-url, B: --against), or at A and a recorded run (B: --against-record), and report where they answer differently
     Diff(Box<diff::DiffArgs>),
     /// Run the suite against the reference server with each fault and each harmless variation, and print the score
     Selftest(selftest::SelftestArgs),

@@ -129,8 +129,8 @@ pub struct ReportArgs {
     /// Also write a TAP (version 14) report there
     #[arg(long, env = "VCC_TAP", value_name = "FILE")]
     pub tap: Option<PathBuf>,
-    /// Also write every exchange (the token redacted) there as an HTTP Archive (HAR 1.2)
-    #[arg(long, env = "VCC_HAR", value_name = "FILE")]
+    /// Also write every exchange (the token redacted) there as an HTTP Archive (HAR 1.2): the record that `diff --against-record FILE` compares a later run with
+    #[arg(long, visible_alias = "record-answers", env = "VCC_HAR", value_name = "FILE")]
     pub har: Option<PathBuf>,
     /// Also append the verdict, the failures and the contract matrix there as Markdown [default with --github: $GITHUB_STEP_SUMMARY]
     #[arg(long, env = "VCC_GITHUB_SUMMARY", value_name = "FILE")]

@@ -95,7 +95,9 @@ pub fn parse<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Locat
     if source.is_json() { parse_json(source) } else { parse_yaml(source) }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, LocatedError> {
+/// Parses a JSON document into `T`, whatever the file's name (a HAR record,
+/// say), with the errors of [`parse`].
+pub fn parse_json<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, LocatedError> {
     let mut de = serde_json::Deserializer::from_str(&source.text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = clean_path(&e.path().to_string());
@@ -104,7 +106,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Loca
         // serde_json places a wrong value where it ends: point where the field
         // starts instead (at its key when the key is what is unknown).
         let at = if inner.is_data() {
-            Spots::of(source).locate(&path, message.starts_with("unknown field"))
+            Spots::of_json(source).locate(&path, message.starts_with("unknown field"))
         } else {
             (inner.line().max(1), inner.column().max(1))
         };

@@ -16,14 +16,20 @@ impl Source {
     /// is, anything but a regular file (after following links): a folder, a
     /// device, a named pipe, a socket, a broken link or a link loop.
     pub fn read(path: &Path) -> Result<Source, LocatedError> {
+        Source::read_within(path, MAX_FILE)
+    }
+
+    /// [`Source::read`], with another cap on the bytes read (a recorded run
+    /// may be larger than any case file).
+    pub fn read_within(path: &Path, max: u64) -> Result<Source, LocatedError> {
         let shown = path.display().to_string();
         let fail = |message: String| LocatedError::whole(&shown, message);
         regular(path).map_err(fail)?;
         let file = File::open(path).map_err(|e| fail(e.to_string()))?;
         let mut bytes = Vec::new();
-        file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(fail(format!("the file is over the {} MiB limit on a file read ({MAX_FILE} bytes)", MAX_FILE >> 20)));
+        file.take(max + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+        if bytes.len() as u64 > max {
+            return Err(fail(format!("the file is over the {} MiB limit on a file read ({max} bytes)", max >> 20)));
         }
         let text = String::from_utf8(bytes).map_err(|_| fail("stream did not contain valid UTF-8".into()))?;
         Ok(Source { path: shown, text })

@@ -31,11 +31,12 @@ pub struct Spots(BTreeMap<String, Spot>);
 impl Spots {
     /// The spots of a document (JSON or YAML by its extension).
     pub fn of(source: &Source) -> Spots {
-        if source.is_json() {
-            Spots(JsonScan::spots(&source.text))
-        } else {
-            Spots(yaml_spots(&source.text).unwrap_or_default())
-        }
+        if source.is_json() { Spots::of_json(source) } else { Spots(yaml_spots(&source.text).unwrap_or_default()) }
+    }
+
+    /// The spots of a JSON document, whatever the file's name.
+    pub fn of_json(source: &Source) -> Spots {
+        Spots(JsonScan::spots(&source.text))
     }
 
     /// Whether the field at `path` is written in the document.

@@ -4,7 +4,10 @@
 //! (the token as `Bearer [redacted]`), the response as received (status,
 //! headers, body), when it started and how long it took; the case in `comment`
 //! and in `_case` (its name, file, line, what it covers, its verdict); a case
-//! that got no usable response has status 0 and `_error` (its kind and detail).
+//! that got no usable response has status 0 and `_error` (its kind and detail);
+//! the run in `log._run` (its target, when it started, whether it was
+//! interrupted). This is also the record that `diff --against-record` compares
+//! a later run with (`run --record-answers FILE` is `--har FILE`).
 //!
 //! Values are kept as they came, secrets hidden, so that a comparison sees what
 //! the peer sent; the file holds no raw control or reordering character all the
@@ -151,6 +154,11 @@ fn no_response() -> Value {
     })
 }
 
+/// The entry of a case that was sent (`None` for one that was not).
+pub fn entry_of(result: &CaseResult, redactor: &Redactor) -> Option<Value> {
+    result.request.as_ref().map(|req| entry(result, req, redactor))
+}
+
 fn entry(result: &CaseResult, req: &SentRequest, redactor: &Redactor) -> Value {
     let millis = result.time.as_secs_f64() * 1000.0;
     let case = &result.case;
@@ -191,8 +199,7 @@ fn escaped(json: &str) -> String {
 /// The archive.
 pub fn render(outcome: &RunOutcome) -> String {
     let redactor = &outcome.redactor;
-    let entries: Vec<Value> =
-        outcome.results.iter().filter_map(|r| r.request.as_ref().map(|req| entry(r, req, redactor))).collect();
+    let entries: Vec<Value> = outcome.results.iter().filter_map(|r| entry_of(r, redactor)).collect();
     let (name, version) = RunInfo::TOOL.split_once(' ').unwrap_or((RunInfo::TOOL, ""));
     let har = json!({
         "log": {
@@ -200,6 +207,11 @@ pub fn render(outcome: &RunOutcome) -> String {
             "creator": {"name": name, "version": version},
             "entries": entries,
             "comment": format!("target: {}{}", outcome.run.target, if outcome.run.interrupted { " (interrupted)" } else { "" }),
+            "_run": {
+                "target": kept(&outcome.run.target, redactor, HEADER_KEPT),
+                "started": outcome.run.started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "interrupted": outcome.run.interrupted,
+            },
         }
     });
     escaped(&serde_json::to_string_pretty(&har).unwrap_or_default()) + "\n"
@@ -249,6 +261,8 @@ mod tests {
         assert_eq!(e["response"]["content"]["text"], "{\"message\":\"\x1b[2K\u{9b} \\u001b\"}", "kept as it came");
         assert!(!text.contains("har-secret") && !text.contains('\x1b') && !text.contains('\u{9b}'), "{text}");
         assert!(e["startedDateTime"].as_str().unwrap().ends_with('Z'));
+        assert_eq!((har["log"]["_run"]["target"].as_str(), har["log"]["_run"]["interrupted"].as_bool()), (Some("http://h (deployment)"), Some(false)));
+        assert!(har["log"]["_run"]["started"].as_str().unwrap().ends_with('Z'), "{text}");
     }
 
     #[test]

@@ -221,6 +221,10 @@ fn the_tool_s() -> (BTreeSet<String>, BTreeSet<String>) {
             if let Some((_, env)) = line.split_once("[env: ") {
                 variables.insert(env.split(['=', ']']).next().unwrap().to_owned());
             }
+            // `[alias: --other]` or `[aliases: --a, --b]`: another name of the option above.
+            if let Some((_, aliases)) = line.split_once("[alias: ").or_else(|| line.split_once("[aliases: ")) {
+                options.extend(aliases.trim_end_matches(']').split(", ").map(str::to_owned));
+            }
         }
     }
     (options, variables)

@@ -1,4 +1,4 @@
-//! The binary as a user meets it: exit statuses, verdicts, cargo habits, the command line, pinned outputs, the HTML report in a browser, `coverage --page`, the CI views (GitLab's JUnit, JSON events, GitHub Actions, HAR), what a hostile peer can do to the reports. One binary, one module per concern.
+//! The binary as a user meets it: exit statuses, verdicts, cargo habits, the command line, pinned outputs, the HTML report in a browser, `coverage --page`, the CI views (GitLab's JUnit, JSON events, GitHub Actions, HAR), what a hostile peer can do to the reports, a release compared with the record of the last. One binary, one module per concern.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -15,3 +15,4 @@ mod ci_views;
 mod hostile_outputs;
 mod busy;
 mod docs;
+mod compare_releases;

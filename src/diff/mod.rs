@@ -5,6 +5,15 @@
 //! diff's `---`/`+++` lines, the JSON lines (a `sides` line first, a `summary`
 //! line last), and the quiet form (`-q`: the heading, the cases that differ,
 //! the summary).
+//!
+//! Side B may also be a recorded run ([`record`], compared by [`against_record`]):
+//! then each case is `same`, `CHANGED, within the contract` or `BREAKS THE
+//! CONTRACT`, headers count too ([`exchange`]), and so does the latency ([`latency`]).
+
+pub mod against_record;
+pub mod exchange;
+pub mod latency;
+pub mod record;
 
 use serde_json::Value;
 
@@ -13,33 +22,41 @@ use serde_json::json;
 use crate::secrets::Redactor;
 
 use crate::report::lines::{self, text_diff};
+use latency::Latency;
 use crate::result::{CaseResult, Verdict};
 use crate::peer_text;
 
 /// How one deployment answered, reduced to what is compared.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
     Http { status: u16, body: Value },
     NoResponse(String),
 }
 
+/// A text with what differs by nature replaced: with `url`, an absolute URL
+/// keeps only its path (the host is the deployment's); the call `id` becomes `<id>`.
+pub fn natural(text: &str, id: Option<&str>, url: bool) -> String {
+    let mut s = text.to_owned();
+    if url && let Some(path) = reqwest::Url::parse(&s).ok().filter(reqwest::Url::has_host).map(|u| u.path().to_owned()) {
+        s = path;
+    }
+    if let Some(id) = id.filter(|id| !id.is_empty()) {
+        s = s.replace(id, "<id>");
+    }
+    s
+}
+
+/// The call id of a body, if it has one.
+pub fn call_id(body: &Value) -> Option<&str> {
+    body.get("id").and_then(Value::as_str)
+}
+
 /// Replaces the values that differ by nature: the `id` (and any string equal
 /// to it) becomes `<id>`, and an `href` keeps only its path.
 pub fn normalise(body: &Value) -> Value {
-    let id = body.get("id").and_then(Value::as_str).map(str::to_owned);
     fn walk(v: &Value, id: Option<&str>, key: Option<&str>) -> Value {
         match v {
-            Value::String(s) => {
-                let mut s = s.clone();
-                if key == Some("href")
-                    && let Ok(url) = reqwest::Url::parse(&s) {
-                        s = url.path().to_owned();
-                    }
-                if let Some(id) = id.filter(|id| !id.is_empty()) {
-                    s = s.replace(id, "<id>");
-                }
-                Value::String(s)
-            }
+            Value::String(s) => Value::String(natural(s, id, key == Some("href"))),
             Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, id, None)).collect()),
             Value::Object(map) => {
                 Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, id, Some(k)))).collect())
@@ -47,7 +64,7 @@ pub fn normalise(body: &Value) -> Value {
             other => other.clone(),
         }
     }
-    walk(body, id.as_deref(), None)
+    walk(body, call_id(body), None)
 }
 
 /// The answer as compared: what came back, or the kind of failure.
@@ -77,50 +94,102 @@ fn shown(answer: &Answer) -> String {
 pub enum Comparison {
     /// Both answered, alike.
     Same,
-    /// Both answered, differently: the headline and the diff (A then B).
+    /// Both deployments answered, differently: the headline and the diff (A then B).
     Differs { headline: String, diff: String },
+    /// Against a record: A passes the case, but answers otherwise than the
+    /// record did (the headline and the diff, A then B).
+    Changed { headline: String, diff: String },
+    /// Against a record: A fails the case. The first finding, then every
+    /// finding and, where the record answered the same request, the diff.
+    Breaks { headline: String, detail: String },
     /// A side gave no answer, so nothing was compared.
     Unanswered { a: Option<String>, b: Option<String> },
+    /// Against a record: the case cannot be compared with it, and why.
+    NotCompared(String),
 }
 
-/// The two deployments compared, each as every output names it
-/// (`http://… (deployment)`).
+impl Comparison {
+    /// The headline and the text shown in full after the table, if any.
+    fn detail(&self) -> Option<(&str, &str)> {
+        match self {
+            Comparison::Differs { headline, diff } | Comparison::Changed { headline, diff } => Some((headline, diff)),
+            Comparison::Breaks { headline, detail } => Some((headline, detail)),
+            _ => None,
+        }
+    }
+}
+
+/// What side B is: another deployment, or a recorded run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    Deployment,
+    Record,
+}
+
+/// The two sides compared, each as every output names it
+/// (`http://… (deployment)`; a record with its target, date and file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sides {
     pub a: String,
     pub b: String,
+    pub against: Against,
 }
 
 impl Sides {
+    /// Two deployments.
+    pub fn deployments(a: String, b: String) -> Sides {
+        Sides { a, b, against: Against::Deployment }
+    }
+
+    /// A live deployment and a record.
+    pub fn record(a: String, b: String) -> Sides {
+        Sides { a, b, against: Against::Record }
+    }
+
     /// The heading of a diff's sides: `A = URL` and `B = URL`.
     fn labels(&self) -> (String, String) {
         (format!("A = {}", self.a), format!("B = {}", self.b))
     }
+
+    /// A diff of two texts, `---` A, `+++` B.
+    pub fn text_diff(&self, a: &str, b: &str) -> String {
+        let (label_a, label_b) = self.labels();
+        text_diff(a, b, (&label_a, &label_b))
+    }
 }
 
-/// How two answers compare.
-pub fn compare(a: &Answer, b: &Answer, sides: &Sides) -> Comparison {
+/// When one side gave no answer: what each side's failure was.
+pub fn unanswered(a: &Answer, b: &Answer) -> Option<Comparison> {
     let why = |x: &Answer| match x {
         Answer::NoResponse(why) => Some(why.clone()),
         Answer::Http { .. } => None,
     };
-    if matches!(a, Answer::NoResponse(_)) || matches!(b, Answer::NoResponse(_)) {
-        return Comparison::Unanswered { a: why(a), b: why(b) };
-    }
+    (matches!(a, Answer::NoResponse(_)) || matches!(b, Answer::NoResponse(_))).then(|| Comparison::Unanswered { a: why(a), b: why(b) })
+}
+
+/// How two answers differ, in a few words; `None` when they are alike.
+pub fn difference(a: &Answer, b: &Answer) -> Option<String> {
     if a == b {
-        return Comparison::Same;
+        return None;
     }
-    let headline = match (a, b) {
-        (Answer::Http { status: sa, .. }, Answer::Http { status: sb, .. }) if sa != sb => {
-            format!("status {sa} vs {sb}")
-        }
+    Some(match (a, b) {
+        (Answer::Http { status: sa, .. }, Answer::Http { status: sb, .. }) if sa != sb => format!("status {sa} vs {sb}"),
         (Answer::Http { body: ba, .. }, Answer::Http { body: bb, .. }) if ba.get("message") != bb.get("message") => {
             "message differs".to_owned()
         }
         _ => "body differs".to_owned(),
-    };
-    let (label_a, label_b) = sides.labels();
-    Comparison::Differs { headline, diff: text_diff(&shown(a), &shown(b), (&label_a, &label_b)) }
+    })
+}
+
+/// How two answers compare.
+pub fn compare(a: &Answer, b: &Answer, sides: &Sides) -> Comparison {
+    if let Some(unanswered) = unanswered(a, b) {
+        return unanswered;
+    }
+    match difference(a, b) {
+        None => Comparison::Same,
+        Some(headline) => Comparison::Differs { headline, diff: sides.text_diff(&shown(a), &shown(b)) },
+    }
 }
 
 /// One case's comparison.
@@ -131,13 +200,18 @@ pub struct Row {
     pub both_refused: bool,
 }
 
+/// Whether a status is a refusal of the token.
+pub fn refused(status: u16) -> bool {
+    status == 401 || status == 403
+}
+
 /// Compares the two sides' results, case by case (both in plan order).
 pub fn rows(a: &[CaseResult], b: &[CaseResult], sides: &Sides) -> Vec<Row> {
     a.iter()
         .zip(b)
-        .filter(|(ra, _)| ra.is_selected() && !matches!(ra.verdict, Verdict::Held(_)))
+        .filter(|(ra, _)| compared(ra))
         .map(|(ra, rb)| {
-            let refused = |r: &CaseResult| r.response.as_ref().is_some_and(|x| x.status == 401 || x.status == 403);
+            let refused = |r: &CaseResult| r.response.as_ref().is_some_and(|x| refused(x.status));
             Row {
                 name: ra.case.name.clone(),
                 comparison: compare(&answer(ra), &answer(rb), sides),
@@ -147,15 +221,26 @@ pub fn rows(a: &[CaseResult], b: &[CaseResult], sides: &Sides) -> Vec<Row> {
         .collect()
 }
 
+/// Whether side A's result is one the comparison lists: selected and not held back.
+pub fn compared(result: &CaseResult) -> bool {
+    result.is_selected() && !matches!(result.verdict, Verdict::Held(_))
+}
+
 /// What a differential run found, in numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Summary {
     pub compared: usize,
     pub same: usize,
+    /// Answered differently (two deployments), or changed within the contract (against a record).
     pub differing: usize,
+    /// Against a record: the cases A fails.
+    pub breaking: usize,
+    /// A side gave no answer, or the case could not be compared with the record.
     pub unanswered: usize,
     /// Cases not sent to either side: they may place a real call.
     pub held: usize,
+    /// Against a record: the latency of both sides.
+    pub latency: Option<Latency>,
 }
 
 impl Summary {
@@ -164,24 +249,40 @@ impl Summary {
         Summary {
             compared: rows.len(),
             same: count(|c| *c == Comparison::Same),
-            differing: count(|c| matches!(c, Comparison::Differs { .. })),
-            unanswered: count(|c| matches!(c, Comparison::Unanswered { .. })),
+            differing: count(|c| matches!(c, Comparison::Differs { .. } | Comparison::Changed { .. })),
+            breaking: count(|c| matches!(c, Comparison::Breaks { .. })),
+            unanswered: count(|c| matches!(c, Comparison::Unanswered { .. } | Comparison::NotCompared(_))),
             held,
+            latency: None,
         }
     }
 
-    /// Whether both sides answered every case alike.
+    /// Whether both sides answered every case alike (and, against a record,
+    /// A is not slower than the threshold allows).
     pub fn alike(&self) -> bool {
-        self.same == self.compared
+        self.same == self.compared && !self.latency.is_some_and(|l| l.slower())
     }
 
     /// The closing lines of the text report.
-    fn text(&self) -> String {
-        let mut out = format!("{} of {} cases answered differently", self.differing, self.compared);
+    fn text(&self, against: Against) -> String {
+        let mut out = match against {
+            Against::Deployment => format!("{} of {} cases answered differently", self.differing, self.compared),
+            Against::Record => format!(
+                "{} of {} cases break the contract; {} changed within the contract",
+                self.breaking, self.compared, self.differing
+            ),
+        };
         if self.unanswered > 0 {
-            out.push_str(&format!("; {} not compared (a side gave no answer)", self.unanswered));
+            match against {
+                Against::Deployment => out.push_str(&format!("; {} not compared (a side gave no answer)", self.unanswered)),
+                Against::Record => out.push_str(&format!("; {} not compared", self.unanswered)),
+            }
         }
         out.push('\n');
+        if let Some(latency) = &self.latency {
+            out.push_str(&latency.text());
+            out.push('\n');
+        }
         if self.held > 0 {
             out.push_str(&format!("{} cases that may place real calls were not sent (pass --allow-real-calls)\n", self.held));
         }
@@ -194,59 +295,79 @@ fn verdict(row: &Row) -> String {
     match &row.comparison {
         Comparison::Same => "same".to_owned(),
         Comparison::Differs { headline, .. } => format!("DIFFERS: {headline}"),
+        Comparison::Changed { headline, .. } => format!("CHANGED, within the contract: {headline}"),
+        Comparison::Breaks { headline, .. } => format!("BREAKS THE CONTRACT: {headline}"),
         Comparison::Unanswered { a, b } => {
             let side = |label: &str, why: &Option<String>| why.as_ref().map(|w| format!("{label}: {w}"));
             let whys: Vec<String> = [side("A", a), side("B", b)].into_iter().flatten().collect();
             format!("NOT COMPARED (no answer from {})", whys.join(", "))
         }
+        Comparison::NotCompared(why) => format!("NOT COMPARED ({why})"),
     }
 }
 
 /// The report as text: the sides, one line per case (with `quiet`, only the
 /// cases that did not answer alike, and no diffs), the differences in full
-/// after, and the summary.
+/// after, and the summary. What a peer wrote is shown escaped and capped.
 pub fn table(rows: &[Row], sides: &Sides, summary: &Summary, quiet: bool, redactor: &Redactor) -> String {
-    let mut out = format!("differential run:\n  A = {}\n  B = {}\n", sides.a, sides.b);
+    let shown = |text: &str, max: usize| peer_text::shown(text, redactor, max);
+    let mut out = shown(&format!("differential run:\n  A = {}\n  B = {}\n", sides.a, sides.b), lines::FINDING_SHOWN);
     for row in rows.iter().filter(|r| !quiet || r.comparison != Comparison::Same) {
-        out.push_str(&format!("{:<58} {}\n", row.name, verdict(row)));
+        out.push_str(&shown(&format!("{:<58} {}", row.name, verdict(row)), lines::FINDING_SHOWN));
+        out.push('\n');
     }
     for row in rows.iter().filter(|_| !quiet) {
-        if let Comparison::Differs { headline, diff } = &row.comparison {
-            let text = format!("\n---- {} (A then B) ----\n{headline}\n{diff}", row.name);
-            out.push_str(&peer_text::shown(&text, redactor, 20 * lines::FINDING_SHOWN));
+        if let Some((headline, detail)) = row.comparison.detail() {
+            let text = format!("\n---- {} (A then B) ----\n{headline}\n{detail}", row.name);
+            out.push_str(&shown(&text, 20 * lines::FINDING_SHOWN));
         }
     }
     out.push('\n');
-    out.push_str(&summary.text());
+    out.push_str(&summary.text(sides.against));
     out
 }
 
 /// The report as JSON lines: `{"type":"sides"}` first, a `{"type":"diff"}`
 /// line per case, `{"type":"summary"}` last.
 pub fn json_lines(rows: &[Row], sides: &Sides, summary: &Summary, redactor: &Redactor) -> String {
+    let shown = |text: &str, max: usize| json!(peer_text::shown(text, redactor, max));
     let mut out = json!({"type": "sides", "a": sides.a, "b": sides.b}).to_string() + "\n";
     for row in rows {
         let mut line = json!({"type": "diff", "name": row.name});
         match &row.comparison {
             Comparison::Same => line["verdict"] = json!("same"),
-            Comparison::Differs { headline, diff } => {
-                line["verdict"] = json!("differs");
-                line["headline"] = json!(headline);
-                line["diff"] = json!(peer_text::shown(diff, redactor, 4 * lines::FINDING_SHOWN));
+            Comparison::Differs { headline, diff } | Comparison::Changed { headline, diff } => {
+                let changed = matches!(row.comparison, Comparison::Changed { .. });
+                line["verdict"] = json!(if changed { "changed" } else { "differs" });
+                line["headline"] = shown(headline, lines::FINDING_SHOWN);
+                line["diff"] = shown(diff, 4 * lines::FINDING_SHOWN);
+            }
+            Comparison::Breaks { headline, detail } => {
+                line["verdict"] = json!("breaks the contract");
+                line["headline"] = shown(headline, lines::FINDING_SHOWN);
+                line["detail"] = shown(detail, 4 * lines::FINDING_SHOWN);
             }
             Comparison::Unanswered { a, b } => {
                 line["verdict"] = json!("not compared");
                 line["a"] = json!(a.as_deref().map(|w| peer_text::shown(w, redactor, lines::FINDING_SHOWN)));
                 line["b"] = json!(b.as_deref().map(|w| peer_text::shown(w, redactor, lines::FINDING_SHOWN)));
             }
+            Comparison::NotCompared(why) => {
+                line["verdict"] = json!("not compared");
+                line["why"] = shown(why, lines::FINDING_SHOWN);
+            }
         }
         out.push_str(&format!("{line}\n"));
     }
-    let summary = json!({
+    let mut last = json!({
         "type": "summary", "a": sides.a, "b": sides.b, "compared": summary.compared, "same": summary.same,
         "differing": summary.differing, "not_compared": summary.unanswered, "held_back": summary.held,
     });
-    out + &summary.to_string() + "\n"
+    if sides.against == Against::Record {
+        last["breaking"] = json!(summary.breaking);
+        last["latency"] = summary.latency.map_or(Value::Null, |l| l.json());
+    }
+    out + &last.to_string() + "\n"
 }
 
 #[cfg(test)]
@@ -260,7 +381,7 @@ mod tests {
     }
 
     fn sides() -> Sides {
-        Sides { a: "http://a:1 (deployment)".into(), b: "http://b:2 (deployment)".into() }
+        Sides::deployments("http://a:1 (deployment)".into(), "http://b:2 (deployment)".into())
     }
 
     fn compare(a: &Answer, b: &Answer) -> Comparison {
@@ -300,7 +421,7 @@ mod tests {
             Row { name: "f::dead".into(), comparison: compare(&err("x"), &Answer::NoResponse("timeout".into())), both_refused: false },
         ];
         let summary = Summary::of(&rows, 2);
-        assert_eq!(summary, Summary { compared: 3, same: 1, differing: 1, unanswered: 1, held: 2 });
+        assert_eq!(summary, Summary { compared: 3, same: 1, differing: 1, breaking: 0, unanswered: 1, held: 2, latency: None });
         assert!(!summary.alike());
         let redactor = Redactor::new();
         let heading = "differential run:\n  A = http://a:1 (deployment)\n  B = http://b:2 (deployment)\n";
