@@ -50,6 +50,9 @@ pub fn compare(live: &RunOutcome, record: &Record, sides: &Sides, threshold: Thr
 /// Why a case cannot be compared with the record, if it cannot.
 fn incomparable(now: &Exchange, recorded: Option<&Exchange>) -> Option<String> {
     let Some(recorded) = recorded else { return Some("not in the record".into()) };
+    if recorded.thinned {
+        return Some("the record kept no headers or body of it (its archive was over its size)".into());
+    }
     now.request
         .differs_in(&recorded.request)
         .map(|part| format!("its request's {part} differs from the record's: the case or the variables changed since"))
@@ -163,6 +166,18 @@ mod tests {
     }
 
     const MESSAGE: &str = r#"{"message":"Agent Id must contain digits only"}"#;
+
+    /// An entry the record kept thin (its archive was over its size) is not compared.
+    #[test]
+    fn a_thinned_entry_is_not_compared() {
+        let passed = |name: &str| answered(name, Verdict::Passed, 400, MESSAGE, &[], 1);
+        let mut har: serde_json::Value = serde_json::from_str(&har::render(&outcome("http://b:2 (deployment)", vec![passed("f::thin")]))).unwrap();
+        har["log"]["entries"][0]["_thinned"] = serde_json::json!(true);
+        let recorded = Record::parse(&Source { path: "r.har".into(), text: har.to_string() }).unwrap();
+        let live = outcome("http://a:1 (deployment)", vec![passed("f::thin")]);
+        let (rows, _) = compare(&live, &recorded, &sides(), Threshold::default());
+        assert!(matches!(&rows[0].comparison, Comparison::NotCompared(why) if why.contains("kept no headers or body")), "{:?}", rows[0].comparison);
+    }
 
     #[test]
     fn each_case_is_same_changed_broken_or_not_compared() {

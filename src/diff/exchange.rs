@@ -68,6 +68,8 @@ pub struct Exchange {
     pub millis: f64,
     /// The case's verdict in that run (`passed`, `failed`, …).
     pub verdict: String,
+    /// The record kept no headers or body of it (its archive was over its size).
+    pub thinned: bool,
 }
 
 impl Exchange {
@@ -91,6 +93,7 @@ impl Exchange {
             headers: response_headers(&entry.response.headers, id),
             millis: entry.time,
             verdict: entry.case.as_ref().map(|c| c.verdict.clone()).unwrap_or_default(),
+            thinned: entry.thinned,
         }
     }
 
@@ -175,6 +178,7 @@ mod tests {
             response: Response { status, headers: headers.iter().map(header).collect(), content: Content { text: body.into() } },
             case: Some(CaseMeta { name: "f::a".into(), verdict: "passed".into() }),
             error: None,
+            thinned: false,
         }
     }
 

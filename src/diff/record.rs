@@ -37,6 +37,9 @@ pub struct Entry {
     pub case: Option<CaseMeta>,
     #[serde(rename = "_error")]
     pub error: Option<ErrorMeta>,
+    /// The archive was over its size, and kept no headers or body of it.
+    #[serde(rename = "_thinned", default)]
+    pub thinned: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -196,10 +196,43 @@ fn escaped(json: &str) -> String {
     out
 }
 
+/// How many bytes of entries one archive keeps whole (48 MiB): the rest keep
+/// their case, status and timing, without headers or bodies, so that an
+/// exhaustive run against a server with large answers stays readable (a
+/// record is read back within 64 MiB).
+const ARCHIVE_KEPT: usize = 48 << 20;
+
+/// `entry` without what a peer sent in bulk (headers, bodies), with a note,
+/// and marked `_thinned` (a comparison with it compares nothing).
+fn thinned(mut entry: Value) -> Value {
+    entry["_thinned"] = json!(true);
+    for side in ["request", "response"] {
+        if let Some(message) = entry.get_mut(side).and_then(Value::as_object_mut) {
+            message.insert("headers".into(), json!([]));
+            for part in ["postData", "content"] {
+                if let Some(text) = message.get_mut(part).and_then(|c| c.get_mut("text")) {
+                    *text = json!("");
+                }
+            }
+            message.insert("comment".into(), json!(format!("headers and body not kept: the archive keeps {} MiB of entries whole", ARCHIVE_KEPT >> 20)));
+        }
+    }
+    entry
+}
+
 /// The archive.
 pub fn render(outcome: &RunOutcome) -> String {
     let redactor = &outcome.redactor;
-    let entries: Vec<Value> = outcome.results.iter().filter_map(|r| entry_of(r, redactor)).collect();
+    let mut kept_bytes = 0usize;
+    let entries: Vec<Value> = outcome
+        .results
+        .iter()
+        .filter_map(|r| entry_of(r, redactor))
+        .map(|entry| {
+            kept_bytes += serde_json::to_string(&entry).map_or(0, |text| text.len());
+            if kept_bytes > ARCHIVE_KEPT { thinned(entry) } else { entry }
+        })
+        .collect();
     let (name, version) = RunInfo::TOOL.split_once(' ').unwrap_or((RunInfo::TOOL, ""));
     let har = json!({
         "log": {
@@ -280,5 +313,21 @@ mod tests {
         assert!(response["headers"].as_array().unwrap().last().unwrap()["comment"].as_str().unwrap().contains("more headers cut"));
         assert!(response["content"]["comment"].as_str().unwrap().starts_with("cut at 65536 characters"));
         assert_eq!(response["content"]["size"], 5 << 20);
+    }
+
+    #[test]
+    fn past_its_budget_an_entry_keeps_its_case_and_status_but_not_its_bulk() {
+        let entry = json!({
+            "request": {"method": "POST", "headers": [{"name": "a", "value": "b"}], "postData": {"mimeType": "x", "text": "big"}},
+            "response": {"status": 400, "headers": [{"name": "c", "value": "d"}], "content": {"mimeType": "x", "text": "bigger"}},
+            "_case": {"name": "f::a"},
+        });
+        let thin = thinned(entry);
+        assert_eq!(thin["response"]["status"], 400);
+        assert_eq!(thin["_case"]["name"], "f::a");
+        assert_eq!((thin["request"]["postData"]["text"].as_str(), thin["response"]["content"]["text"].as_str()), (Some(""), Some("")));
+        assert!(thin["response"]["headers"].as_array().unwrap().is_empty());
+        assert!(thin["response"]["comment"].as_str().unwrap().contains("not kept"));
+        assert_eq!(thin["_thinned"], true);
     }
 }
