@@ -65,12 +65,12 @@ pub async fn place_call(
 pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, AppError> {
     let bytes = body::read(body, state.body_timeout).await?;
     let content_type = content_type(&headers);
-    if let Err(e) = tokens::grant(&state.fixture, content_type.as_deref(), &bytes) {
+    let client = tokens::grant(&state.fixture, content_type.as_deref(), &bytes).map_err(|e| {
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-        return Err(AppError::oauth(status, e.error, e.message()));
-    }
+        AppError::oauth(status, e.error, e.message())
+    })?;
     let lifetime = state.fixture.token_lifetime_seconds;
-    let token = state.tokens.issue(std::time::Duration::from_secs(lifetime));
+    let token = state.tokens.issue_to(&client, std::time::Duration::from_secs(lifetime));
     Ok(json_response(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": lifetime })))
 }
 
