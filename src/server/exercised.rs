@@ -29,8 +29,9 @@ pub type Slot = usize;
 pub struct Catalog {
     /// The documented items in the order of `contract/items.yaml`; item `i` is slot `i`.
     items: Vec<Item>,
-    /// The fields whose presence makes a request's shape (the contract model's).
-    fields: Vec<String>,
+    /// The fields of the contract model (their JSON pointers, split into keys):
+    /// which are given makes a request's shape.
+    fields: Vec<Vec<String>>,
     /// Each documented 400 message, and the slots its answer exercises.
     messages: Vec<(String, Vec<Slot>)>,
     /// The messages of the rules that depend on the account's state.
@@ -52,7 +53,8 @@ struct Example {
 struct Limit {
     item: Slot,
     at: Slot,
-    fields: Vec<String>,
+    /// Indices into [`Catalog::fields`].
+    fields: Vec<usize>,
     /// The length at the limit; `None`: any value the rule accepts.
     max: Option<usize>,
 }
@@ -79,7 +81,8 @@ impl Catalog {
     pub fn new(items: Vec<Item>, model: &Model) -> Catalog {
         let items: Vec<Item> = items.into_iter().filter(|i| i.documented).collect();
         let slot = |id: &str| items.iter().position(|i| i.id == id);
-        let fields: Vec<String> = model.fields.iter().map(|f| f.pointer.clone()).collect();
+        let pointers: Vec<&str> = model.fields.iter().map(|f| f.pointer.as_str()).collect();
+        let fields = pointers.iter().map(|p| p.split('/').skip(1).map(str::to_owned).collect()).collect();
         let mut catalog = Catalog {
             fields,
             messages: Vec::new(),
@@ -112,7 +115,8 @@ impl Catalog {
             for (id, max) in limits.chain(stated) {
                 let Some(item) = slot(&id) else { continue };
                 let at = items.len() + catalog.limits.len();
-                catalog.limits.push(Limit { item, at, fields: rule.fields.clone(), max });
+                let fields = rule.fields.iter().filter_map(|f| pointers.iter().position(|p| p == f)).collect();
+                catalog.limits.push(Limit { item, at, fields, max });
                 if let Some((_, slots)) = catalog.messages.iter_mut().find(|(m, _)| m == message) {
                     slots.push(item);
                 }
@@ -137,11 +141,20 @@ impl Catalog {
         self.limits.iter().find(|l| l.item == item).map(|l| l.at)
     }
 
+    /// The value of each field in `body`, in the order of [`Catalog::fields`].
+    fn values<'a>(&self, body: &'a Value) -> Vec<Option<&'a Value>> {
+        self.fields.iter().map(|keys| keys.iter().try_fold(body, |value, key| value.get(key))).collect()
+    }
+
     /// Which fields a body gives (a bit each, in the model's order), and which lists hold several values.
     fn shape(&self, body: &Value) -> u32 {
+        Catalog::shape_of(&self.values(body))
+    }
+
+    fn shape_of(values: &[Option<&Value>]) -> u32 {
         let mut shape = 0;
-        for (bit, pointer) in self.fields.iter().enumerate() {
-            match body.pointer(pointer) {
+        for (bit, value) in values.iter().enumerate() {
+            match value {
                 Some(Value::Array(values)) if values.len() > 1 => shape |= (1 << bit) | (SEVERAL << bit),
                 Some(value) if given(value) => shape |= 1 << bit,
                 _ => {}
@@ -163,7 +176,8 @@ impl Catalog {
             hits.extend_from_slice(slots);
         }
         let Ok(body) = serde_json::from_slice::<Value>(body) else { return };
-        let shape = self.shape(&body);
+        let values = self.values(&body);
+        let shape = Catalog::shape_of(&values);
         let placed = message.is_none();
         hits.extend(self.examples.iter().filter(|e| e.shape == shape && e.placed == placed).map(|e| e.slot));
         let accepted = message.is_none_or(|m| self.state_messages.iter().any(|s| s == m));
@@ -171,7 +185,7 @@ impl Catalog {
             return;
         }
         for limit in &self.limits {
-            let at = limit.fields.iter().filter_map(|f| body.pointer(f)?.as_str()).any(|value| match limit.max {
+            let at = limit.fields.iter().filter_map(|&f| values.get(f).copied().flatten()?.as_str()).any(|value| match limit.max {
                 Some(max) => value.chars().count() == max,
                 None => !value.is_empty(),
             });
@@ -221,6 +235,7 @@ mod tests {
         }
         assert_eq!(c.items.len(), 32);
         assert_eq!(c.limits.len(), 5, "{:?}", c.limits);
+        assert!(c.limits.iter().all(|l| !l.fields.is_empty()), "each limit reads its fields: {:?}", c.limits);
         assert_eq!(c.state_messages.len(), 7, "{:?}", c.state_messages);
         assert_eq!(c.examples.iter().filter(|e| !e.placed).count(), 1, "example 8 breaks a request rule");
     }
