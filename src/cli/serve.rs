@@ -1,6 +1,7 @@
 //! The `serve` subcommand: its options ([`ServeArgs`]) and [`run`], which loads
-//! the fixture, picks the fault, and serves until interrupted. Exit status 2
-//! when it cannot start.
+//! the fixture, picks the fault, and serves until interrupted (Ctrl-C or
+//! SIGTERM), then writes the consumer coverage report if asked. Exit status 2
+//! when it cannot start, or cannot write that report.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,9 +13,12 @@ use std::time::Duration;
 
 use crate::suite::Source;
 
+use crate::located::LocatedError;
+use crate::server::exercised::Catalog;
 use crate::server::faults::Fault;
 use crate::server::fixture::Fixture;
 use crate::server::limits::{self, Limits};
+use crate::server::tally::{self, Tally};
 use crate::server::tokens::TokenKey;
 use crate::server::{Settings, serve_with};
 
@@ -102,6 +106,15 @@ pub struct ServeArgs {
     /// number busy" meanwhile, as a live platform does [default: never busy]
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub busy_after_call: Option<f64>,
+    /// When the server stops (Ctrl-C or SIGTERM), write the consumer coverage report to FILE: which
+    /// documented items each client's requests exercised, and which they never did (JSON when FILE
+    /// ends in .json, else Markdown). GET /_vcc/coverage answers the same JSON at any time
+    #[arg(long, value_name = "FILE")]
+    pub coverage_report: Option<PathBuf>,
+    /// Clients the consumer coverage counts apart (a client: the subject of a token this server
+    /// issued, else an address); the clients past them share one row, "others"
+    #[arg(long, value_name = "N", default_value_t = tally::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub coverage_clients: u32,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -129,6 +142,8 @@ pub enum Error {
     SeveralFaults(Vec<String>),
     #[error("--token-key: {0}")]
     TokenKey(String),
+    #[error("the contract the consumer coverage counts by: {0}")]
+    Contract(#[from] LocatedError),
 }
 
 fn names() -> String {
@@ -167,7 +182,27 @@ fn settings(args: &ServeArgs) -> Result<Settings, Error> {
         log_requests: args.log,
         log: Default::default(),
         busy_after_call: args.busy_after_call.map(Duration::from_secs_f64),
+        coverage: Some(Arc::new(Tally::new(Catalog::shipped()?, args.coverage_clients as usize))),
     })
+}
+
+/// Writes the consumer coverage report where `--coverage-report` asked, and
+/// says on stderr what it holds; exit status 2 when it cannot be written.
+fn write_coverage(tally: Option<&Tally>, path: Option<&std::path::Path>) -> ExitCode {
+    let Some(tally) = tally else { return ExitCode::SUCCESS };
+    let report = tally.report();
+    let headline = report.headline(&report.all);
+    let Some(path) = path else {
+        eprintln!("{headline}");
+        return ExitCode::SUCCESS;
+    };
+    match crate::files::write_whole(path, report.render_for(path).as_bytes()) {
+        Ok(()) => {
+            eprintln!("{headline}; the report: {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("could not write the consumer coverage report {}: {e}", path.display())),
+    }
 }
 
 /// Runs `serve`.
@@ -181,6 +216,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    if let Some(path) = &args.coverage_report
+        && let Err(e) = crate::report::check_path("--coverage-report", path)
+    {
+        return fail(e);
+    }
+    let tally = settings.coverage.clone();
     let fixture = match &args.fixture {
         None => Fixture::builtin(),
         Some(path) => match Source::read(path).and_then(|s| Fixture::parse(&s)) {
@@ -199,6 +240,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return fail(format_args!("could not start the async runtime: {e}")),
     };
     runtime.block_on(async {
+        let stop = crate::exec::signals::signal();
         let bound = match &args.listen {
             Listen::Addr(addr) => tokio::net::TcpListener::bind(addr).await,
             Listen::Host(host, port) => tokio::net::TcpListener::bind((host.as_str(), *port)).await,
@@ -214,7 +256,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => { eprintln!("error: {e}"); ExitCode::FAILURE }
             },
-            _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+            () = stop => write_coverage(tally.as_deref(), args.coverage_report.as_deref()),
         }
     })
 }

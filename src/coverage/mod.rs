@@ -1,8 +1,10 @@
 //! Coverage: the machine-readable list of what the page documents
 //! (`contract/items.yaml`) and which cases cover each item. Every documented
 //! item needs a case; every case must claim only items that exist. [`page`]
-//! checks the list against an export of the page itself.
+//! checks the list against an export of the page itself; [`consumer`] is the
+//! report of which items a reference server's clients exercised.
 
+pub mod consumer;
 pub mod page;
 
 use serde::Deserialize;

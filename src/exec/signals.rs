@@ -7,18 +7,26 @@ use crate::exec::executor::Stop;
 /// The status of a run stopped by a second signal.
 const INTERRUPTED: i32 = 130;
 
-async fn signal() {
+/// The first Ctrl-C or SIGTERM (only Ctrl-C off Unix). The handlers are in
+/// place when this returns (on Unix), so that a signal sent from then on is
+/// heard, even before the future is first polled.
+pub fn signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else { return std::future::pending().await };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let (interrupt, terminate) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+        async move {
+            let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else { return std::future::pending().await };
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Watches for signals on a thread of its own, for as long as the process

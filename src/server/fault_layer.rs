@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{AppError, JSON};
 use super::faults::{self, Fault, Input, Output};
+use super::listener::Peer;
 use super::{body, content_type, routes};
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
@@ -51,9 +52,12 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     let response = match input.account.filter(|other| Some(other) != account.as_ref()) {
         // The router read the account from the path already: the handler is
         // asked directly, for the account the fault answers as.
-        Some(other) => routes::place_call(State(state.clone()), Ok(Path(other)), parts.headers, Body::from(input.body))
-            .await
-            .into_response(),
+        Some(other) => {
+            let peer = parts.extensions.get::<Peer>().copied().map(Extension);
+            routes::place_call(State(state.clone()), peer, Ok(Path(other)), parts.headers, Body::from(input.body))
+                .await
+                .into_response()
+        }
         None => next.run(Request::from_parts(parts, Body::from(input.body))).await,
     };
     rewrite(fault, sent, response).await

@@ -7,14 +7,17 @@
 //! ([`Shares`]); past either, a connection gets a JSON 503 with `Connection:
 //! close` (never a bare close), and the log one line every
 //! [`REFUSAL_LOG_PERIOD`] at most. After a flood of connections has gone, the
-//! memory they used is given back ([`super::memory`]).
+//! memory they used is given back ([`super::memory`]). Each request carries its
+//! client's address as a [`Peer`] extension.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper::server::conn::http1;
+use hyper::service::{Service as _, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,6 +31,10 @@ use super::memory::Trimmer;
 use super::parse_errors::JsonParseErrors;
 use super::shares::{Client, Share, Shares};
 use super::write_timeout::WriteTimeout;
+
+/// The address of the client that sent a request (a request extension).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer(pub IpAddr);
 
 /// How often a refused connection (or a failed accept) is logged at most.
 pub const REFUSAL_LOG_PERIOD: Duration = Duration::from_secs(10);
@@ -90,8 +97,8 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
     };
     let _stop_trimming = AbortOnDrop(trimming);
     loop {
-        let (stream, client) = match listener.accept().await {
-            Ok((stream, peer)) => (stream, Client::of(peer.ip())),
+        let (stream, peer) = match listener.accept().await {
+            Ok((stream, peer)) => (stream, peer.ip()),
             Err(e) => {
                 // Out of descriptors, or a connection reset before it was
                 // accepted: wait a little rather than spin.
@@ -100,6 +107,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
                 continue;
             }
         };
+        let client = Client::of(peer);
         let Some(share) = shares.take(client) else {
             over_share.event(|n| {
                 format!(
@@ -113,7 +121,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, log: L
         match Arc::clone(&serving).try_acquire_owned() {
             Ok(permit) => {
                 trimmer.opened(open());
-                tokio::spawn(connection(stream, router.clone(), limits, (permit, share)));
+                tokio::spawn(connection(stream, Peer(peer), router.clone(), limits, (permit, share)));
             }
             Err(_) => {
                 drop(share);
@@ -135,8 +143,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// One connection, served until it closes or times out.
-async fn connection(stream: TcpStream, router: Router, limits: Limits, _held: Held<OwnedSemaphorePermit>) {
+/// One connection, served until it closes or times out; each of its requests
+/// carries `peer`.
+async fn connection(stream: TcpStream, peer: Peer, router: Router, limits: Limits, _held: Held<OwnedSemaphorePermit>) {
     let _ = stream.set_nodelay(true);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -145,7 +154,12 @@ async fn connection(stream: TcpStream, router: Router, limits: Limits, _held: He
         .half_close(true)
         .max_buf_size(MAX_HEAD_BUFFER);
     let io = TokioIo::new(JsonParseErrors::new(WriteTimeout::new(stream, limits.idle_timeout)));
-    let _ = http.serve_connection(io, TowerToHyperService::new(router)).await;
+    let router = TowerToHyperService::new(router);
+    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(peer);
+        router.call(request)
+    });
+    let _ = http.serve_connection(io, service).await;
 }
 
 /// A 503 answer with this message, closing the connection.

@@ -1,5 +1,5 @@
 //! The server's log: where its lines go ([`LogSink`]: standard error, or memory
-//! for tests), the `--log` access log (one line per request: when, status,
+//! for tests), the `--log` access log (one line per request: when, which client, status,
 //! method, path, latency, and the message of a refusal, what another team
 //! needs to see why its request failed), and a rate-limited line for repeated
 //! events such as refused connections ([`Throttled`]).
@@ -50,10 +50,11 @@ fn quoted(text: &str) -> String {
 }
 
 /// The access log, as a middleware:
-/// `2026-12-07T19:30:01.123Z 400 POST /v0/a1b2c3d4e5/calls/ 0.31 ms "Agent Id exceeds 11 digits"`.
+/// `2026-12-07T19:30:01.123Z 127.0.0.1 400 POST /v0/a1b2c3d4e5/calls/ 0.31 ms "Agent Id exceeds 11 digits"`.
 pub async fn access(State(sink): State<LogSink>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let client = request.extensions().get::<super::listener::Peer>().map_or_else(|| "-".to_owned(), |p| p.0.to_string());
+    let at = format!("{} {client}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"));
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -6,6 +6,8 @@
 //!   [`tokens`]: the OAuth2 token endpoint and its signed tokens.
 //! - [`routes`]: thin handlers returning `Result<_, AppError>` ([`error`]);
 //!   [`body`]: a request body read within bounds.
+//! - [`exercised`]: which documented items an answer exercised; [`tally`]: their
+//!   counts per client, the consumer coverage `GET /_vcc/coverage` reports.
 //! - [`faults`]: deliberate deviations, applied by the [`fault_layer`] middleware.
 //! - [`listener`]: the accept loop and its [`limits`] ([`write_timeout`] for
 //!   clients that do not read, [`parse_errors`] for JSON answers to requests
@@ -21,6 +23,7 @@
 pub mod body;
 pub mod engaged;
 pub mod error;
+pub mod exercised;
 pub mod fault_layer;
 pub mod faults;
 pub mod fixture;
@@ -32,6 +35,7 @@ pub mod parse_errors;
 pub mod routes;
 pub mod rules;
 pub mod shares;
+pub mod tally;
 pub mod tokens;
 pub mod write_timeout;
 
@@ -41,7 +45,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 pub use body::MAX_BODY;
 use faults::Fault;
@@ -64,6 +68,8 @@ pub struct Settings {
     pub log: LogSink,
     /// Keep each calling agent busy this long after a call it places (as a live platform does).
     pub busy_after_call: Option<Duration>,
+    /// Count what each client's requests exercised, and answer `GET /_vcc/coverage`.
+    pub coverage: Option<Arc<tally::Tally>>,
 }
 
 impl Settings {
@@ -87,10 +93,16 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Calling agents kept busy after their calls, when the server does that.
     pub engaged: Option<Arc<engaged::Engaged>>,
+    /// The consumer coverage table, when the server keeps one.
+    pub tally: Option<Arc<tally::Tally>>,
 }
 
+/// The path of the consumer coverage report, outside the API's paths (`/v0/…`, `/Auth/…`).
+pub const COVERAGE_PATH: &str = "/_vcc/coverage";
+
 /// The routes: the one endpoint (with or without the trailing slash) with the
-/// fault layer around it, the token endpoint, and JSON 405s and 404s.
+/// fault layer around it, the token endpoint, the consumer coverage report when
+/// the server keeps one, and JSON 405s and 404s.
 pub fn router(fixture: Fixture, settings: &Settings) -> Router {
     let state = AppState {
         fixture: Arc::new(faults::fixture(settings.fault, fixture)),
@@ -98,18 +110,21 @@ pub fn router(fixture: Fixture, settings: &Settings) -> Router {
         tokens: Arc::clone(&settings.token_key),
         body_timeout: settings.limits.body_timeout,
         engaged: settings.busy_after().map(|busy| Arc::new(engaged::Engaged::new(busy))),
+        tally: settings.coverage.clone(),
     };
     let mut calls = post(routes::place_call);
     if settings.fault.is_some() {
         calls = calls.route_layer(from_fn_with_state(state.clone(), fault_layer::apply));
     }
     let calls = calls.fallback(routes::method_not_allowed);
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/v0/{account}/calls/", calls.clone())
         .route("/v0/{account}/calls", calls)
-        .route("/Auth/connect/token", post(routes::issue_token).fallback(routes::method_not_allowed))
-        .fallback(routes::not_found)
-        .with_state(state);
+        .route("/Auth/connect/token", post(routes::issue_token).fallback(routes::method_not_allowed));
+    if state.tally.is_some() {
+        router = router.route(COVERAGE_PATH, get(routes::coverage).fallback(routes::get_only));
+    }
+    let router = router.fallback(routes::not_found).with_state(state);
     if settings.log_requests { router.layer(from_fn_with_state(settings.log.clone(), log::access)) } else { router }
 }
 

@@ -1,8 +1,9 @@
 //! Tokens: the reference server's OAuth2 token endpoint (client credentials,
 //! RFC 6749 §4.4) and the bearer tokens it issues: self-validating (signed,
-//! carrying their expiry; see [`TokenKey`]). Tokens it did not issue are still
-//! accepted (any non-empty bearer token is, as before); a token shaped like its
-//! own is refused once it has expired, or if another key signed it.
+//! carrying their expiry and the client they were granted to; see [`TokenKey`]).
+//! Tokens it did not issue are still accepted (any non-empty bearer token is, as
+//! before); a token shaped like its own is refused once it has expired, or if
+//! another key signed it.
 
 use std::time::Duration;
 
@@ -57,10 +58,11 @@ pub fn grant(fixture: &Fixture, content_type: Option<&str>, body: &[u8]) -> Resu
     }
 }
 
-/// Signs and checks the tokens this server issues. A token carries its expiry
-/// and an HMAC-SHA256 over it (`vcc-ref-{expiry ms}.{nonce}.{signature}`), so
-/// nothing is stored, nothing is evicted, and every server holding the same
-/// key honours the others' tokens and expiries.
+/// Signs and checks the tokens this server issues. A token carries its expiry,
+/// its subject (the client it was granted to, hex-encoded) and an HMAC-SHA256
+/// over them (`vcc-ref-{expiry ms}.{nonce}.{subject}.{signature}`), so nothing
+/// is stored, nothing is evicted, and every server holding the same key honours
+/// the others' tokens and expiries.
 pub struct TokenKey(hmac::Key);
 
 /// What a bearer token is to this server.
@@ -114,10 +116,18 @@ impl TokenKey {
         Ok(TokenKey(hmac::Key::new(hmac::HMAC_SHA256, secret)))
     }
 
-    /// A new token that lives for `lifetime`.
+    /// A new token that lives for `lifetime`, with no subject.
     pub fn issue(&self, lifetime: Duration) -> String {
+        self.issue_to("", lifetime)
+    }
+
+    /// A new token for `subject` (the client id it was granted to) that lives for `lifetime`.
+    pub fn issue_to(&self, subject: &str, lifetime: Duration) -> String {
         let expires = now_ms().saturating_add(lifetime.as_millis() as u64);
-        let claims = format!("{expires}.{}", uuid::Uuid::new_v4().simple());
+        let mut claims = format!("{expires}.{}", uuid::Uuid::new_v4().simple());
+        if !subject.is_empty() {
+            claims = format!("{claims}.{}", hex(subject.as_bytes()));
+        }
         let signature = hmac::sign(&self.0, claims.as_bytes());
         format!("{PREFIX}{claims}.{}", hex(signature.as_ref()))
     }
@@ -146,6 +156,14 @@ impl Default for TokenKey {
     fn default() -> TokenKey {
         TokenKey::random()
     }
+}
+
+/// The subject a token shaped like ours names (the client it was granted to),
+/// read without checking the signature: ask [`TokenKey::check`] first.
+pub fn subject(token: &str) -> Option<String> {
+    let (claims, _) = token.strip_prefix(PREFIX)?.rsplit_once('.')?;
+    let subject = claims.splitn(3, '.').nth(2)?;
+    String::from_utf8(unhex(subject)?).ok()
 }
 
 /// The bearer token of an `Authorization` header, if it is one.
@@ -182,6 +200,7 @@ mod tests {
         assert_eq!(key.check(&short), TokenCheck::Expired);
         assert_eq!(key.check(&long), TokenCheck::Valid);
         assert_eq!(key.check("someone-elses-token"), TokenCheck::Foreign);
+        assert_eq!((subject(&long), subject("someone-elses-token")), (None, None));
         assert_eq!(bearer(Some("Bearer abc ")), Some("abc"));
         assert_eq!(bearer(Some("Basic abc")), None);
     }
@@ -211,5 +230,18 @@ mod tests {
             assert_eq!(a.check(odd), TokenCheck::Forged, "{odd}");
         }
         assert!(TokenKey::from_secret(b"short").unwrap_err().contains("16 bytes"));
+    }
+
+    #[test]
+    fn a_token_names_the_client_it_was_granted_to_and_the_name_is_signed() {
+        let key = TokenKey::random();
+        let token = key.issue_to("team.a b", Duration::from_secs(60));
+        assert_eq!(key.check(&token), TokenCheck::Valid);
+        assert_eq!(subject(&token).as_deref(), Some("team.a b"));
+        let (claims, signature) = token.rsplit_once('.').unwrap();
+        let (expires_and_nonce, _) = claims.rsplit_once('.').unwrap();
+        let other = format!("{expires_and_nonce}.{}.{signature}", hex(b"team-b"));
+        assert_eq!(subject(&other).as_deref(), Some("team-b"));
+        assert_eq!(key.check(&other), TokenCheck::Forged, "another subject breaks the signature");
     }
 }

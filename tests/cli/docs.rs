@@ -434,6 +434,37 @@ impl Drop for Scratch {
     }
 }
 
+/// A free port on 127.0.0.1 (the OS picks it; it is free when this returns).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A ```bash block is a script a person runs whole (a server in the background,
+/// requests, then a verdict): each runs here, whole, with `bash -e` in a scratch
+/// folder, the tool on its PATH and `PORT` a free loopback port, and must exit 0.
+#[test]
+fn every_bash_script_runs_whole() {
+    let scratch = Scratch::new("docs-scripts");
+    let bin_dir = scratch.dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.join("vcc-conformance")).unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut scripts = 0;
+    for (page, text) in pages() {
+        for block in split(&text).0.iter().filter(|b| b.lang == "bash") {
+            let script = scratch.dir.join("script.sh");
+            std::fs::write(&script, &block.text).unwrap();
+            let mut cmd = vcc_command("bash");
+            cmd.arg("-e").arg(&script).current_dir(&scratch.dir).env("PATH", &path).env("PORT", free_port().to_string());
+            let out = output_within(cmd, COMMAND_LIMIT);
+            let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(0), "{page}:{}: the script failed:\n{shown}", block.line);
+            scripts += 1;
+        }
+    }
+    assert!(scripts >= 1, "no ```bash script in the docs: this test would assert nothing");
+}
+
 #[test]
 fn every_command_in_an_sh_block_still_works() {
     let scratch = Scratch::new("docs-commands");

@@ -96,9 +96,11 @@ fn log_writes_one_line_per_request_with_time_status_method_path_latency_and_refu
     served.request("GET", "/v0/a1b2c3d4e5/calls/");
     served.request("POST", "/nowhere");
     let lines = [served.log_line(), served.log_line(), served.log_line()];
-    // `2026-12-07T19:30:01.123Z 400 POST /path 0.31 ms "message"`: the time, then as before, then a refusal's message.
+    // `2026-12-07T19:30:01.123Z 127.0.0.1 400 POST /path 0.31 ms "message"`: the time, the client, then as
+    // before, then a refusal's message.
     let shape = |line: &str, start: &str, message: bool| {
         let (at, rest) = line.split_once(' ').unwrap_or_default();
+        let Some(rest) = rest.strip_prefix("127.0.0.1 ") else { return false };
         chrono::DateTime::parse_from_rfc3339(at).is_ok()
             && rest.starts_with(start)
             && rest.split_whitespace().nth(3).is_some_and(|ms| ms.parse::<f64>().is_ok_and(|ms| ms >= 0.0))
