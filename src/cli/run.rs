@@ -187,7 +187,8 @@ impl RunArgs {
     fn refuse_libtest_leftovers(&self) -> Result<(), Error> {
         match &self.libtest {
             a if a.bench => Err(Error::Bench),
-            a if a.ignored || a.include_ignored => Err(Error::Ignored),
+            // Listing them is harmless, and how nextest lists a target's ignored tests.
+            a if (a.ignored || a.include_ignored) && !a.list => Err(Error::Ignored),
             a if a.logfile.is_some() => Err(Error::Logfile),
             _ => Ok(()),
         }

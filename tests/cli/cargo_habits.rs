@@ -195,6 +195,24 @@ fn zero_test_threads_is_refused() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("running "), "nothing ran: {}", text(&out));
 }
 
+/// nextest lists a target's tests with `--list --format terse` and its ignored
+/// ones with `--list --format terse --ignored`: both must answer (listing sends
+/// nothing), though `--ignored` alone, which would run the held-back cases, is
+/// refused.
+#[test]
+fn nextest_s_list_calls_are_answered_and_running_the_ignored_is_refused() {
+    let all = run(&["--list", "--format", "terse"]);
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    assert!(String::from_utf8_lossy(&all.stdout).lines().any(|l| l == format!("{EXAMPLE_1}: test")), "{}", text(&all));
+    let ignored = run(&["--list", "--format", "terse", "--ignored"]);
+    assert_eq!(ignored.status.code(), Some(0), "{}", text(&ignored));
+    for refused in [&["--ignored"][..], &["--include-ignored"][..]] {
+        let out = run(refused);
+        assert_eq!(out.status.code(), Some(2), "{refused:?}: {}", text(&out));
+        assert!(text(&out).contains("--allow-real-calls"), "{}", text(&out));
+    }
+}
+
 /// The first code block of the README's section `heading`.
 fn readme_block(heading: &str) -> String {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
