@@ -20,6 +20,7 @@ use clap::{ArgMatches, Args};
 use libtest_mimic::{Arguments, FormatSetting};
 
 use crate::cli::fail;
+use crate::cli::values::{parse_milliseconds, parse_ratio};
 use crate::cli::options::{SettingsError, SuiteArgs, TargetArgs, given_as_flag};
 use crate::diff::latency::Threshold;
 use crate::diff::record::Record;
@@ -60,7 +61,7 @@ pub struct DiffArgs {
     #[arg(long, env = "VCC_LATENCY_RATIO", value_name = "RATIO", default_value = "2", value_parser = parse_ratio)]
     pub latency_ratio: f64,
     /// With --against-record: how many milliseconds more A's median time must be to count as slower
-    #[arg(long, env = "VCC_LATENCY_FLOOR", value_name = "MS", default_value = "50", value_parser = parse_floor)]
+    #[arg(long, env = "VCC_LATENCY_FLOOR", value_name = "MS", default_value = "50", value_parser = parse_milliseconds)]
     pub latency_floor: f64,
     #[command(flatten)]
     pub suite: SuiteArgs,
@@ -106,22 +107,6 @@ pub enum Error {
          its {recorded} (record it again with this suite, the same --cases and --depth)"
     )]
     OtherSuite { path: String, selected: usize, recorded: usize },
-}
-
-/// A ratio above 1.
-fn parse_ratio(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(ratio) if (1.0..=1000.0).contains(&ratio) => Ok(ratio),
-        _ => Err(format!("takes a ratio from 1 to 1000, not `{value}`")),
-    }
-}
-
-/// Milliseconds, 0 to an hour.
-fn parse_floor(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(ms) if (0.0..=3_600_000.0).contains(&ms) => Ok(ms),
-        _ => Err(format!("takes milliseconds from 0 to 3600000, not `{value}`")),
-    }
 }
 
 /// Runs the comparison.

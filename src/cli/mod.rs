@@ -1,7 +1,7 @@
 //! The command line: one clap definition for every command, each option also
 //! read from its `VCC_*` variable (flag > environment > default), every `--help`
-//! generated. Option groups live in [`options`], the environment checks in
-//! [`env`], each command in its own module.
+//! generated. Option groups live in [`options`], the values they take in
+//! [`values`], the environment checks in [`env`], each command in its own module.
 
 pub mod coverage;
 pub mod diff;
@@ -10,6 +10,7 @@ pub mod options;
 pub mod run;
 pub mod selftest;
 pub mod serve;
+pub mod values;
 
 use std::process::ExitCode;
 

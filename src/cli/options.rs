@@ -3,7 +3,7 @@
 //! default). [`TargetArgs`] says what to test and how to reach it, [`SuiteArgs`]
 //! which cases and variables, [`ReportArgs`] which files to write.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use clap::builder::BoolishValueParser;
 use clap::parser::ValueSource;
 
 use crate::auth::{CredentialsError, Region};
+use crate::cli::values::{parse_resolve, parse_rps, parse_seconds, parse_timeout, parse_var};
 use crate::exec::SuiteSettings;
 use crate::suite::derive::Depth;
 use crate::exec::patience::{DEFAULT_BUSY_RETRIES, Patience};
@@ -159,58 +160,6 @@ impl ReportArgs {
     }
 }
 
-/// Seconds, more than 0 and at most an hour.
-pub fn parse_timeout(value: &str) -> Result<Duration, String> {
-    let secs: f64 = value.parse().map_err(|_| format!("takes seconds, not `{value}`"))?;
-    if !(secs > 0.0 && secs <= 3600.0) {
-        return Err(format!("must be more than 0 and at most 3600 seconds, not {value}"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Seconds, 0 to an hour.
-pub fn parse_seconds(value: &str) -> Result<Duration, String> {
-    match value.parse::<f64>() {
-        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
-        _ => Err(format!("takes seconds from 0 to 3600, not `{value}`")),
-    }
-}
-
-/// The fewest requests a second that pacing can honour above 0: one every
-/// 1,000 s (a smaller rate would wait longer than any run, or overflow).
-pub const MIN_RPS: f64 = 0.001;
-
-/// Requests per second: 0 (no pacing), or [`MIN_RPS`] to 100000.
-pub fn parse_rps(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(rps) if rps == 0.0 || (MIN_RPS..=100_000.0).contains(&rps) => Ok(rps),
-        _ => Err(format!(
-            "takes a number of requests per second: 0 (no pacing), or from {MIN_RPS} (one request every 1000 s) \
-             to 100000, not `{value}`"
-        )),
-    }
-}
-
-/// `NAME=VALUE`.
-pub fn parse_var(value: &str) -> Result<(String, String), String> {
-    let (name, v) = value.split_once('=').ok_or_else(|| format!("takes NAME=VALUE, not `{value}`"))?;
-    Ok((name.trim().to_owned(), v.to_owned()))
-}
-
-/// `HOST:PORT:ADDR`, as curl's `--resolve` (an IPv6 address in brackets).
-pub fn parse_resolve(value: &str) -> Result<(String, SocketAddr), String> {
-    let bad = || format!("takes HOST:PORT:ADDR (for example deployment.test:443:127.0.0.1), not `{value}`");
-    let (host, rest) = value.split_once(':').ok_or_else(bad)?;
-    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    let addr = addr.trim_start_matches('[').trim_end_matches(']');
-    let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
-    if host.is_empty() {
-        return Err(bad());
-    }
-    Ok((host.to_ascii_lowercase(), (ip, port).to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)?))
-}
-
 impl SuiteArgs {
     pub fn settings(&self) -> SuiteSettings {
         SuiteSettings { vars: self.vars.clone(), vars_files: self.vars_files.clone(), cases: self.cases.clone(), depth: self.depth }
@@ -305,39 +254,4 @@ pub fn accept(value: &str, setting: &str) -> Result<Secret, SecretError> {
 /// from the environment or a default).
 pub fn given_as_flag(matches: &clap::ArgMatches, id: &str) -> bool {
     matches!(matches.try_get_raw(id), Ok(Some(_))) && matches.value_source(id) == Some(ValueSource::CommandLine)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolve_takes_curl_s_form() {
-        assert_eq!(parse_resolve("Deploy.test:443:127.0.0.1").unwrap(), ("deploy.test".into(), "127.0.0.1:443".parse().unwrap()));
-        assert_eq!(parse_resolve("h:80:[::1]").unwrap().1, "[::1]:80".parse().unwrap());
-        for bad in ["h", "h:80", "h:x:127.0.0.1", ":80:127.0.0.1", "h:80:nothost"] {
-            assert!(parse_resolve(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn values_are_checked() {
-        assert!(parse_timeout("0").is_err() && parse_timeout("NaN").is_err() && parse_timeout("abc").is_err());
-        assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
-        assert!(parse_rps("-1").is_err() && parse_rps("fast").is_err());
-        // Rates whose pacing would overflow or outlast any run are refused, not a panic.
-        for unpaceable in ["1e-300", "5e-324", "0.0009", "NaN", "inf", "100001"] {
-            let e = parse_rps(unpaceable).unwrap_err();
-            assert!(e.contains("0.001") && e.contains(unpaceable), "{unpaceable}: {e}");
-        }
-        for fine in ["0", "0.001", "5", "100000"] {
-            let rps = parse_rps(fine).unwrap();
-            assert!(rps == 0.0 || Duration::try_from_secs_f64(1.0 / rps).is_ok(), "{fine}");
-        }
-        assert_eq!(parse_seconds("0").unwrap(), Duration::ZERO);
-        assert_eq!(parse_seconds("0.5").unwrap(), Duration::from_millis(500));
-        assert!(parse_seconds("-1").is_err() && parse_seconds("NaN").is_err() && parse_seconds("3601").is_err());
-        assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), "b=c".into()));
-        assert!(parse_var("novalue").is_err());
-    }
 }

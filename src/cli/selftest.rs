@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cli::fail;
-use crate::cli::options::{SuiteArgs, parse_timeout};
+use crate::cli::options::SuiteArgs;
+use crate::cli::values::parse_timeout;
 use crate::exec;
 use crate::server::faults::Fault;
 use crate::report::out;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::suite::Source;
 
+use crate::cli::values::parse_positive_seconds;
 use crate::located::LocatedError;
 use crate::server::exercised::Catalog;
 use crate::server::faults::Fault;
@@ -93,10 +94,10 @@ pub struct ServeArgs {
     pub max_connections_per_client: Option<u32>,
     /// Seconds a connection may take to send a request's headers, from when it opens or its last
     /// answer (so also how long it may stay idle), or leave an answer unread
-    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = parse_positive_seconds)]
     pub idle_timeout: f64,
     /// Seconds a request's body may take to arrive (408 after)
-    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = parse_positive_seconds)]
     pub body_timeout: f64,
     /// Key signing the OAuth2 tokens this server issues (at least 16 bytes); servers sharing a key
     /// honour each other's tokens and expiries [default: random, per process]
@@ -104,7 +105,7 @@ pub struct ServeArgs {
     pub token_key: Option<String>,
     /// Keep the calling agent busy for SECONDS after each call it places, answering the page's "Agent
     /// number busy" meanwhile, as a live platform does [default: never busy]
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_positive_seconds)]
     pub busy_after_call: Option<f64>,
     /// When the server stops (Ctrl-C or SIGTERM), write the consumer coverage report to FILE: which
     /// documented items each client's requests exercised, and which they never did (JSON when FILE
@@ -115,13 +116,6 @@ pub struct ServeArgs {
     /// issued, else an address); the clients past them share one row, "others"
     #[arg(long, value_name = "N", default_value_t = tally::DEFAULT_MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub coverage_clients: u32,
-}
-
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
-        _ => Err(format!("`{text}` is not a number of seconds above 0 and at most 3600")),
-    }
 }
 
 fn fail(message: impl fmt::Display) -> ExitCode {
