@@ -43,6 +43,7 @@ const OTHER_OPTIONS: &[(&str, &str)] = &[
     ("--test", "cargo test, hurl"),
     ("--lib", "cargo test"),
     ("--no-run", "cargo test"),
+    ("--timings", "cargo build"),
     ("--path", "cargo install"),
     ("--git", "cargo install"),
     ("--locked", "cargo install"),
