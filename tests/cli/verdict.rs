@@ -400,3 +400,39 @@ fn huge_messages_give_bounded_reports() {
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("more characters cut)"));
 }
+
+/// A deployment with fixture IDs of its own (other accounts, agents of other
+/// lengths, groups, numbers), given to the run as variables, as the page's
+/// contract allows any: every case passes, at both depths. A case or probe
+/// that wrote one of the built-in fixture's IDs instead of its variable fails
+/// here, and would fail a faithful deployment.
+#[test]
+fn a_deployment_with_ids_of_its_own_passes_at_both_depths() {
+    let dir = temp_dir("verdict-own-ids");
+    let fixture = dir.join("fixture.yaml");
+    std::fs::write(
+        &fixture,
+        "accounts: {zz99yy88xx: {ccxml: true}, qq11ww22: {ccxml: false}}\n\
+         agents: {'3141': available, '27182818': available, '1618': busy, '1414': unreachable}\n\
+         groups: ['911', '12', '5']\n\
+         callbackNumbers: ['01632960001', '+441632960002']\n\
+         invalidNumbers: ['01632960000']\n",
+    )
+    .unwrap();
+    let vars = dir.join("vars.yaml");
+    std::fs::write(
+        &vars,
+        "accountKey: zz99yy88xx\nccxmlDisabledAccountKey: qq11ww22\nagentId: '3141'\notherAgentId: '27182818'\n\
+         busyAgentId: '1618'\nunreachableAgentId: '1414'\nunknownAgentId: '8675309'\ngroupId: '911'\n\
+         otherGroupId: '12'\nthirdGroupId: '5'\ncallbackNumber: '01632960001'\notherCallbackNumber: '+441632960002'\n\
+         telephoneNumber: '01632960983'\ninvalidNumber: '01632960000'\n",
+    )
+    .unwrap();
+    let served = Served::start(BIN, &["--fixture", fixture.to_str().unwrap()]);
+    for depth in ["default", "exhaustive"] {
+        let out = run(&["--base-url", served.base(), "--token", TOKEN, "--vars", vars.to_str().unwrap(), "--depth", depth, "--format", "terse"]);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "--depth {depth}:\n{}", all.lines().filter(|l| !l.starts_with("....")).collect::<Vec<_>>().join("\n"));
+        assert!(all.contains(" 0 failed") && all.contains("32 of 32 documented items verified"), "--depth {depth}:\n{all}");
+    }
+}
