@@ -8,16 +8,21 @@
 //! contract. Adding one is one line in the [`faults!`] list below, then its
 //! behaviour in [`fixture`], [`before`] or [`after`].
 //! Over 400 lines: the one list and its three hooks are kept together, so that a
-//! fault reads in one place; the lax character checks the parser faults model
-//! live in `faults/lax.rs`. Some harmless variations answer a reading the page
-//! leaves open (which digits, which letters, which URLs, what an empty agent ID
+//! fault reads in one place; what the hooks call lives in `faults/`: the lax
+//! character checks (`lax.rs`), the forms (`forms.rs`), values (`values.rs`),
+//! standards (`standards.rs`) and the 201 bodies written another way
+//! (`bodies.rs`). Some harmless variations answer a reading the page leaves
+//! open (which digits, which letters, which URLs, what an empty agent ID
 //! means), where the faithful server answers another: the suite must pass both.
 
 use serde_json::{Value, json};
 
 use super::fixture::{AgentState, Fixture};
 use super::rules::{self, msg};
+use bodies::{null_optional_fields, set_id, write_reversed};
+pub use bodies::page_example_201;
 
+mod bodies;
 mod forms;
 mod lax;
 mod standards;
@@ -300,30 +305,6 @@ fn limit(fault: Fault) -> Option<(&'static [&'static str], usize, i8, &'static s
     })
 }
 
-/// Lax character-check faults: the fields each reads laxly, and how.
-fn lax_checks(fault: Fault) -> &'static [(&'static [&'static str], lax::Reader)] {
-    use lax::*;
-    match fault {
-        Fault::AgentIdParsedAsInteger => &[(AGENT_IDS, integer)],
-        Fault::ToAgentIdParsedAsInteger => &[(TO_AGENT_ID, integer)],
-        Fault::AgentIdParsedAsFloat => &[(AGENT_IDS, float)],
-        Fault::AgentIdRadixPrefix => &[(AGENT_IDS, radix_prefix)],
-        Fault::AgentIdDigitSeparators => &[(AGENT_IDS, digit_separators)],
-        Fault::AgentIdUnicodeDigits => &[(AGENT_IDS, unicode_digits)],
-        Fault::RegexDollarNewline => &[(EVERY_RULE, dollar_newline)],
-        Fault::RegexUnanchored => &[(AGENT_IDS, found_digits), (TEXT, found_alphanumerics)],
-        Fault::ApplicationWordRegex => &[(APPLICATION, word)],
-        Fault::ApplicationUnicodeAlphanumeric => &[(APPLICATION, unicode_alphanumeric)],
-        Fault::ReferenceWordRegex => &[(REFERENCE, word)],
-        Fault::ReferenceUnicodeAlphanumeric => &[(REFERENCE, unicode_alphanumeric)],
-        Fault::TextFieldsTrimmed => &[(TEXT, trimmed)],
-        Fault::ReferenceUrlWithoutScheme => &[(REFERENCE, host_without_scheme)],
-        Fault::ReferenceUrlPrefixOnly => &[(REFERENCE, url_prefix)],
-        Fault::ReferenceAnyUrlScheme => &[(REFERENCE, any_url)],
-        _ => &[],
-    }
-}
-
 /// The state the server answers from under this fault.
 pub fn fixture(fault: Option<Fault>, mut fixture: Fixture) -> Fixture {
     let demote = |fixture: &mut Fixture, from: AgentState| {
@@ -378,7 +359,7 @@ pub fn before(fault: Option<Fault>, input: &mut Input<'_>, fixture: &Fixture) ->
     if fault == Fault::RejectUrlReference && body.pointer("/regarding/reference").and_then(Value::as_str).is_some_and(rules::is_url) {
         return Some(rejection(msg::REFERENCE_INVALID));
     }
-    for (pointers, read) in lax_checks(fault) {
+    for (pointers, read) in lax::checks(fault) {
         for pointer in *pointers {
             if let Some(Value::String(value)) = body.pointer_mut(pointer) {
                 let read = read(value).filter(|r| !lax::faithful(pointer, value) && lax::faithful(pointer, r));
@@ -547,73 +528,6 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
     out.body = serde_json::to_vec(&body).unwrap_or_default();
 }
 
-/// The page's example 201 body, as the page prints it.
-pub fn page_example_201() -> Value {
-    json!({
-        "id": "017db4a2-44b5-672e-8b9f-1a805fed07ad",
-        "links": [{"href": "https://emea.newvoicemedia.com/V0/lmccg0ujju4/Calls/017db4a2-44b5-672e-8b9f-1a805fed07ad", "rel": "_self"}],
-        "from": {"presentedClid": "123456789", "agentId": "1234", "consent": "OneParty"},
-        "to": {"telephoneNumber": "02072068888", "consent": "OneParty"},
-        "regarding": {"reference": "0012400000ATTUQ"},
-        "status": "Active",
-        "recordingStatus": "Stopped",
-        "application": "ExampelAppNameExampleAppName",
-        "dispositionCode": null
-    })
-}
-
-/// Gives a 201 body another call id, in `id` and at the end of its self link.
-fn set_id(body: &mut Value, id: &str) {
-    if let Some(href) = body.pointer_mut("/links/0/href") {
-        let fixed = href.as_str().unwrap_or_default().rsplit_once('/').map(|(h, _)| format!("{h}/{id}"));
-        *href = json!(fixed);
-    }
-    body["id"] = json!(id);
-}
-
-/// A serializer that writes every optional field, `null` where the request sent none.
-fn null_optional_fields(body: &mut Value) {
-    let Some(map) = body.as_object_mut() else { return };
-    for (side, keys) in [("from", &["presentedClid", "agentId", "groups", "consent"][..]), ("to", &["telephoneNumber", "agentId", "consent"][..])] {
-        if let Some(inner) = map.get_mut(side).and_then(Value::as_object_mut) {
-            for key in keys {
-                inner.entry(*key).or_insert(Value::Null);
-            }
-        }
-    }
-    map.entry("regarding").or_insert(Value::Null);
-    map.entry("application").or_insert(Value::Null);
-}
-
-/// JSON text with every object's keys in reverse order.
-fn write_reversed(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().rev().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_reversed(v, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_reversed(v, out);
-            }
-            out.push(']');
-        }
-        leaf => out.push_str(&leaf.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,15 +555,6 @@ mod tests {
         assert!(before(Some(Fault::NumberLimit31), &mut over, &f).is_none());
         let sent: Value = serde_json::from_slice(&over.body).unwrap();
         assert_eq!(sent["to"]["telephoneNumber"].as_str().unwrap().len(), 30);
-    }
-
-    #[test]
-    fn reversed_keys_are_the_same_json() {
-        let v = json!({"a": 1, "b": {"c": [1, {"d": "x\"y", "e": null}]}});
-        let mut text = String::new();
-        write_reversed(&v, &mut text);
-        assert!(text.starts_with("{\"b\""), "{text}");
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
     }
 
     #[test]

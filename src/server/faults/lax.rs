@@ -4,6 +4,7 @@
 //! the value too). The faults apply a reader to the fields they name, and only
 //! where the faithful rules refuse the value and take what the reader gives.
 
+use super::Fault;
 use crate::server::rules;
 
 /// What a lax check lets through, as the value the server goes on with.
@@ -15,6 +16,29 @@ pub const APPLICATION: &[&str] = &["/application"];
 pub const REFERENCE: &[&str] = &["/regarding/reference"];
 pub const TEXT: &[&str] = &["/application", "/regarding/reference"];
 pub const EVERY_RULE: &[&str] = &["/from/agentId", "/to/agentId", "/application", "/regarding/reference"];
+
+/// Lax character-check faults: the fields each reads laxly, and how.
+pub fn checks(fault: Fault) -> &'static [(&'static [&'static str], Reader)] {
+    match fault {
+        Fault::AgentIdParsedAsInteger => &[(AGENT_IDS, integer)],
+        Fault::ToAgentIdParsedAsInteger => &[(TO_AGENT_ID, integer)],
+        Fault::AgentIdParsedAsFloat => &[(AGENT_IDS, float)],
+        Fault::AgentIdRadixPrefix => &[(AGENT_IDS, radix_prefix)],
+        Fault::AgentIdDigitSeparators => &[(AGENT_IDS, digit_separators)],
+        Fault::AgentIdUnicodeDigits => &[(AGENT_IDS, unicode_digits)],
+        Fault::RegexDollarNewline => &[(EVERY_RULE, dollar_newline)],
+        Fault::RegexUnanchored => &[(AGENT_IDS, found_digits), (TEXT, found_alphanumerics)],
+        Fault::ApplicationWordRegex => &[(APPLICATION, word)],
+        Fault::ApplicationUnicodeAlphanumeric => &[(APPLICATION, unicode_alphanumeric)],
+        Fault::ReferenceWordRegex => &[(REFERENCE, word)],
+        Fault::ReferenceUnicodeAlphanumeric => &[(REFERENCE, unicode_alphanumeric)],
+        Fault::TextFieldsTrimmed => &[(TEXT, trimmed)],
+        Fault::ReferenceUrlWithoutScheme => &[(REFERENCE, host_without_scheme)],
+        Fault::ReferenceUrlPrefixOnly => &[(REFERENCE, url_prefix)],
+        Fault::ReferenceAnyUrlScheme => &[(REFERENCE, any_url)],
+        _ => &[],
+    }
+}
 
 /// A URL the faithful rules take, for a reference a lax URL check let through.
 const ACCEPTED_URL: &str = "http://lax.invalid/";
