@@ -109,8 +109,6 @@ struct Log {
 #[derive(Deserialize)]
 struct Creator {
     name: String,
-    #[serde(default)]
-    version: String,
 }
 
 /// The run, as `log._run` says (a record written before it existed says it in
@@ -133,8 +131,6 @@ pub struct Record {
     /// When it started, as the record says.
     pub started: String,
     pub interrupted: bool,
-    /// The version of vcc-conformance that wrote it.
-    pub version: String,
     entries: HashMap<String, Entry>,
 }
 
@@ -178,7 +174,6 @@ impl Record {
             target: run.target,
             started: run.started,
             interrupted: run.interrupted,
-            version: log.creator.version,
             entries,
         })
     }
@@ -189,11 +184,6 @@ impl Record {
     /// The exchange of the case of that name.
     pub fn entry(&self, name: &str) -> Option<&Entry> {
         self.entries.get(name)
-    }
-
-    /// The names of the recorded cases (in no order).
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
     }
 
     pub fn len(&self) -> usize {

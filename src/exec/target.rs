@@ -162,14 +162,6 @@ impl TargetSettings {
     pub fn guards_real_calls(&self) -> bool {
         !self.allow_real_calls && self.base_url.as_deref().is_some_and(|base| !is_loopback_target(base, &self.resolve))
     }
-
-    /// What is tested, before it is opened: the base URL, or the embedded server.
-    pub fn describe(&self) -> String {
-        match &self.base_url {
-            Some(base) => describe_deployment(base, crate::proxy::from_process(base, &self.proxy).as_ref()),
-            None => "embedded reference server".into(),
-        }
-    }
 }
 
 /// A deployment as every output names it, with the proxy it is reached through.

@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::rules::{self, Rejection};
 use crate::coverage::{self, Item};
 use crate::located::LocatedError;
-use crate::suite::derive::model::{Breaks, Model};
+use crate::suite::derive::{self, model::{Breaks, Model}};
 
 /// One counter of a client's row: an item (for a limit, its "over it" side),
 /// or the "at the limit" side of a limit.
@@ -75,7 +75,7 @@ fn given(value: &Value) -> bool {
 impl Catalog {
     /// The catalog of the shipped items and contract model.
     pub fn shipped() -> Result<Catalog, LocatedError> {
-        Ok(Catalog::new(coverage::items()?, &Model::shipped()?))
+        Ok(Catalog::new(coverage::items()?, derive::shipped()?))
     }
 
     pub fn new(items: Vec<Item>, model: &Model) -> Catalog {

@@ -90,7 +90,8 @@ fn load_capped(sources: &[Source], vars: &Vars, schemas: &[&str], max_suite: usi
     Ok(cases)
 }
 
-fn kebab(s: &str) -> bool {
+/// A kebab-case name: lower-case letters, digits and `-`, not starting with `-`.
+pub(crate) fn kebab(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')

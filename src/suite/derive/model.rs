@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::located::{self, LocatedError, Source, Spots};
+use crate::suite::load::kebab;
 
 /// The shipped model.
 pub const SHIPPED: (&str, &str) = ("contract/rules.yaml", include_str!("../../../contract/rules.yaml"));
@@ -198,11 +199,6 @@ impl Rule {
     pub fn needs_state(&self) -> bool {
         matches!(self.breaks, Breaks::Account(_) | Breaks::State(_))
     }
-
-    /// The constant the reference server names its message by (`ccxml-disabled` → `CCXML_DISABLED`).
-    pub fn constant(&self) -> String {
-        self.id.to_ascii_uppercase().replace('-', "_")
-    }
 }
 
 impl Model {
@@ -236,7 +232,6 @@ impl Model {
 
     /// What the types cannot say: (field path, message) of the first problem.
     fn check(&self) -> Result<(), (String, String)> {
-        let kebab = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         let (mut dimensions, mut names) = (BTreeSet::new(), BTreeSet::new());
         for (d, dim) in self.forms.iter().enumerate() {
             let at = format!("forms[{d}]");

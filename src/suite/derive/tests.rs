@@ -43,7 +43,7 @@ fn build_rs_reads_the_model_as_it_is_parsed() {
     assert_eq!(rules::msg::ALL, messages.as_slice());
     assert_eq!(messages.len(), 18);
     for rule in &model.rules {
-        assert!(rule.message.is_none() || rules::msg::ALL.iter().any(|(id, _)| *id == rule.id), "{}", rule.constant());
+        assert!(rule.message.is_none() || rules::msg::ALL.iter().any(|(id, _)| *id == rule.id), "{}", rule.id);
     }
     let limits: BTreeMap<&str, usize> = model
         .rules
