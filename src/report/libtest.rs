@@ -117,14 +117,14 @@ impl Observer for Console {
         if let Some(interval) = run.pacing {
             let rate = 1.0 / interval.as_secs_f64();
             let note = format!("pacing: at most {rate:.3} requests a second (--max-rps)");
-            if self.json() { eprintln!("{note}") } else { println!("{note}") }
+            aside(self.json(), &note);
         }
         if !run.spacing.is_zero() && run.plan.to_send().any(crate::suite::Case::may_place_call) {
             let note = format!(
                 "agent spacing: at least {:.1} s between two calls with one agent, the cases that cannot place one first (--agent-spacing)",
                 run.spacing.as_secs_f64()
             );
-            if self.json() { eprintln!("{note}") } else { println!("{note}") }
+            aside(self.json(), &note);
         }
         let (senders, receivers): (Vec<_>, Vec<_>) = run
             .plan
@@ -160,6 +160,12 @@ impl Observer for Console {
     }
 }
 
+/// A note beside the cases: on stderr when stdout carries JSON lines, else on
+/// stdout, through [`out::line`] (a reader gone away ends the printing, not the run).
+fn aside(json: bool, text: &str) {
+    if json { eprintln!("{text}") } else { out::line(text) }
+}
+
 /// After the cases: the exchange of each passing case (`verbose`), the cases
 /// that got no answer for one reason, grouped, and the contract line (or, in
 /// JSON, the whole contract matrix).
@@ -169,7 +175,7 @@ pub fn tail(outcome: &RunOutcome, rows: &[Row], verbose: bool, json: bool) {
     }
     print_transport_groups(outcome);
     for line in retried_line(outcome).into_iter().chain(agents_line(outcome)).chain(busy_hint(outcome)) {
-        if json { eprintln!("{line}") } else { println!("{line}") }
+        aside(json, &line);
     }
     if json {
         out::line(&serde_json::json!({"type": "contract", "items": matrix::to_json(rows)}).to_string());

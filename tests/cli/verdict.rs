@@ -195,32 +195,36 @@ fn a_redirecting_target_or_an_empty_base_url_stops_the_run_with_a_hint() {
 /// panic.
 #[test]
 fn a_reader_that_goes_away_ends_the_printing_not_the_run() {
-    let dir = temp_dir("broken-pipe");
-    let (junit, record) = (dir.join("junit.xml"), dir.join("last-failed"));
-    let mut child = vcc_command(BIN)
-        .args(["run", "--junit", junit.to_str().unwrap(), "--record", record.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 16];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the run did not end");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"), "the JUnit report is written");
-    assert!(std::fs::read_to_string(&record).unwrap().starts_with("# vcc-conformance"), "the record is written");
+    // The second run also prints a line after the cases (the calls spread over a spare agent).
+    for extra in [&[][..], &["--var", "spareAgentIds=5464"]] {
+        let dir = temp_dir("broken-pipe");
+        let (junit, record) = (dir.join("junit.xml"), dir.join("last-failed"));
+        let mut child = vcc_command(BIN)
+            .args(["run", "--junit", junit.to_str().unwrap(), "--record", record.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the run did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        assert_eq!(status.code(), Some(0), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"), "{extra:?}: the JUnit report is written");
+        assert!(std::fs::read_to_string(&record).unwrap().starts_with("# vcc-conformance"), "{extra:?}: the record is written");
+    }
 }
 
 #[test]
