@@ -103,9 +103,10 @@ fn with_comment(mut value: Value, comment: Option<String>) -> Value {
 }
 
 fn request(req: &SentRequest, redactor: &Redactor) -> Value {
+    let auth = format!("{} [redacted]", req.auth_scheme);
     let mut pairs: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     if req.auth {
-        pairs.push(("Authorization", "Bearer [redacted]"));
+        pairs.push(("Authorization", &auth));
     }
     let url = kept(&req.url, redactor, HEADER_KEPT);
     let query: Vec<Value> = url::Url::parse(&url)
@@ -296,6 +297,18 @@ mod tests {
         assert!(e["startedDateTime"].as_str().unwrap().ends_with('Z'));
         assert_eq!((har["log"]["_run"]["target"].as_str(), har["log"]["_run"]["interrupted"].as_bool()), (Some("http://h (deployment)"), Some(false)));
         assert!(har["log"]["_run"]["started"].as_str().unwrap().ends_with('Z'), "{text}");
+    }
+
+    #[test]
+    fn the_authorization_header_keeps_the_scheme_the_case_sent() {
+        let mut sent = result("f::a", Verdict::Passed);
+        if let Some(req) = &mut sent.request {
+            req.auth = true;
+            req.auth_scheme = "bearer".into();
+        }
+        let har: Value = serde_json::from_str(&render(&outcome(vec![sent], Redactor::new()))).unwrap();
+        let headers = har["log"]["entries"][0]["request"]["headers"].as_array().unwrap().clone();
+        assert!(headers.contains(&json!({"name": "Authorization", "value": "bearer [redacted]"})), "{headers:?}");
     }
 
     #[test]
