@@ -266,8 +266,8 @@ impl Client {
     /// `response` with every secret hidden (its body, where it held one, as
     /// UTF-8 text).
     fn redacted(&self, response: Response) -> Response {
-        let hide = |text: &str| self.redactor.redact(text).into_owned();
-        let headers = response.headers.iter().map(|(name, value)| (hide(name), hide(value))).collect();
+        let pairs: Vec<(&str, &str)> = response.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers = self.redactor.redact_pairs(&pairs);
         let hidden = match self.redactor.redact(&String::from_utf8_lossy(&response.body)) {
             std::borrow::Cow::Owned(hidden) => Some(hidden.into_bytes()),
             std::borrow::Cow::Borrowed(_) => None,

@@ -151,6 +151,27 @@ impl Redactor {
         self.0.read().unwrap_or_else(|e| e.into_inner()).redact(text)
     }
 
+    /// Name and value pairs (headers) with their secrets hidden as the
+    /// redactor sees them in a block, one `name: value` a line, so that a
+    /// secret split across two headers in a row is hidden too. Should hiding
+    /// join lines, the pairs past them are `[redacted]`.
+    pub fn redact_pairs(&self, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let block: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+        let block = block.join("\n");
+        let hidden = self.redact(&block);
+        if hidden == block {
+            return pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+        }
+        let mut lines = hidden.split('\n');
+        pairs
+            .iter()
+            .map(|(name, _)| match lines.next().map(|l| l.split_once(": ").unwrap_or((l, ""))) {
+                Some((n, v)) => (n.to_owned(), v.to_owned()),
+                None => ((*name).to_owned(), "[redacted]".to_owned()),
+            })
+            .collect()
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, encoded::Needles> {
         self.0.write().unwrap_or_else(|e| e.into_inner())
     }
@@ -221,5 +242,17 @@ mod tests {
     fn several_secrets_are_hidden_at_once() {
         let redactor = Redactor::of(&[Secret::new("first-secret-1"), Secret::new("second-secret-2")]);
         assert_eq!(redactor.redact("first-secret-1 and second-secret-2"), "[redacted] and [redacted]");
+    }
+
+    #[test]
+    fn a_secret_split_across_two_headers_in_a_row_is_hidden_in_both() {
+        let redactor = Redactor::of(&[Secret::new("split-token-9Qx4Lm")]);
+        let pairs = [("X-Echo", "split-tok"), ("X-Part", "en-9Qx4Lm"), ("Server", "kept")];
+        let hidden = redactor.redact_pairs(&pairs);
+        let all = format!("{hidden:?}");
+        assert!(!all.contains("split-tok") && !all.contains("9Qx4Lm"), "{all}");
+        assert_eq!(hidden[2], ("Server".to_owned(), "kept".to_owned()));
+        let each: Vec<String> = pairs.iter().map(|(_, v)| redactor.redact(v).into_owned()).collect();
+        assert!(each.concat().contains("split-tok"), "each value alone hides nothing: {each:?}");
     }
 }

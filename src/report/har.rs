@@ -44,7 +44,7 @@ fn headers<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>, redacto
     let pairs: Vec<(&str, &str)> = pairs.collect();
     let total = pairs.len();
     let (mut out, mut budget) = (Vec::new(), HEADERS_KEPT);
-    for (name, value) in hidden_together(&pairs, redactor) {
+    for (name, value) in redactor.redact_pairs(&pairs) {
         let (name, value) = (capped(name, HEADER_KEPT), capped(value, HEADER_KEPT));
         let size = name.chars().count() + value.chars().count();
         if size > budget {
@@ -58,26 +58,6 @@ fn headers<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>, redacto
         out.push(json!({"name": "", "value": "", "comment": note}));
     }
     Value::Array(out)
-}
-
-/// The headers with their secrets hidden as the redactor sees them in a block,
-/// one `name: value` a line: a secret split across two headers in a row is
-/// hidden too. Should hiding join lines, the pairs past them are `[redacted]`.
-fn hidden_together(pairs: &[(&str, &str)], redactor: &Redactor) -> Vec<(String, String)> {
-    let block: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}: {v}")).collect();
-    let block = block.join("\n");
-    let hidden = redactor.redact(&block);
-    if hidden == block {
-        return pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
-    }
-    let mut lines = hidden.split('\n');
-    pairs
-        .iter()
-        .map(|(name, _)| match lines.next().map(|l| l.split_once(": ").unwrap_or((l, ""))) {
-            Some((n, v)) => (n.to_owned(), v.to_owned()),
-            None => ((*name).to_owned(), "[redacted]".to_owned()),
-        })
-        .collect()
 }
 
 /// A body as text (secrets hidden, capped) and a comment when it was not
