@@ -60,7 +60,10 @@ pub async fn access(State(sink): State<LogSink>, request: Request, next: Next) -
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status();
     let path = crate::peer_text::capped(crate::peer_text::visible(&path).into_owned(), SHOWN);
-    if !status.is_client_error() && !status.is_server_error() {
+    // A refusal's message is read from a body of known, small size; any other
+    // body (a stream: chunked, or cut by a fault) goes out as it is, unread.
+    let small = http_body::Body::size_hint(response.body()).exact().is_some_and(|n| n <= MESSAGE_READ as u64);
+    if !(status.is_client_error() || status.is_server_error()) || !small {
         sink.line(format!("{at} {} {method} {path} {ms:.2} ms", status.as_u16()));
         return response;
     }

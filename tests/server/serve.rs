@@ -46,19 +46,24 @@ impl Served {
 
     /// Sends one request (closing the connection) and returns the answer's status line.
     fn request(&self, method: &str, path: &str) -> String {
+        self.answer(method, path, "application/json").lines().next().unwrap_or("").to_owned()
+    }
+
+    /// The whole answer, head and body, to `method path` with a call's body labelled `content_type`.
+    fn answer(&self, method: &str, path: &str, content_type: &str) -> String {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let body = r#"{"from":{"agentId":"1234"},"to":{"telephoneNumber":"02072068888"}}"#;
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer t\r\nContent-Type: {content_type}\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
-        answer.lines().next().unwrap_or("").to_owned()
+        answer
     }
 
     /// The next line on stderr, waiting at most five seconds.
@@ -113,6 +118,17 @@ fn log_writes_one_line_per_request_with_time_status_method_path_latency_and_refu
     let quiet = Served::start(&["--listen", "127.0.0.1:0"]);
     quiet.request("POST", "/v0/a1b2c3d4e5/calls/");
     assert!(quiet.stderr.recv_timeout(Duration::from_millis(300)).is_err(), "no log without --log");
+}
+
+#[test]
+fn the_log_leaves_answers_as_the_server_sends_them() {
+    // A refusal sent in chunks (a harmless variation) stays chunked under --log; its line has no message.
+    let served = Served::start(&["--listen", "127.0.0.1:0", "--log", "--fault", "harmless-chunked"]);
+    let answer = served.answer("POST", "/v0/a1b2c3d4e5/calls/", "text/plain").to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 415") && answer.contains("transfer-encoding: chunked"), "{answer}");
+    assert!(answer.contains("{\"message\":\"the requested resource does") && answer.contains("'text/plain'.\"}"), "the body is sent whole: {answer}");
+    let line = served.log_line();
+    assert!(line.contains(" 415 POST /v0/a1b2c3d4e5/calls/ ") && line.ends_with(" ms"), "{line}");
 }
 
 #[test]
