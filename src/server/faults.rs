@@ -234,10 +234,6 @@ pub const FOR_THE_DERIVED_SUITE: &[(Fault, u8)] = &[
 ];
 
 impl Fault {
-    /// The class of issue 16 it was written for, if only the derived suite catches it.
-    pub fn derived_class(self) -> Option<u8> {
-        FOR_THE_DERIVED_SUITE.iter().find(|(f, _)| *f == self).map(|(_, class)| *class)
-    }
 
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::ALL.iter().copied().find(|f| f.name() == name)
@@ -424,6 +420,10 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
     let Some(fault) = fault else { return };
     standards::challenge(fault, out);
     let mut body: Value = serde_json::from_slice(&out.body).unwrap_or(Value::Null);
+    if out.status == 201 && forms::drop_echo(fault, &mut body) {
+        out.body = serde_json::to_vec(&body).unwrap_or_default();
+        return;
+    }
     let message = body.get("message").and_then(Value::as_str).map(str::to_owned);
     match (fault, out.status) {
         (Fault::MessageTypo, 400) => body["message"] = json!(typo(&message.unwrap_or_default())),
@@ -479,7 +479,6 @@ pub fn after(fault: Option<Fault>, out: &mut Output) {
             }
         }
         (Fault::NullOptionalFields, 201) => null_optional_fields(&mut body),
-        (_, 201) if forms::ECHO_FAULTS.contains(&fault) => forms::drop_echo(fault, &mut body),
         (Fault::TextPlainContentType, _) => out.content_type = "text/plain; charset=utf-8",
         (Fault::PlainJsonContentType, _) => out.content_type = "application/json",
         (Fault::UppercaseContentType, _) => out.content_type = "Application/JSON; Charset=UTF-8",

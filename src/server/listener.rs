@@ -62,7 +62,8 @@ impl Refusing {
     /// written at once and closed, so that every refusal is the JSON 503.
     fn refuse(&self, stream: TcpStream, client: Client, answer: &Arc<str>) {
         let place = Arc::clone(&self.places).try_acquire_owned().ok();
-        match place.zip(self.shares.take(client)) {
+        // The client's share is taken only when a place is free (no lock, in a flood, for nothing).
+        match place.and_then(|place| Some((place, self.shares.take(client)?))) {
             Some(held) => drop(tokio::spawn(refuse(stream, Arc::clone(answer), held))),
             None => refuse_at_once(stream, answer),
         }

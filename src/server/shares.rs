@@ -64,11 +64,6 @@ impl Shares {
         Arc::new(Shares { each, held: Mutex::new(HashMap::new()) })
     }
 
-    /// How many each client may hold.
-    pub fn each(&self) -> usize {
-        self.each
-    }
-
     /// One more for `client`, or `None` when it holds its whole share.
     pub fn take(self: &Arc<Shares>, client: Client) -> Option<Share> {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);

@@ -98,18 +98,9 @@ pub fn skip_rule(fault: Fault, body: &mut Value, account: &mut Option<String>, f
     None
 }
 
-/// The class-2 faults, which [`drop_echo`] applies.
-pub const ECHO_FAULTS: &[Fault] = &[
-    Fault::EchoDropsToConsentForAgents,
-    Fault::EchoDropsClidForGroups,
-    Fault::EchoDropsFromConsentForGroups,
-    Fault::EchoKeepsFirstGroupOnly,
-    Fault::EchoDropsReferenceForAgents,
-    Fault::EchoDropsApplicationForGroups,
-];
-
-/// Class 2: leaves a field out of a 201 body in the fault's form.
-pub fn drop_echo(fault: Fault, body: &mut Value) {
+/// Class 2: leaves a field out of a 201 body in the fault's form. Whether it
+/// did (another fault, or another form: the body is left as it is).
+pub fn drop_echo(fault: Fault, body: &mut Value) -> bool {
     let from_groups = body.pointer("/from/groups").is_some_and(|g| !g.is_null());
     let to_agent = body.pointer("/to/agentId").is_some_and(|a| !a.is_null());
     let (parent, key) = match fault {
@@ -122,11 +113,12 @@ pub fn drop_echo(fault: Fault, body: &mut Value) {
             if let Some(groups) = body.pointer_mut("/from/groups").and_then(Value::as_array_mut) {
                 groups.truncate(1);
             }
-            return;
+            return true;
         }
-        _ => return,
+        _ => return false,
     };
     body.pointer_mut(parent).and_then(Value::as_object_mut).map(|o| o.remove(key));
+    true
 }
 
 #[cfg(test)]

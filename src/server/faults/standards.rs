@@ -12,11 +12,10 @@ use crate::server::rules;
 /// spelled otherwise than `Bearer`, a 415 for a media type or parameter the
 /// grammar allows. The faithful rules must accept it first.
 pub fn refuse(fault: Fault, input: &Input<'_>) -> Option<rules::Rejection> {
-    let authorization = input.authorization.unwrap_or_default();
-    if fault == Fault::SchemeCaseSensitive && rules::authorization(input.authorization).is_ok() && !authorization.starts_with("Bearer ") {
+    rules::authorization(input.authorization).ok()?;
+    if fault == Fault::SchemeCaseSensitive && !input.authorization.unwrap_or_default().starts_with("Bearer ") {
         return Some(rules::Rejection { status: 401, message: "Authorization has been denied for this request.".into() });
     }
-    rules::authorization(input.authorization).ok()?;
     let sent = input.content_type.filter(|c| rules::content_type(Some(c)).is_ok())?;
     let (media, parameters) = sent.split_once(';').unwrap_or((sent, ""));
     let parameters = || parameters.split(';').map(str::trim).filter(|p| !p.is_empty());
