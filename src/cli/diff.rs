@@ -27,7 +27,7 @@ use crate::diff::record::Record;
 use crate::diff::{self, Row, Sides, Summary, against_record};
 use crate::exec::load::{LoadError, Suite};
 use crate::exec::plan::Selection;
-use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
+use crate::exec::spec::{self, RunSpec};
 use crate::exec::target::{AuthChoice, TargetSettings};
 use crate::exec::{self, RunError};
 use crate::located::LocatedError;
@@ -131,11 +131,7 @@ impl Common {
         if !suite.cases.iter().any(|c| selection.selects(&c.test_name())) {
             return Err(Error::NothingSelected(selection.filters));
         }
-        let width = match args.libtest.test_threads {
-            Some(0) => return Err(Error::ZeroWidth),
-            Some(n) => n,
-            None => DEFAULT_WIDTH,
-        };
+        let width = spec::width(&args.libtest).ok_or(Error::ZeroWidth)?;
         Ok(Common { suite, selection, width })
     }
 

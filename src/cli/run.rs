@@ -20,7 +20,7 @@ use crate::cli::{COULD_NOT_RUN, fail};
 use crate::exec::load::{LoadError, Suite};
 use crate::exec::plan::Selection;
 use crate::exec::record::{self, RecordError, Rerun};
-use crate::exec::spec::{DEFAULT_WIDTH, RunSpec};
+use crate::exec::spec::{self, RunSpec};
 use crate::exec::{self, RunError};
 use crate::report::libtest::{self, Console};
 use crate::report::text::Style;
@@ -195,11 +195,7 @@ impl RunArgs {
     }
 
     fn width(&self) -> Result<usize, Error> {
-        match self.libtest.test_threads {
-            Some(0) => Err(Error::ZeroWidth),
-            Some(n) => Ok(n),
-            None => Ok(DEFAULT_WIDTH),
-        }
+        spec::width(&self.libtest).ok_or(Error::ZeroWidth)
     }
 
     /// Refuses, under nextest, what one process per case cannot honour: report

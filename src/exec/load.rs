@@ -45,7 +45,7 @@ pub enum LoadError {
     #[error(transparent)]
     Located(#[from] LocatedError),
     /// A variable was given that no case uses: a typo must not be dropped.
-    #[error("{given_in}: no case uses a variable named `{name}`{}", did_you_mean(.suggestion))]
+    #[error("{given_in}: no case uses a variable named `{name}`{}", did_you_mean(.suggestion.as_deref()))]
     UnknownVariable { given_in: String, name: String, suggestion: Option<String> },
     /// `--var NAME=VALUE` with a name that cannot be a variable's.
     #[error("--var {name}: {reason}")]
@@ -70,8 +70,8 @@ pub enum LoadError {
     Spare(#[from] SpareError),
 }
 
-fn did_you_mean(suggestion: &Option<String>) -> String {
-    suggestion.as_ref().map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
 }
 
 impl SuiteSettings {
@@ -158,7 +158,7 @@ fn check_covers(cases: &[Case], sources: &[Source]) -> Result<(), LoadError> {
         *index += 1;
         let Some((j, unknown)) = case.covers.iter().enumerate().find(|(_, c)| !known.contains(&c.as_str())) else { continue };
         let field = format!("cases[{at}].covers[{j}]");
-        let hint = crate::suggest::closest(unknown, known.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+        let hint = did_you_mean(crate::suggest::closest(unknown, known.iter().copied()));
         let message = format!("`{unknown}` is not an item of the contract (contract/items.yaml; `vcc-conformance coverage` lists them){hint}");
         let error = match sources.iter().find(|s| s.path == case.source) {
             Some(source) => LocatedError::at(source, Spots::of(source).locate(&field, false), field, message),

@@ -90,7 +90,7 @@ pub fn open_watched<'s>(spec: &'s RunSpec, observer: &dyn Observer) -> Result<Op
     if let Some(shared) = &spec.shared_redactor {
         target = target.sharing(shared);
     }
-    let plan = Plan::new(spec.suite.cases.clone(), &spec.selection, spec.hold_real_calls.unwrap_or(target.guard_real_calls));
+    let plan = spec.plan();
     if spec.send && spec.preflight && plan.to_send().next().is_some() {
         let account_key = plan.account_key();
         let preflight = target.preflight_waiting(&account_key, spec.target.patience.wait, observer);

@@ -13,6 +13,16 @@ use crate::secrets::Redactor;
 /// bounds what a deployment sees.
 pub const DEFAULT_WIDTH: usize = 8;
 
+/// Cases in flight at once as `--test-threads` says (`None`: it says 0, which
+/// would run nothing), else [`DEFAULT_WIDTH`].
+pub fn width(libtest: &libtest_mimic::Arguments) -> Option<usize> {
+    match libtest.test_threads {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(DEFAULT_WIDTH),
+    }
+}
+
 /// One run, described whole.
 #[derive(Clone, Debug)]
 pub struct RunSpec {

@@ -182,8 +182,6 @@ pub struct Target {
     pub embedded: bool,
     /// The proxy the target is reached through, if any.
     pub proxy: Option<Proxy>,
-    /// Whether cases that may place a call are held back.
-    pub guard_real_calls: bool,
     /// The least time between two calls with one agent.
     pub agent_spacing: Duration,
 }
@@ -221,9 +219,8 @@ impl Target {
             }
             _ => client,
         };
-        let guard_real_calls = settings.guards_real_calls();
         let agent_spacing = agent_spacing(settings.agent_spacing, &base);
-        Ok(Target { client, embedded, proxy, guard_real_calls, agent_spacing })
+        Ok(Target { client, embedded, proxy, agent_spacing })
     }
 
     /// Hides this target's secrets with `redactor` too (both sides of `diff`).
