@@ -158,8 +158,6 @@ pub enum Verdict {
 pub enum NotRun {
     /// The run was interrupted (Ctrl-C, SIGTERM) before its answer came.
     Interrupted,
-    /// Nothing was sent in this run (`--ignored`).
-    NothingSent,
     /// Sent, but every answer said that an agent this run had placed an earlier
     /// call with was still busy, through every retry: not verified, not failed
     /// (`--strict-busy` fails it instead). Its retries say which agent.
@@ -170,7 +168,6 @@ impl NotRun {
     pub fn text(self) -> &'static str {
         match self {
             NotRun::Interrupted => "not run: the run was interrupted",
-            NotRun::NothingSent => "not run: nothing is sent in this mode",
             NotRun::AgentStayedBusy => {
                 "not verified: the agent stayed busy after this run's own earlier call, through every retry \
                  (--busy-retries, --busy-wait; --strict-busy fails it)"

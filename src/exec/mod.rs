@@ -91,7 +91,7 @@ pub fn open_watched<'s>(spec: &'s RunSpec, observer: &dyn Observer) -> Result<Op
         target = target.sharing(shared);
     }
     let plan = spec.plan();
-    if spec.send && spec.preflight && plan.to_send().next().is_some() {
+    if spec.preflight && plan.to_send().next().is_some() {
         let account_key = plan.account_key();
         let preflight = target.preflight_waiting(&account_key, spec.target.patience.wait, observer);
         runtime.block_on(until_stopped(&stop, async { Ok(preflight.await?) }))?;
@@ -135,21 +135,21 @@ impl Opened<'_> {
         let redactor = executor.client.redactor().clone();
         let spacing = target.agent_spacing;
         observer.started(&Started { target: &describe, plan: &plan, redactor: &redactor, pacing, spacing });
-        let pending = if spec.send {
-            executor.send_ahead(sendings, spec.width, runtime.handle())
-        } else {
-            plan.items.iter().map(|_| None).collect()
-        };
+        let pending = executor.send_ahead(sendings, spec.width, runtime.handle());
         let results = runtime.block_on(async {
             let mut results = Vec::with_capacity(plan.items.len());
             for (index, (item, pending)) in plan.items.iter().zip(pending).enumerate() {
                 let result = match (&item.action, pending) {
                     (Action::FilteredOut, _) => CaseResult::unsent(&item.case, Verdict::FilteredOut),
                     (Action::Hold(reason), _) => CaseResult::unsent(&item.case, Verdict::Held(*reason)),
-                    (Action::Send, None) => CaseResult::unsent(&item.case, Verdict::NotRun(NotRun::NothingSent)),
-                    (Action::Send, Some(rx)) => rx
-                        .await
-                        .unwrap_or_else(|_| CaseResult::unsent(&item.case, Verdict::NotRun(NotRun::Interrupted))),
+                    // A case due to be sent has its receiver; without one, or an answer, it was stopped.
+                    (Action::Send, pending) => {
+                        let answer = match pending {
+                            Some(rx) => rx.await.ok(),
+                            None => None,
+                        };
+                        answer.unwrap_or_else(|| CaseResult::unsent(&item.case, Verdict::NotRun(NotRun::Interrupted)))
+                    }
                 };
                 observer.finished(index, &result);
                 results.push(result);

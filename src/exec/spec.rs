@@ -31,8 +31,6 @@ pub struct RunSpec {
     pub selection: Selection,
     /// Cases in flight at once (at least 1).
     pub width: usize,
-    /// Whether cases are sent at all (`--ignored` sends nothing).
-    pub send: bool,
     /// Keep the exchange of passing cases too (the HTML report, the verbose mode).
     pub keep_passing: bool,
     /// Stop on Ctrl-C or SIGTERM (the commands do; a library caller may not want
@@ -57,7 +55,6 @@ impl RunSpec {
             suite,
             selection,
             width: DEFAULT_WIDTH,
-            send: true,
             keep_passing: false,
             stop_on_signal: false,
             preflight: true,
