@@ -136,22 +136,30 @@ pub fn is_loopback(base: &str) -> bool {
 /// address, and, where `--resolve` sends that host and port elsewhere, that
 /// address is loopback too. Either one off loopback makes the target a
 /// deployment, whose real-call guard is on.
-pub fn is_loopback_target(base: &str, resolve: &[(String, std::net::SocketAddr)]) -> bool {
+pub fn is_loopback_target(base: &str, resolve: &Resolve) -> bool {
     if !is_loopback(base) {
         return false;
     }
     let Ok(url) = url::Url::parse(base) else { return false };
-    let (host, port) = (url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase(), url.port_or_known_default());
+    let (host, port) = (host_of(&url), url.port_or_known_default());
     resolve
         .iter()
         .filter(|(name, addr)| name.trim_matches(['[', ']']) == host && Some(addr.port()) == port)
         .all(|(_, addr)| addr.ip().is_loopback())
 }
 
-/// The pacing for a run: the given rate, or none on loopback and a gentle 5
-/// requests per second elsewhere.
-pub fn pacing(max_rps: Option<f64>, base: &str) -> Option<Duration> {
-    let rps = max_rps.unwrap_or(if is_loopback(base) { 0.0 } else { 5.0 });
+/// The lowercase host of a URL, as `--resolve` names it (an IPv6 address without brackets).
+pub fn host_of(url: &url::Url) -> String {
+    url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase()
+}
+
+/// Where `--resolve` sends a host, as `HOST` and `PORT:ADDR`.
+type Resolve = [(String, std::net::SocketAddr)];
+
+/// The pacing for a run: the given rate, or none on loopback (as
+/// [`is_loopback_target`] judges it) and a gentle 5 requests per second elsewhere.
+pub fn pacing(max_rps: Option<f64>, base: &str, resolve: &Resolve) -> Option<Duration> {
+    let rps = max_rps.unwrap_or(if is_loopback_target(base, resolve) { 0.0 } else { 5.0 });
     (rps > 0.0).then(|| Duration::from_secs_f64(1.0 / rps))
 }
 
@@ -161,10 +169,11 @@ pub fn pacing(max_rps: Option<f64>, base: &str) -> Option<Duration> {
 pub const DEFAULT_AGENT_SPACING: Duration = Duration::from_secs(30);
 
 /// The spacing between two calls with one agent for a run: the given one, or
-/// none on loopback (the reference server keeps no agent busy) and
+/// none on loopback (as [`is_loopback_target`] judges it; the reference server
+/// keeps no agent busy) and
 /// [`DEFAULT_AGENT_SPACING`] elsewhere.
-pub fn agent_spacing(given: Option<Duration>, base: &str) -> Duration {
-    given.unwrap_or(if is_loopback(base) { Duration::ZERO } else { DEFAULT_AGENT_SPACING })
+pub fn agent_spacing(given: Option<Duration>, base: &str, resolve: &Resolve) -> Duration {
+    given.unwrap_or(if is_loopback_target(base, resolve) { Duration::ZERO } else { DEFAULT_AGENT_SPACING })
 }
 
 #[cfg(test)]
@@ -198,18 +207,22 @@ mod tests {
 
     #[test]
     fn pacing_is_gentle_off_loopback_only() {
-        assert_eq!(pacing(None, "http://127.0.0.1:1"), None);
-        assert_eq!(pacing(None, "https://emea.example"), Some(Duration::from_millis(200)));
-        assert_eq!(pacing(Some(0.0), "https://emea.example"), None);
-        assert_eq!(pacing(Some(100.0), "http://127.0.0.1:1"), Some(Duration::from_millis(10)));
+        assert_eq!(pacing(None, "http://127.0.0.1:1", &[]), None);
+        assert_eq!(pacing(None, "https://emea.example", &[]), Some(Duration::from_millis(200)));
+        assert_eq!(pacing(Some(0.0), "https://emea.example", &[]), None);
+        assert_eq!(pacing(Some(100.0), "http://127.0.0.1:1", &[]), Some(Duration::from_millis(10)));
+        // A loopback name that --resolve sends elsewhere is a deployment, as for the real-call guard.
+        let elsewhere = [("localhost".to_owned(), "192.0.2.7:443".parse().unwrap())];
+        assert_eq!(pacing(None, "https://localhost", &elsewhere), Some(Duration::from_millis(200)));
+        assert_eq!(agent_spacing(None, "https://localhost", &elsewhere), DEFAULT_AGENT_SPACING);
     }
 
     #[test]
     fn agents_are_spaced_off_loopback_only() {
-        assert_eq!(agent_spacing(None, "http://127.0.0.1:1"), Duration::ZERO);
-        assert_eq!(agent_spacing(None, "https://emea.example"), DEFAULT_AGENT_SPACING);
-        assert_eq!(agent_spacing(Some(Duration::ZERO), "https://emea.example"), Duration::ZERO);
-        assert_eq!(agent_spacing(Some(Duration::from_secs(2)), "http://127.0.0.1:1"), Duration::from_secs(2));
+        assert_eq!(agent_spacing(None, "http://127.0.0.1:1", &[]), Duration::ZERO);
+        assert_eq!(agent_spacing(None, "https://emea.example", &[]), DEFAULT_AGENT_SPACING);
+        assert_eq!(agent_spacing(Some(Duration::ZERO), "https://emea.example", &[]), Duration::ZERO);
+        assert_eq!(agent_spacing(Some(Duration::from_secs(2)), "http://127.0.0.1:1", &[]), Duration::from_secs(2));
     }
 
     #[test]

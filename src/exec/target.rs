@@ -15,7 +15,7 @@ use crate::proxy::{Proxy, ProxyChoice};
 use crate::exchange::TransportKind;
 use crate::exec::observer::{Observer, Waiting};
 use crate::exec::patience::{Patience, WAIT_STEP};
-use crate::exec::plan::{agent_spacing, is_loopback_target, pacing};
+use crate::exec::plan::{agent_spacing, host_of, is_loopback_target, pacing};
 use crate::secrets::{Redactor, Secret};
 use crate::server::{self, fixture::Fixture};
 use crate::suite::Request;
@@ -126,11 +126,6 @@ pub enum TargetError {
     NoToken { base: String, status: u16 },
 }
 
-/// The lowercase host of a URL, as `--resolve` names it.
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url).ok()?.host_str().map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
-}
-
 fn through(proxy: &Option<Proxy>) -> String {
     proxy.as_ref().map(|p| format!(" through the proxy {} (from {}; is it up? --no-proxy connects directly)", p.shown(), p.from)).unwrap_or_default()
 }
@@ -204,12 +199,13 @@ impl Target {
         };
         let proxy = crate::proxy::from_process(&base, &settings.proxy);
         if let Some(proxy) = &proxy
-            && let Some((host, _)) = settings.resolve.iter().find(|(host, _)| host_of(&base).is_some_and(|h| h == *host))
+            && let Some(url_host) = url::Url::parse(&base).ok().map(|u| host_of(&u))
+            && let Some((host, _)) = settings.resolve.iter().find(|(host, _)| *host == url_host)
         {
             return Err(TargetError::ResolveThroughProxy { host: host.clone(), proxy: proxy.shown(), from: proxy.from.clone() });
         }
         let network = Network { resolve: settings.resolve.clone(), proxy: settings.proxy.clone() };
-        let client = Client::on(&base, token, settings.timeout, network)?.with_pacing(pacing(settings.max_rps, &base));
+        let client = Client::on(&base, token, settings.timeout, network)?.with_pacing(pacing(settings.max_rps, &base, &settings.resolve));
         let client = match &settings.auth {
             AuthChoice::ClientCredentials { id, secret, token_url, scope } => {
                 let token_url =
@@ -219,7 +215,7 @@ impl Target {
             }
             _ => client,
         };
-        let agent_spacing = agent_spacing(settings.agent_spacing, &base);
+        let agent_spacing = agent_spacing(settings.agent_spacing, &base, &settings.resolve);
         Ok(Target { client, embedded, proxy, agent_spacing })
     }
 
