@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::exec::spread::{SpareError, Spares};
 use crate::located::{LocatedError, Spots};
 use crate::suite::derive::{self, Depth};
+use crate::suite::load::{MAX_SUITE, Total};
 use crate::suite::vars::{self, Vars};
 use crate::suite::{self, Case, Schemas, Source};
 
@@ -131,10 +132,12 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
         return Err(LoadError::TakenName(taken.path.clone()));
     }
     // The response schemas compile, and the derived cases are built, beside the parsing.
+    // One budget for the whole suite: the case files and the derived cases count into it.
+    let total = Total::new(MAX_SUITE);
     let (cases, derived) = std::thread::scope(|scope| {
         scope.spawn(|| schemas.warm(&["call-created", "error"]));
-        let derived = scope.spawn(|| derive::derived(&vars, settings.depth));
-        (suite::load(&sources, &vars, &schemas.names()), derived.join())
+        let derived = scope.spawn(|| derive::derived_within(&vars, settings.depth, &total));
+        (suite::load::load_within(&sources, &vars, &schemas.names(), &total), derived.join())
     });
     let mut cases = cases?;
     check_covers(&cases, &sources)?;

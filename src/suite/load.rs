@@ -45,11 +45,11 @@ pub const MAX_CASE: usize = 4 << 20;
 /// Loads and resolves every case of every source. `schemas` names the schemas a
 /// case may refer to. Names must be unique per file, and file stems across sources.
 pub fn load(sources: &[Source], vars: &Vars, schemas: &[&str]) -> Result<Vec<Case>, LocatedError> {
-    load_capped(sources, vars, schemas, MAX_SUITE)
+    load_within(sources, vars, schemas, &Total::new(MAX_SUITE))
 }
 
-/// [`load`], all cases together within `max_suite` bytes.
-fn load_capped(sources: &[Source], vars: &Vars, schemas: &[&str], max_suite: usize) -> Result<Vec<Case>, LocatedError> {
+/// [`load`], every case counted into `total` (which other cases may share).
+pub fn load_within(sources: &[Source], vars: &Vars, schemas: &[&str], total: &Total) -> Result<Vec<Case>, LocatedError> {
     let mut stems = BTreeMap::new();
     for source in sources {
         if let Some(first) = stems.insert(source.stem().to_owned(), source.path.clone()) {
@@ -61,8 +61,6 @@ fn load_capped(sources: &[Source], vars: &Vars, schemas: &[&str], max_suite: usi
     }
     // Parsing YAML is most of a run's start-up: the files are parsed on every
     // core, and the first error in file order is the one reported.
-    let total = Total { bytes: AtomicUsize::new(0), max: max_suite };
-    let total = &total;
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(sources.len()).max(1);
     let mut parsed: Vec<Option<Result<Vec<Case>, LocatedError>>> = sources.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
@@ -105,13 +103,13 @@ fn held(case: &Case) -> usize {
     let pairs = |list: &mut dyn Iterator<Item = (&String, &String)>| list.map(|(n, v)| text(n) + text(v)).sum::<usize>();
     let request = &case.request;
     let mut bytes = size_of::<Case>() + text(&case.file) + text(&case.source) + text(&case.name);
-    bytes += texts(&case.covers) + texts(&case.tags) + case.note.as_deref().map_or(0, text);
+    bytes += texts(&case.covers) + texts(&case.tags) + case.note.as_deref().map_or(0, text) + case.standard.as_deref().map_or(0, text);
     bytes += text(&request.method) + text(&request.path) + request.body.len();
     bytes += pairs(&mut request.headers.iter().map(|(n, v)| (n, v))) + request.json.as_ref().map_or(0, json_held);
     for expect in case.expect.alternatives() {
         bytes += size_of::<Expectation>() + size_of_val(expect.status.as_slice());
         bytes += pairs(&mut expect.headers.iter());
-        let optional = [&expect.media_type, &expect.schema, &expect.message, &expect.not_message];
+        let optional = [&expect.media_type, &expect.schema, &expect.message, &expect.not_message, &expect.challenge];
         bytes += optional.into_iter().flatten().map(|s| text(s)).sum::<usize>();
     }
     bytes
@@ -139,10 +137,34 @@ fn json_held(value: &Value) -> usize {
     bytes
 }
 
-/// The bytes every case loaded so far holds, and how many it may.
-struct Total {
+/// The bytes every case loaded so far holds, and how many it may: one for a
+/// whole suite, shared by the case files' loading and the derived cases.
+pub struct Total {
     bytes: AtomicUsize,
     max: usize,
+}
+
+impl Total {
+    pub fn new(max: usize) -> Total {
+        Total { bytes: AtomicUsize::new(0), max }
+    }
+
+    /// Counts `case` in; why not, when it holds over [`MAX_CASE`] or brings
+    /// all cases counted over the total's limit.
+    pub fn admit(&self, case: &Case) -> Result<(), String> {
+        let bytes = held(case);
+        if bytes > MAX_CASE {
+            return Err(format!("resolved, this case holds {bytes} bytes, over the {MAX_CASE}-byte limit on one case"));
+        }
+        if self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes > self.max {
+            return Err(format!(
+                "with this case, the cases together hold over the {}-byte limit (their requests, expected messages \
+                 and headers, names and notes counted)",
+                self.max
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Loads one file.
@@ -207,19 +229,7 @@ fn load_one(source: &Source, vars: &Vars, schemas: &[&str], total: &Total) -> Re
             request,
             expect,
         };
-        let bytes = held(&resolved);
-        if bytes > MAX_CASE {
-            let message = format!("resolved, this case holds {bytes} bytes, over the {MAX_CASE}-byte limit on one case");
-            return Err(error(FieldError::new(&case, message)));
-        }
-        if total.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes > total.max {
-            let message = format!(
-                "with this case, the cases together hold over the {}-byte limit (their requests, expected messages \
-                 and headers, names and notes counted)",
-                total.max
-            );
-            return Err(error(FieldError::new(&case, message)));
-        }
+        total.admit(&resolved).map_err(|message| error(FieldError::new(&case, message)))?;
         cases.push(resolved);
     }
     if cases.is_empty() {
@@ -273,9 +283,9 @@ fn check_references(source: &Source, vars: &Vars) -> Result<(), LocatedError> {
 /// What is wrong with a field found after parsing: its path (relative while it
 /// is being resolved, such as `path` or `.status`), the message, and whether the
 /// error is about the field's name (a bad header name) rather than its value.
-struct FieldError {
-    field: String,
-    message: String,
+pub(crate) struct FieldError {
+    pub(crate) field: String,
+    pub(crate) message: String,
     at_key: bool,
 }
 
@@ -290,7 +300,9 @@ impl FieldError {
     }
 }
 
-fn resolve_request(raw: RawRequest, vars: &Vars, budget: &mut Budget) -> Result<Request, FieldError> {
+/// A request as written, resolved: variables expanded within `budget`, the
+/// method, path, headers and body checked. The case files' and the derived cases'.
+pub(crate) fn resolve_request(raw: RawRequest, vars: &Vars, budget: &mut Budget) -> Result<Request, FieldError> {
     let err = |field: &str, e: &dyn fmt::Display| FieldError::new(field, e.to_string());
     let method = raw.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {

@@ -247,8 +247,8 @@ fn everything_the_cases_hold_is_capped_together_expectations_too() {
     let one = held(&cases[0]);
     assert!(one > 1000, "the expected message counts: {one}");
     assert!(cases.iter().all(|c| held(c) == one));
-    assert_eq!(load_capped(&sources, &long, SCHEMAS, 10 * one).unwrap().len(), 10);
-    let err = load_capped(&sources, &long, SCHEMAS, 10 * one - 1).unwrap_err();
+    assert_eq!(load_within(&sources, &long, SCHEMAS, &Total::new(10 * one)).unwrap().len(), 10);
+    let err = load_within(&sources, &long, SCHEMAS, &Total::new(10 * one - 1)).unwrap_err();
     assert_eq!((err.field.as_str(), err.line), ("cases[9]", 38), "{err}");
     assert!(err.message.contains("together hold over") && err.message.contains("expected messages"), "{err}");
 }

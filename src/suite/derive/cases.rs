@@ -13,16 +13,17 @@ use super::model::{ACCEPTED, Breaks, Field, Model, Rule};
 use super::probes::{self, Edit, Outcome, Probe};
 use crate::located::LocatedError;
 use crate::suite::case::{Case, Expect, Expectation, Request};
-use crate::suite::load::MAX_SUITE;
-use crate::suite::raw::DEFAULT_PATH;
+use crate::suite::load::{Total, resolve_request};
+use crate::suite::raw::{DEFAULT_PATH, RawRequest};
 use crate::suite::vars::{Budget, Vars};
 
 /// The file stem of every derived case (`derived::...`).
 pub const FILE: &str = "derived";
 
-/// Every derived case of `model` at `depth`, variables from `vars`.
-pub fn build(model: &Model, vars: &Vars, depth: Depth) -> Result<Vec<Case>, LocatedError> {
-    let mut builder = Builder { model, vars, cases: Vec::new(), bytes: 0 };
+/// Every derived case of `model` at `depth`, variables from `vars`, each
+/// counted into `total` as a case file's is.
+pub fn build(model: &Model, vars: &Vars, depth: Depth, total: &Total) -> Result<Vec<Case>, LocatedError> {
+    let mut builder = Builder { model, vars, total, cases: Vec::new() };
     for (i, rule) in model.rules.iter().enumerate() {
         let line = model.lines.get(i).copied().unwrap_or(1);
         let targets: Vec<Option<&Field>> = match rule.breaks {
@@ -74,9 +75,8 @@ fn restrictions(model: &Model, rule: &Rule, field: Option<&Field>) -> Allowed {
 struct Builder<'a> {
     model: &'a Model,
     vars: &'a Vars,
+    total: &'a Total,
     cases: Vec<Case>,
-    /// The bytes of every request built so far.
-    bytes: usize,
 }
 
 /// What every case of one probe shares.
@@ -110,8 +110,8 @@ impl Builder<'_> {
                     Edit::Account(var) => path = DEFAULT_PATH.replace("accountKey", var),
                 }
             }
-            let request = self.request(&path, &body, &case_name, line)?;
-            self.cases.push(Case {
+            let request = self.request(path, body, &case_name, line)?;
+            let case = Case {
                 file: FILE.to_owned(),
                 source: super::model::SHIPPED.0.to_owned(),
                 line,
@@ -123,7 +123,9 @@ impl Builder<'_> {
                 tags: shared.tags.clone(),
                 request,
                 expect: shared.expect.clone(),
-            });
+            };
+            self.total.admit(&case).map_err(|message| located(&case.name, line, message))?;
+            self.cases.push(case);
         }
         Ok(())
     }
@@ -175,27 +177,25 @@ impl Builder<'_> {
         }
     }
 
-    /// The request, variables expanded within one case's budget and the
-    /// derived cases' requests together within the suite's.
-    fn request(&mut self, path: &str, body: &Value, name: &str, line: usize) -> Result<Request, LocatedError> {
-        let fail = |message: String| LocatedError {
-            file: super::model::SHIPPED.0.to_owned(),
-            line,
-            column: 1,
-            field: format!("{FILE}::{name}"),
-            message,
+    /// The request, resolved as a case file's is (variables expanded within
+    /// one case's budget).
+    fn request(&self, path: String, body: Value, name: &str, line: usize) -> Result<Request, LocatedError> {
+        let raw = RawRequest {
+            method: "POST".into(),
+            path,
+            headers: Default::default(),
+            auth: true,
+            auth_scheme: None,
+            json: Some(body),
+            raw: None,
         };
-        let mut budget = Budget::case();
-        let path = self.vars.expand_within(path, &mut budget).map_err(|e| fail(e.to_string()))?;
-        let json = self.vars.expand_json_within(body, &mut budget).map_err(|(at, e)| fail(format!("json{at}: {e}")))?;
-        let bytes = serde_json::to_vec(&json).unwrap_or_default();
-        self.bytes += path.len() + bytes.len();
-        if self.bytes > MAX_SUITE {
-            return Err(fail(format!("the derived cases' requests together are over the {MAX_SUITE}-byte limit (is a --var very long?)")));
-        }
-        let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-        Ok(Request { method: "POST".into(), path, headers, auth: true, auth_scheme: crate::suite::case::BEARER.into(), body: bytes, json: Some(json) })
+        resolve_request(raw, self.vars, &mut Budget::case()).map_err(|e| located(name, line, format!("{}: {}", e.field, e.message)))
     }
+}
+
+/// An error in the derived case `name`, at the model's line.
+fn located(name: &str, line: usize, message: String) -> LocatedError {
+    LocatedError { file: super::model::SHIPPED.0.to_owned(), line, column: 1, field: format!("{FILE}::{name}"), message }
 }
 
 /// A 400 (or the rule's status) with an error body and the rule's message; only

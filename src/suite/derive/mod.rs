@@ -16,6 +16,7 @@ pub use crossing::Depth;
 pub use model::Model;
 
 use crate::located::LocatedError;
+use crate::suite::load::{MAX_SUITE, Total};
 use crate::suite::{Case, Vars};
 
 /// The shipped model, read once.
@@ -26,7 +27,12 @@ pub fn shipped() -> Result<&'static Model, LocatedError> {
 
 /// The derived cases of the shipped model at `depth`.
 pub fn derived(vars: &Vars, depth: Depth) -> Result<Vec<Case>, LocatedError> {
-    cases::build(shipped()?, vars, depth)
+    derived_within(vars, depth, &Total::new(MAX_SUITE))
+}
+
+/// [`derived`], every case counted into `total` (which the case files share).
+pub fn derived_within(vars: &Vars, depth: Depth, total: &Total) -> Result<Vec<Case>, LocatedError> {
+    cases::build(shipped()?, vars, depth, total)
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ fn a_rule_added_to_the_model_is_probed_in_every_form_without_a_case_written() {
     let model = model_with(rule, "  - id: from-both\n").unwrap();
     let vars = default_vars();
     let ours = |depth: Depth| -> Vec<Case> {
-        cases::build(&model, &vars, depth).unwrap().into_iter().filter(|c| c.name.starts_with("clid-too-long.")).collect()
+        cases::build(&model, &vars, depth, &Total::new(MAX_SUITE)).unwrap().into_iter().filter(|c| c.name.starts_with("clid-too-long.")).collect()
     };
     for depth in [Depth::Default, Depth::Exhaustive] {
         let cases = ours(depth);
