@@ -65,11 +65,13 @@ fn headers<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>, redacto
 fn body(bytes: &[u8], redactor: &Redactor) -> (String, Option<String>) {
     let text = String::from_utf8_lossy(bytes);
     let mut notes = Vec::new();
-    if std::str::from_utf8(bytes).is_err() {
+    if matches!(text, std::borrow::Cow::Owned(_)) {
         notes.push("not UTF-8: shown with replacement characters".to_owned());
     }
-    let text = kept(&text, redactor, BODY_KEPT);
-    if text.ends_with("characters cut)") && bytes.len() > BODY_KEPT {
+    let hidden = redactor.redact(&text).into_owned();
+    let cut = hidden.chars().nth(BODY_KEPT).is_some();
+    let text = capped(hidden, BODY_KEPT);
+    if cut {
         notes.push(format!("cut at {BODY_KEPT} characters of {} bytes", bytes.len()));
     }
     (text, (!notes.is_empty()).then(|| notes.join("; ")))
@@ -277,6 +279,17 @@ mod tests {
         assert!(e["startedDateTime"].as_str().unwrap().ends_with('Z'));
         assert_eq!((har["log"]["_run"]["target"].as_str(), har["log"]["_run"]["interrupted"].as_bool()), (Some("http://h (deployment)"), Some(false)));
         assert!(har["log"]["_run"]["started"].as_str().unwrap().ends_with('Z'), "{text}");
+    }
+
+    #[test]
+    fn a_body_is_noted_as_cut_only_when_it_was() {
+        // Over 64 KiB in bytes, under 64 Ki characters, and ending as a cut text does: kept whole.
+        let whole = format!("{} (1 more characters cut)", "é".repeat(40_000));
+        assert_eq!(body(whole.as_bytes(), &Redactor::new()), (whole.clone(), None));
+        let long = "a".repeat(BODY_KEPT + 1);
+        let (text, note) = body(long.as_bytes(), &Redactor::new());
+        assert!(text.ends_with("(1 more characters cut)"), "{}", &text[text.len() - 40..]);
+        assert_eq!(note.as_deref(), Some(format!("cut at {BODY_KEPT} characters of {} bytes", BODY_KEPT + 1).as_str()));
     }
 
     #[test]
