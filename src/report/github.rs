@@ -156,6 +156,7 @@ pub fn summary(outcome: &RunOutcome, contract: &Contract<'_>) -> String {
             "<details><summary>The contract in this run: {} items</summary>\n\n| item | verdict | cases not passed |\n| --- | --- | --- |",
             contract.rows.len()
         );
+        let failed: std::collections::HashSet<&str> = outcome.failed().map(|r| r.case.name.as_str()).collect();
         for row in contract.rows {
             let verdict = match row.verdict {
                 ItemVerdict::Verified => "verified".to_owned(),
@@ -166,7 +167,7 @@ pub fn summary(outcome: &RunOutcome, contract: &Contract<'_>) -> String {
             let failing: Vec<String> = row
                 .cases
                 .iter()
-                .filter(|name| outcome.failed().any(|r| &r.case.name == *name))
+                .filter(|name| failed.contains(name.as_str()))
                 .map(|name| md(name, redactor))
                 .collect();
             let _ = writeln!(out, "| {} | {verdict} | {} |", md(&row.id, redactor), failing.join(", "));
