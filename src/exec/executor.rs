@@ -19,7 +19,7 @@ use crate::exchange::{Response, SentRequest, TransportKind};
 use crate::exec::agents::{Agents, Held, Named};
 use crate::exec::patience::{self, Patience};
 use crate::exec::spread::Sending;
-use crate::result::{CaseInfo, CaseResult, NotRun, Retry, RetryReason, Scheduling, Verdict};
+use crate::result::{CaseInfo, CaseResult, NotRun, Retry, RetryReason, Scheduling, Side, Verdict};
 use crate::suite::Schemas;
 
 /// A switch that stops a run: flipped once (Ctrl-C, SIGTERM), seen by every task.
@@ -81,8 +81,9 @@ enum Next {
     Done,
     /// Send again after a transport error of this kind, after this pause.
     Transport(TransportKind, Duration),
-    /// Send again after a busy answer, once the agents are free again.
-    Busy(RetryReason),
+    /// Send again after a busy answer for this agent (on this side of the
+    /// call), once the agents are free again.
+    Busy { side: Side, agent: String },
 }
 
 impl Executor {
@@ -126,7 +127,7 @@ impl Executor {
             let attempt = self.attempt(case, permits).await;
             let next = self.next(index, &named, &attempt, transport, held.is_some(), placed);
             if let Some(held) = held.as_mut() {
-                if busy > 0 && !matches!(next, Next::Busy(_)) {
+                if busy > 0 && !matches!(next, Next::Busy { .. }) {
                     held.learn(attempt.sent);
                 }
                 if patience::may_have_placed(attempt.response.as_ref()) {
@@ -138,7 +139,8 @@ impl Executor {
                 }
             }
             let pause = match (next, held.as_ref()) {
-                (Next::Done, _) | (Next::Busy(_), None) => break attempt,
+                // A busy answer is retried only for a case that holds its agents' lines (`next` says so).
+                (Next::Done, _) | (Next::Busy { .. }, None) => break attempt,
                 (Next::Transport(kind, pause), lines) => {
                     transport += 1;
                     // An attempt that got no answer may have placed a call: its agents' spacing too.
@@ -146,15 +148,14 @@ impl Executor {
                     retries.push(Retry { reason: RetryReason::Transport(kind), pause });
                     pause
                 }
-                (Next::Busy(reason), Some(lines)) => {
+                (Next::Busy { side, agent }, Some(lines)) => {
                     busy += 1;
-                    let RetryReason::AgentBusy { agent, .. } = &reason else { break attempt };
-                    let pause = lines.busy_retry_at(agent, busy, attempt.sent).saturating_duration_since(tokio::time::Instant::now());
+                    let pause = lines.busy_retry_at(&agent, busy, attempt.sent).saturating_duration_since(tokio::time::Instant::now());
                     if busy > self.patience.busy_retries || busy_paused + pause > self.patience.busy_wait {
                         break self.stayed_busy(attempt);
                     }
                     busy_paused += pause;
-                    retries.push(Retry { reason, pause });
+                    retries.push(Retry { reason: RetryReason::AgentBusy { side, agent }, pause });
                     pause
                 }
             };
@@ -175,7 +176,7 @@ impl Executor {
             }
             (Verdict::Failed(_), Some(resp)) if call => match patience::busy_answer(named, resp) {
                 Some((side, agent)) if placed || self.agents.used_before(&agent, index) => {
-                    Next::Busy(RetryReason::AgentBusy { side, agent })
+                    Next::Busy { side, agent }
                 }
                 _ => Next::Done,
             },
