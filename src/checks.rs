@@ -7,6 +7,7 @@
 //! [`identity`] checks across a run (a [`SeenIds`] shared by its cases). Longer
 //! than most modules because its unit tests, below, are about half of it.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -24,13 +25,22 @@ pub const ECHOES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/contract
 
 /// Every way `resp` falls short of `expect`; empty when it meets it.
 pub fn check(expect: &Expect, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
+    let body = Body::default();
     match expect {
-        Expect::One(one) => check_one(one, req, resp, schemas),
-        Expect::AnyOf(alternatives) => check_any_of(alternatives, req, resp, schemas),
+        Expect::One(one) => check_one(one, req, resp, schemas, &body),
+        Expect::AnyOf(alternatives) => check_any_of(alternatives, req, resp, schemas, &body),
     }
 }
 
-fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
+/// The response body as JSON and its first duplicate key, each worked out once
+/// however many alternatives read them, and only when one does.
+#[derive(Default)]
+struct Body {
+    json: OnceCell<Result<Value, String>>,
+    duplicate: OnceCell<Option<crate::json_keys::Duplicate>>,
+}
+
+fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Schemas, parsed: &Body) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(status(expect, resp));
     let wrong_status = !findings.is_empty();
@@ -48,38 +58,38 @@ fn check_one(expect: &Expectation, req: &Request, resp: &Response, schemas: &Sch
     if !needs_body {
         return findings;
     }
-    let body = match serde_json::from_slice::<Value>(&resp.body) {
+    let body = match parsed.json.get_or_init(|| serde_json::from_slice::<Value>(&resp.body).map_err(|e| e.to_string())) {
         Ok(body) => body,
-        Err(e) => {
+        Err(error) => {
             // No preview cut here: the report shows the body, redacted before it is cut.
-            findings.push(Finding::NotJson { error: e.to_string() });
+            findings.push(Finding::NotJson { error: error.clone() });
             return findings;
         }
     };
-    let duplicate = crate::json_keys::first_duplicate(&resp.body);
-    findings.extend(duplicate.map(|d| Finding::DuplicateKey { object: d.object, key: d.key }));
+    let duplicate = parsed.duplicate.get_or_init(|| crate::json_keys::first_duplicate(&resp.body));
+    findings.extend(duplicate.as_ref().map(|d| Finding::DuplicateKey { object: d.object.clone(), key: d.key.clone() }));
     if let Some(name) = &expect.schema {
         findings.extend(
             schemas
-                .errors(name, &body)
+                .errors(name, body)
                 .into_iter()
                 .map(|(path, message)| Finding::Schema { schema: name.clone(), path, message }),
         );
     }
-    findings.extend(message(expect, &body));
+    findings.extend(message(expect, body));
     if expect.echo {
-        findings.extend(echo(req.json.as_ref(), &body));
+        findings.extend(echo(req.json.as_ref(), body));
     }
     if expect.self_link {
-        findings.extend(self_link(&req.path, &body));
+        findings.extend(self_link(&req.path, body));
     }
     findings
 }
 
-fn check_any_of(alternatives: &[Expectation], req: &Request, resp: &Response, schemas: &Schemas) -> Vec<Finding> {
+fn check_any_of(alternatives: &[Expectation], req: &Request, resp: &Response, schemas: &Schemas, body: &Body) -> Vec<Finding> {
     let mut report = Vec::new();
     for alt in alternatives {
-        let findings = check_one(alt, req, resp, schemas);
+        let findings = check_one(alt, req, resp, schemas, body);
         if findings.is_empty() {
             return Vec::new();
         }
