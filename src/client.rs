@@ -177,10 +177,17 @@ impl Client {
 
     /// Fetches tokens with these client credentials instead of a static token.
     pub fn with_client_credentials(mut self, credentials: Credentials) -> Client {
-        // The token endpoint gets a client of its own: it may need TLS roots the
-        // base's does not, or another proxy. Should building it fail, the base's
-        // client reports the error on the fetch.
-        let http = http_client(self.timeout, &credentials.token_url, &self.network).unwrap_or_else(|_| self.http.clone());
+        // The token endpoint gets a client of its own where it needs TLS roots
+        // the base's lacks, or another proxy; else it shares the base's (and
+        // its connections). Should building it fail, the base's client reports
+        // the error on the fetch.
+        let token_url = &credentials.token_url;
+        let proxy = |url: &str| crate::proxy::from_process(url, &self.network.proxy);
+        let own = (is_https(token_url) && !is_https(&self.base)) || proxy(token_url) != proxy(&self.base);
+        let http = match own {
+            true => http_client(self.timeout, token_url, &self.network).unwrap_or_else(|_| self.http.clone()),
+            false => self.http.clone(),
+        };
         let source = TokenSource::new(credentials, http, self.timeout, self.redactor.clone());
         self.auth = Auth::ClientCredentials(Box::new(source));
         self
