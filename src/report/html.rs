@@ -14,7 +14,7 @@ use crate::report::json::verdict_name;
 use crate::report::text;
 use crate::report::matrix::ItemVerdict;
 use crate::report::lines::{self, Mark};
-use crate::report::verdict::{Contract, Overall};
+use crate::report::verdict::{Contract, Overall, item_text};
 use crate::result::{CaseResult, Finding, RunInfo, RunOutcome, Verdict};
 
 /// Escapes text for HTML.
@@ -75,18 +75,12 @@ fn contract_matrix(outcome: &RunOutcome, contract: &Contract<'_>, page: &mut Str
     let by_name: HashMap<&str, &CaseResult> = outcome.results.iter().map(|r| (r.case.name.as_str(), r)).collect();
     page.push_str("<h2>The contract in this run</h2>\n<table id=\"contract\"><tr><th>item</th><th>verdict</th><th>cases</th></tr>\n");
     for row in contract.rows {
-        let (class, verdict) = match &row.verdict {
-            ItemVerdict::Verified => ("passed", "verified".to_owned()),
-            ItemVerdict::VerifiedInPart(gaps) => {
-                let why: Vec<String> = gaps.iter().map(ToString::to_string).collect();
-                ("passed", format!("verified in part: {}", why.join("; ")))
-            }
-            ItemVerdict::Failed => ("failed", "FAILED".to_owned()),
-            ItemVerdict::NotVerified(gaps) => {
-                let why: Vec<String> = gaps.iter().map(ToString::to_string).collect();
-                ("ignored", format!("not verified: {}", why.join("; ")))
-            }
+        let class = match &row.verdict {
+            ItemVerdict::Verified | ItemVerdict::VerifiedInPart(_) => "passed",
+            ItemVerdict::Failed => "failed",
+            ItemVerdict::NotVerified(_) => "ignored",
         };
+        let verdict = item_text(row);
         let cases: Vec<String> = row
             .cases
             .iter()
@@ -122,9 +116,8 @@ fn verdict(outcome: &RunOutcome, contract: &Contract<'_>) -> String {
     };
     let mut out = format!("<p id=\"verdict\" class=\"{class}\">{}</p>\n", escape(&overall.text()));
     if !contract.rows.is_empty() {
-        let failed = contract.failed().len();
         let unverified = contract.unverified();
-        let mut line = format!("{}, {failed} failed", contract.headline());
+        let mut line = contract.counts();
         if !unverified.is_empty() {
             let ids: Vec<&str> = unverified.iter().map(|r| r.id.as_str()).collect();
             line.push_str(&format!("; not verified: {}", ids.join(", ")));

@@ -14,9 +14,8 @@
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::peer_text;
-use crate::report::matrix::ItemVerdict;
 use crate::report::text;
-use crate::report::verdict::{Contract, why};
+use crate::report::verdict::{Contract, item_text};
 use crate::result::{CaseResult, RunInfo, RunOutcome, Verdict};
 
 /// How much of a failure's headline the message attribute holds.
@@ -67,16 +66,9 @@ fn contract_case(contract: &Contract<'_>) -> TestCase {
     let ids: Vec<&str> = unverified.iter().map(|r| r.id.as_str()).collect();
     let mut matrix = String::new();
     for row in contract.rows {
-        let verdict = match row.verdict {
-            ItemVerdict::Verified => "verified".to_owned(),
-            ItemVerdict::Failed => "FAILED".to_owned(),
-            ItemVerdict::NotVerified(_) => format!("not verified: {}", why(row)),
-            ItemVerdict::VerifiedInPart(_) => why(row),
-        };
-        matrix.push_str(&format!("{}: {verdict}\n", row.id));
+        matrix.push_str(&format!("{}: {}\n", row.id, item_text(row)));
     }
-    let failed = contract.failed().len();
-    let summary = format!("{}, {failed} failed", contract.headline());
+    let summary = contract.counts();
     let status = if unverified.is_empty() {
         TestCaseStatus::success()
     } else {
@@ -132,6 +124,7 @@ pub fn render(outcome: &RunOutcome, contract: &Contract<'_>) -> Result<String, q
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::matrix::ItemVerdict;
     use crate::exchange::{TransportError, TransportKind};
     use crate::result::{Finding, HoldReason, test_support};
     use crate::secrets::Redactor;

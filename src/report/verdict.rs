@@ -46,9 +46,25 @@ impl<'a> Contract<'a> {
         format!("{} of {} documented items verified", self.verified(), self.rows.len())
     }
 
+    /// The headline and how many items failed: `N of M documented items verified, F failed`.
+    pub fn counts(&self) -> String {
+        format!("{}, {} failed", self.headline(), self.failed().len())
+    }
+
     /// The unverified items, each with why: `example-1 (examples::example-1-agent-to-number: held back …)`.
     pub fn unverified_text(&self) -> Vec<String> {
         self.unverified().iter().map(|row| format!("{} ({})", row.id, why(row))).collect()
+    }
+}
+
+/// An item's verdict in words: `verified`, `verified in part: …`, `FAILED`
+/// or `not verified: …`.
+pub fn item_text(row: &Row) -> String {
+    match row.verdict {
+        ItemVerdict::Verified => "verified".to_owned(),
+        ItemVerdict::Failed => "FAILED".to_owned(),
+        ItemVerdict::NotVerified(_) => format!("not verified: {}", why(row)),
+        ItemVerdict::VerifiedInPart(_) => why(row),
     }
 }
 
