@@ -132,7 +132,7 @@ mod tests {
         let documented = items.iter().filter(|i| i.documented).count();
         let line = summary(&items, &cases);
         assert_eq!(line, format!("coverage: {documented} of {documented} documented items covered by {} cases", cases.len()));
-        let without_example_1: Vec<Case> = cases.into_iter().filter(|c| !c.covers.contains(&"example-1".to_owned())).collect();
+        let without_example_1: Vec<Case> = cases.iter().cloned().filter(|c| !c.covers.contains(&"example-1".to_owned())).collect();
         let fewer = summary(&items, &without_example_1);
         assert!(fewer.starts_with(&format!("coverage: {} of {documented} ", documented - 1)), "{fewer}");
     }

@@ -28,7 +28,8 @@ pub struct SuiteSettings {
 /// spare agents and numbers its calls may be spread over.
 #[derive(Clone)]
 pub struct Suite {
-    pub cases: Vec<Case>,
+    /// Shared: each run of a self-test or a diff side holds the same cases.
+    pub cases: Arc<[Case]>,
     pub schemas: Arc<Schemas>,
     pub spares: Spares,
 }
@@ -146,7 +147,7 @@ pub fn load(settings: &SuiteSettings) -> Result<Suite, LoadError> {
         return Err(LoadError::NoCases);
     }
     let spares = Spares::from_vars(&vars)?;
-    Ok(Suite { cases, schemas: Arc::new(schemas), spares })
+    Ok(Suite { cases: cases.into(), schemas: Arc::new(schemas), spares })
 }
 
 /// Refuses a case that claims to cover an item `contract/items.yaml` does not
@@ -218,7 +219,7 @@ mod tests {
     #[test]
     fn the_shipped_cases_are_tagged_where_they_may_place_a_call() {
         let shipped = load_shipped().unwrap().cases;
-        for case in &shipped {
+        for case in shipped.iter() {
             assert_eq!(case.may_place_call(), case.has_tag("places-call"), "{}", case.test_name());
         }
         assert!(shipped.iter().any(Case::may_place_call) && !shipped.iter().all(Case::may_place_call));

@@ -66,6 +66,6 @@ impl RunSpec {
     /// The plan this spec makes, without opening anything: the selection, and
     /// the real-call guard as the target settings decide it.
     pub fn plan(&self) -> Plan {
-        Plan::new(self.suite.cases.clone(), &self.selection, self.hold_real_calls.unwrap_or(self.target.guards_real_calls()))
+        Plan::new(self.suite.cases.to_vec(), &self.selection, self.hold_real_calls.unwrap_or(self.target.guards_real_calls()))
     }
 }

@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn calls_take_the_spares_in_turn_and_nothing_else_changes() {
         let suite = crate::exec::load_shipped().unwrap();
-        let plan = Plan::new(suite.cases.clone(), &Selection::default(), false);
+        let plan = Plan::new(suite.cases.to_vec(), &Selection::default(), false);
         let spares = Spares::from_vars(&vars("5464", "02072068889")).unwrap();
         let sendings = spares.sendings(&plan);
         let sent: Vec<&Sending> = sendings.iter().flatten().collect();

@@ -137,7 +137,7 @@ pub fn hurl(case: &Case, base: &str) -> String {
 mod tests {
     use super::*;
     fn case(name: &str) -> Case {
-        crate::exec::load_shipped().unwrap().cases.into_iter().find(|c| c.name == name).unwrap()
+        crate::exec::load_shipped().unwrap().cases.iter().find(|c| c.name == name).unwrap().clone()
     }
 
     #[test]
@@ -156,7 +156,7 @@ mod tests {
         assert!(entry.contains("Authorization: Bearer {{token}}\n```\n{\"from\""), "{entry}");
         assert!(entry.ends_with("```\nHTTP 400\n"), "{entry}");
         let cases = crate::exec::load_shipped().unwrap().cases;
-        let any_status = cases.into_iter().find(|c| c.name.starts_with("number-too-long.at-limit.")).unwrap();
+        let any_status = cases.iter().find(|c| c.name.starts_with("number-too-long.at-limit.")).unwrap();
         assert!(hurl(&any_status, "http://h").ends_with("HTTP *\n"));
         assert!(!hurl(&case("no-bearer-token"), "http://h").contains("Authorization"));
     }

@@ -203,7 +203,7 @@ fn items_openapi_and_case_files_agree_with_the_model() {
     assert_eq!(documented, messages);
     // A case that covers documented messages checks those, as the model spells them.
     let cases = load_shipped().unwrap().cases;
-    for case in &cases {
+    for case in cases.iter() {
         let covered: Vec<&str> = case.covers.iter().filter_map(|c| c.strip_prefix("400: ")).collect();
         assert!(covered.iter().all(|c| messages.contains(*c)), "{}", case.test_name());
         for expected in case.expect.alternatives().iter().filter_map(|a| a.message.as_deref()) {
