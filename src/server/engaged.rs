@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::fixture::{AgentState, Fixture};
-use super::rules::{Caller, CallRequest, Rejection};
+use super::rules::{self, CallRequest, Callee, Caller, Rejection};
 
 /// How long a calling agent stays busy under the harmless variation.
 pub const HARMLESS_BUSY: Duration = Duration::from_millis(500);
@@ -29,28 +29,40 @@ impl Engaged {
         Engaged { busy_for, until: Mutex::default() }
     }
 
-    /// Decides a request with `decide` against `fixture` as it stands now (the
-    /// engaged agents busy), and engages the calling agent of a call it places.
-    /// One request at a time decides, so two calls from one agent cannot both pass.
-    pub fn place(
-        &self,
-        fixture: &Fixture,
-        decide: impl FnOnce(&Fixture) -> Result<CallRequest, Rejection>,
-    ) -> Result<CallRequest, Rejection> {
+    /// Places `call` by the rules against `fixture` as it stands now (an
+    /// engaged agent the call names answers as busy), and engages its calling
+    /// agent. One call at a time is placed, so two calls from one agent cannot
+    /// both pass; the rules that read the request alone ran before, unlocked.
+    pub fn place(&self, fixture: &Fixture, account: &str, call: CallRequest) -> Result<CallRequest, Rejection> {
         let mut until = self.until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         until.retain(|_, end| *end > now);
+        let named = [caller_agent(&call), callee_agent(&call)];
         let mut state = Cow::Borrowed(fixture);
-        for agent in until.keys() {
+        for agent in named.into_iter().flatten().filter(|a| until.contains_key(*a)) {
             if state.agents.get(agent) == Some(&AgentState::Available) {
-                state.to_mut().agents.insert(agent.clone(), AgentState::Busy);
+                state.to_mut().agents.insert(agent.to_owned(), AgentState::Busy);
             }
         }
-        let call = decide(&state)?;
+        rules::place(&call, account, &state)?;
         if let Caller::Agent(agent) = &call.caller {
             until.insert(agent.clone(), now + self.busy_for);
         }
         Ok(call)
+    }
+}
+
+fn caller_agent(call: &CallRequest) -> Option<&str> {
+    match &call.caller {
+        Caller::Agent(agent) => Some(agent),
+        Caller::Groups(_) => None,
+    }
+}
+
+fn callee_agent(call: &CallRequest) -> Option<&str> {
+    match &call.callee {
+        Callee::Agent(agent) => Some(agent),
+        Callee::Number(_) => None,
     }
 }
 
@@ -61,7 +73,8 @@ mod tests {
 
     fn place(engaged: &Engaged, agent: &str) -> Result<CallRequest, Rejection> {
         let body = serde_json::json!({"from": {"agentId": agent}, "to": {"telephoneNumber": "02072068888"}}).to_string();
-        engaged.place(&Fixture::builtin(), |f| rules::decide(f, "a1b2c3d4e5", Some("Bearer t"), Some("application/json"), body.as_bytes()))
+        let call = rules::request(Some("Bearer t"), Some("application/json"), body.as_bytes())?;
+        engaged.place(&Fixture::builtin(), "a1b2c3d4e5", call)
     }
 
     #[test]

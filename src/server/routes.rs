@@ -57,11 +57,10 @@ pub async fn place_call(
         _ => {}
     }
     let content_type = content_type(&headers);
-    let decide = |fixture: &_| rules::decide(fixture, &account, authorization(&headers), content_type.as_deref(), &bytes);
-    let answer = match &state.engaged {
-        None => decide(&state.fixture),
-        Some(engaged) => engaged.place(&state.fixture, decide),
-    };
+    let answer = rules::request(authorization(&headers), content_type.as_deref(), &bytes).and_then(|call| match &state.engaged {
+        None => rules::place(&call, &account, &state.fixture).map(|()| call),
+        Some(engaged) => engaged.place(&state.fixture, &account, call),
+    });
     if let Some(tally) = &state.tally {
         // A token shaped like ours got here only if it checked out: its subject is the client.
         let client = match token.and_then(tokens::subject) {
